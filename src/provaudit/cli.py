@@ -1,0 +1,110 @@
+"""The ``provaudit`` command.
+
+Exit codes: 0 success; 1 the run failed (a pipeline error or a failed reconciliation);
+2 a usage, config or input error, reported before any Beam work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from provaudit import __version__
+from provaudit.errors import ConfigError, InputError, ReconciliationError
+
+EPILOG = """\
+exit codes: 0 success, 1 the run failed (pipeline error or failed reconciliation),
+2 usage, config or input error (reported before any Beam work).
+
+Beam options come from the config's `beam:` mapping; options after `--` are added to
+them, e.g.  provaudit scan configs/local.yaml -- --direct_running_mode=multi_processing
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provaudit",
+        description="Audit the provenance of a training corpus: scan registered sources into a "
+        "ledger (lineage, hash, language, license, personal information, MinHash), with a "
+        "quarantine for what cannot be read and a manifest that reconciles the counts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"provaudit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Beam's log messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def stage(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/local.yaml")
+        p.add_argument("beam_args", nargs=argparse.REMAINDER,
+                       help="extra Beam pipeline options after `--`")
+        return p
+
+    stage("scan", "Scan every registered source into a new run folder <output>/<run_id>/ "
+          "(ledger/, quarantine/, manifest.json) and print its path and a summary.")
+    stage("run", "Run every stage built so far (currently: scan) on a config.")
+
+    sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
+                            description="Write the sample corpus, its registry.yaml and planted.json "
+                            "(the planted facts tests check) to OUT_DIR.")
+    sample.add_argument("out_dir", metavar="OUT_DIR")
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"provaudit: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _scan(config_path: str, beam_args: Sequence[str]) -> int:
+    from provaudit.config import list_shards, load_config
+
+    config = load_config(config_path)
+    shards = list_shards(config)  # fails fast on a missing path, before Beam starts
+
+    from provaudit.scan import run_scan
+    from provaudit.summary import scan_summary
+
+    result = run_scan(config, extra_beam_args=beam_args, shards=shards)
+    print(scan_summary(result.manifest, {"ledger": result.ledger_dir,
+                                         "quarantine": result.quarantine_dir,
+                                         "manifest": result.manifest_path}))
+    print(f"scan: done: {result.run_dir}")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the provaudit command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger().setLevel(logging.ERROR)
+    beam_args = [a for a in getattr(args, "beam_args", []) if a != "--"]
+    try:
+        if args.command in ("scan", "run"):
+            return _scan(args.config, beam_args)
+        if args.command == "sample":
+            from provaudit.sample import write_sample_corpus
+
+            written = write_sample_corpus(Path(args.out_dir))
+            print(f"sample: wrote {len(written)} files to {args.out_dir}")
+            return 0
+    except (ConfigError, InputError) as exc:
+        return _error(str(exc))
+    except ReconciliationError as exc:
+        print(f"provaudit: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("provaudit: interrupted", file=sys.stderr)
+        return 130
+    return _error(f"unknown command {args.command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Load and validate a run config and its source registry; list each source's shards.
+
+Contract: :func:`load_config` reads YAML with safe loading only, validates it against
+``schemas/config.schema.json`` (and the registry against ``schemas/registry.schema.json``),
+resolves relative paths (the registry and output against the config's folder, a
+source's globs against its registry file's folder) and returns a :class:`RunConfig`.
+Every problem raises :class:`~provaudit.errors.ConfigError` naming the file, the
+source and the key, before any Beam work starts. :func:`list_shards` matches the
+globs with Beam's ``FileSystems`` (local, gs://, s3:// alike) and fails with
+:class:`~provaudit.errors.InputError` when a glob matches nothing.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+import jsonschema
+import yaml
+
+from provaudit.contracts import load_schema
+from provaudit.errors import ConfigError, InputError
+from provaudit.readers import ReaderSpec, infer_format
+
+DEFAULT_MAX_DOC_CHARS = 1_000_000
+
+
+class ScanSettings(NamedTuple):
+    """What the scan's per-document findings need: the smallest config they take."""
+
+    num_perm: int = 128
+    seed: int = 1
+    ngram: int = 5
+    language_prefix: int = 500
+    language_seed: int = 0
+    max_doc_chars: int = DEFAULT_MAX_DOC_CHARS
+    progress_every: int = 2000
+
+
+@dataclass(frozen=True)
+class Source:
+    """One registered source, with paths resolved."""
+
+    name: str
+    paths: tuple[str, ...]
+    acquisition: str
+    format: Optional[str] = None
+    text_field: str = "text"
+    id_field: Optional[str] = None
+    url_field: Optional[str] = None
+    license: Optional[str] = None
+    license_field: Optional[str] = None
+    evidence: Optional[str] = None
+    collected: Optional[str] = None
+    languages_expected: tuple[str, ...] = ()
+    role: str = "train"
+    max_doc_chars: Optional[int] = None
+    description: Optional[str] = None
+
+    def reader_spec(self, fmt: str, default_max_doc_chars: int) -> ReaderSpec:
+        """Return what a reader needs to read one shard of this source."""
+        return ReaderSpec(
+            source=self.name,
+            format=fmt,
+            text_field=self.text_field,
+            id_field=self.id_field,
+            url_field=self.url_field,
+            license_field=self.license_field,
+            max_doc_chars=self.max_doc_chars or default_max_doc_chars,
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run config."""
+
+    config_path: Path
+    registry_path: Path  # the config itself when sources are inline
+    sources: tuple[Source, ...]
+    output: str
+    beam: dict[str, Any] = field(default_factory=dict)
+    scan: ScanSettings = ScanSettings()
+    config_hash: str = ""
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that shard paths are shown relative to (the config's folder)."""
+        return self.config_path.parent
+
+
+class Shard(NamedTuple):
+    """One input file of a source, as listed on the driver."""
+
+    source: str
+    path: str  # what to open
+    name: str  # what records show: relative to the config folder when under it
+    size: int
+    format: str
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", f"{what} file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read {what}: {exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(path), where, f"invalid YAML: {problem}") from None
+
+
+def _key_path(error: jsonschema.ValidationError, doc: Any) -> str:
+    """Render a validation error's location, naming sources by name: sources[web_crawl].paths."""
+    parts: list[str] = []
+    node = doc
+    for step in error.absolute_path:
+        if isinstance(step, int):
+            name = node[step].get("name") if isinstance(node[step], dict) else None
+            parts.append(f"[{name}]" if isinstance(name, str) and name else f"[{step}]")
+        else:
+            parts.append(f".{step}" if parts else str(step))
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return "".join(parts)
+
+
+def _validate(doc: Any, schema_name: str, file: Path) -> None:
+    schema = load_schema(schema_name)
+    registry = _schema_registry()
+    validator = jsonschema.Draft202012Validator(schema, registry=registry)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(list(e.absolute_path)), str(e.absolute_path)))
+    if not errors:
+        return
+    error = _most_specific(errors[0])
+    raise ConfigError(str(file), _key_path(error, doc), _describe(error))
+
+
+def _most_specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Descend into oneOf/anyOf failures to the error a person can act on."""
+    best = jsonschema.exceptions.best_match([error])
+    return best if best is not None else error
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown key(s) {', '.join(map(repr, extra))}"
+    if error.validator == "required":
+        return error.message.replace(" is a required property", " is required")
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"{error.instance!r} is not one of: {allowed}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "name":
+        return f"{error.instance!r}: use letters, digits, '_', '-' or '.' (it names output folders)"
+    if error.validator == "not" and isinstance(error.instance, dict):
+        if "license" in error.instance and "license_field" in error.instance:
+            return "give either license (whole source) or license_field (per document), not both"
+        if "registry" in error.instance:
+            return "give either registry (a file) or sources (inline), not both"
+    if error.validator == "oneOf" and isinstance(error.instance, dict) and not error.absolute_path:
+        if "registry" not in error.instance and "sources" not in error.instance:
+            return "registry (a file) or sources (inline) is required"
+        if "registry" in error.instance and "sources" in error.instance:
+            return "give either registry (a file) or sources (inline), not both"
+    return error.message
+
+
+@lru_cache(maxsize=1)
+def _schema_registry() -> Any:
+    from referencing import Registry, Resource
+
+    reg = Registry()
+    for name in ("registry.schema.json", "config.schema.json"):
+        reg = reg.with_resource(name, Resource.from_contents(load_schema(name)))
+    return reg
+
+
+def _has_scheme(path: str) -> bool:
+    return "://" in path
+
+
+def _resolve(path: str, base: Path) -> str:
+    if _has_scheme(path) or os.path.isabs(path):
+        return path
+    return str((base / path).resolve())
+
+
+def _canonical_hash(*docs: Any) -> str:
+    blob = json.dumps(docs, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple[Source, ...]:
+    seen: set[str] = set()
+    sources = []
+    for raw in raw_sources:
+        name = raw["name"]
+        if name in seen:
+            raise ConfigError(str(file), f"sources[{name}].name", "duplicate source name")
+        seen.add(name)
+        paths = raw["paths"] if isinstance(raw["paths"], list) else [raw["paths"]]
+        sources.append(
+            Source(
+                name=name,
+                paths=tuple(_resolve(p, base) for p in paths),
+                acquisition=raw["acquisition"],
+                format=raw.get("format"),
+                text_field=raw.get("text_field", "text"),
+                id_field=raw.get("id_field"),
+                url_field=raw.get("url_field"),
+                license=raw.get("license"),
+                license_field=raw.get("license_field"),
+                evidence=raw.get("evidence"),
+                collected=raw.get("collected"),
+                languages_expected=tuple(raw.get("languages_expected", ())),
+                role=raw.get("role", "train"),
+                max_doc_chars=raw.get("max_doc_chars"),
+                description=raw.get("description"),
+            )
+        )
+    return tuple(sources)
+
+
+def load_config(path: str | os.PathLike[str]) -> RunConfig:
+    """Load, validate and resolve a run config; raise ConfigError naming file and key."""
+    config_path = Path(path).resolve()
+    doc = _read_yaml(config_path, "config")
+    if not isinstance(doc, dict):
+        raise ConfigError(str(config_path), "", "a run config is a YAML mapping")
+    _validate(doc, "config.schema.json", config_path)
+    base = config_path.parent
+
+    if "registry" in doc:
+        registry_path = Path(_resolve(doc["registry"], base))
+        registry_doc = _read_yaml(registry_path, "registry")
+        if not isinstance(registry_doc, dict):
+            raise ConfigError(str(registry_path), "", "a registry is a YAML mapping with a 'sources' list")
+        _validate(registry_doc, "registry.schema.json", registry_path)
+        sources = _sources(registry_doc["sources"], registry_path.parent, registry_path)
+    else:
+        registry_path = config_path
+        registry_doc = {"sources": doc["sources"]}
+        sources = _sources(doc["sources"], base, config_path)
+
+    output = doc["output"]
+    output = output if _has_scheme(output) else str((base / output).resolve())
+    scan = ScanSettings(**doc.get("scan", {}))
+    beam_options = dict(doc.get("beam") or {})
+    config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
+    return RunConfig(
+        config_path=config_path,
+        registry_path=registry_path,
+        sources=sources,
+        output=output,
+        beam=beam_options,
+        scan=scan,
+        config_hash=config_hash,
+    )
+
+
+def display_name(path: str, base: Path) -> str:
+    """Return a shard's display name: POSIX path relative to ``base`` when under it."""
+    if _has_scheme(path):
+        return path
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _match(pattern: str) -> dict[str, int]:
+    """Return {path: size} of the files a glob matches on any Beam filesystem.
+
+    Local globs use the standard library (importing Beam's filesystems costs a second or
+    more, and a bad path must fail fast); other schemes go through Beam's FileSystems.
+    """
+    if not _has_scheme(pattern):
+        return {
+            p: os.path.getsize(p)
+            for p in glob.glob(pattern, recursive=True)
+            if os.path.isfile(p)
+        }
+    from apache_beam.io.filesystems import FileSystems  # driver-only import
+
+    result = FileSystems.match([pattern])[0]
+    return {m.path: m.size_in_bytes for m in result.metadata_list if not m.path.endswith("/")}
+
+
+def list_shards(config: RunConfig) -> list[Shard]:
+    """Match every source's globs on the driver; fail if one matches nothing."""
+    shards: list[Shard] = []
+    reg = str(config.registry_path)
+    for source in config.sources:
+        found: dict[str, int] = {}
+        for pattern in source.paths:
+            try:
+                files = _match(pattern)
+            except Exception as exc:  # noqa: BLE001 - Beam raises BeamIOError and others
+                raise InputError(f"{reg}: sources[{source.name}].paths: cannot list {pattern!r}: {exc}") from None
+            if not files:
+                raise InputError(f"{reg}: sources[{source.name}].paths: {pattern!r} matches no file")
+            found.update(files)
+        for shard_path in sorted(found):
+            fmt = source.format or infer_format(shard_path)
+            if fmt is None:
+                raise ConfigError(
+                    reg,
+                    f"sources[{source.name}].format",
+                    f"cannot infer the format of {shard_path!r} from its extension; set format",
+                )
+            shards.append(
+                Shard(source.name, shard_path, display_name(shard_path, config.base_dir), found[shard_path], fmt)
+            )
+    return shards

@@ -1,0 +1,35 @@
+"""Access to the contracts under ``schemas/``: JSON Schemas and Arrow table schemas.
+
+The folder ships inside the package (``src/provaudit/schemas`` links to the top-level
+``schemas/``), so Beam workers that install only the package can load it.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pyarrow as pa
+
+_ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "binary": pa.binary(), "float64": pa.float64()}
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """Return one of the JSON documents under ``schemas/`` by file name."""
+    return json.loads(resources.files("provaudit").joinpath("schemas", name).read_text("utf-8"))
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """Build the Arrow schema described by ``schemas/<name>.schema.json``."""
+    doc = load_schema(f"{name}.schema.json")
+    return pa.schema(
+        [
+            pa.field(f["name"], _ARROW_TYPES[f["type"]], nullable=f["nullable"],
+                     metadata={"description": f["description"]})
+            for f in doc["fields"]
+        ],
+        metadata={"provaudit.table": name, "provaudit.schema_version": str(doc["version"])},
+    )

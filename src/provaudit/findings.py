@@ -1,0 +1,96 @@
+"""Per-document findings: turn one Document into one LedgerRow (pure functions, no Beam).
+
+Contract: :func:`normalize_text` and :func:`content_digest` define the content hash
+(NFC, stripped; SHA-256 of the UTF-8 bytes). :class:`Annotator` holds the expensive,
+per-worker tools (language profiles, MinHash permutations); it is built from plain data,
+pickles before :meth:`Annotator.setup`, and gives the same row for the same document in
+any process and any order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import NamedTuple, Optional
+
+from provaudit.domains import registrable_domain
+from provaudit.language import LanguageDetector, detect_script
+from provaudit.licenses import normalize_license
+from provaudit.minhash import CJK_SCRIPTS, MinHasher
+from provaudit.pii import find_pii
+from provaudit.records import Document, LedgerRow
+
+
+def normalize_text(text: str) -> str:
+    """Return the text the ledger describes: Unicode NFC, leading/trailing whitespace stripped."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+class Digest(NamedTuple):
+    """Content hash and sizes of a normalised text."""
+
+    sha256: str
+    chars: int
+    bytes: int
+
+
+def content_digest(normalized: str) -> Digest:
+    """Return the SHA-256 (hex), character count and UTF-8 byte count of a normalised text."""
+    data = normalized.encode("utf-8")
+    return Digest(hashlib.sha256(data).hexdigest(), len(normalized), len(data))
+
+
+class SourceFacts(NamedTuple):
+    """What the ledger copies from the registry for every document of a source."""
+
+    license: Optional[str]
+    acquisition: str
+
+
+class Annotator:
+    """Compute a document's findings; build from plain settings, call setup() once per worker."""
+
+    def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
+                 language_prefix: int = 500, language_seed: int = 0) -> None:
+        self._hasher = MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
+        self._language = LanguageDetector(prefix_chars=language_prefix, seed=language_seed)
+
+    def setup(self) -> None:
+        """Load language profiles and compile the MinHash kernel (idempotent)."""
+        self._language.setup()
+        self._hasher.warmup()
+
+    def annotate(self, doc: Document, facts: SourceFacts) -> LedgerRow:
+        """Return the ledger row of one document."""
+        text = normalize_text(doc.text)
+        digest = content_digest(text)
+        script = detect_script(text)
+        language = self._language.detect(text)
+        pii = find_pii(text)
+        license_raw = doc.license_raw if doc.license_raw is not None else facts.license
+        lic = normalize_license(license_raw)
+        signature = self._hasher.signature_bytes(text, char_ngrams=script in CJK_SCRIPTS)
+        return LedgerRow(
+            doc_id=doc.doc_id,
+            source=doc.source,
+            shard=doc.shard,
+            location=doc.location,
+            sha256=digest.sha256,
+            chars=digest.chars,
+            bytes=digest.bytes,
+            language=language.code,
+            language_reason=language.reason,
+            script=script,
+            license_raw=license_raw,
+            license_spdx=lic.spdx,
+            license_category=lic.category,
+            acquisition=facts.acquisition,
+            url=doc.url,
+            domain=registrable_domain(doc.url),
+            pii_email=pii.email,
+            pii_phone=pii.phone,
+            pii_cn_id=pii.cn_id,
+            pii_card=pii.card,
+            pii_ip=pii.ip,
+            minhash=signature,
+        )

@@ -1,0 +1,46 @@
+"""One-screen text summaries of a run, built from its manifest (pure functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:5.1f}%" if whole else "    -"
+
+
+def _table(counts: dict[str, int], whole: int, limit: int = 8) -> list[str]:
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [f"    {k:<18} {v:>9,}  {_share(v, whole)}" for k, v in ordered[:limit]]
+    rest = ordered[limit:]
+    if rest:
+        n = sum(v for _, v in rest)
+        lines.append(f"    {f'({len(rest)} more)':<18} {n:>9,}  {_share(n, whole)}")
+    return lines
+
+
+def scan_summary(manifest: dict[str, Any], paths: dict[str, str]) -> str:
+    """Return the scan summary: where outputs are, then documents, sources, languages, licenses, quarantine."""
+    t = manifest["totals"]
+    lines = [f"provaudit scan {manifest['run_id']}  ({manifest['duration_seconds']:.1f} s, "
+             f"runner {manifest['runner']})"]
+    for label in ("ledger", "quarantine", "manifest"):
+        lines.append(f"  {label + ':':<12}{paths[label]}")
+    lines.append(f"  documents: {t['documents_read']:,} read = {t['ledger']:,} in the ledger + "
+                 f"{t['quarantined']:,} quarantined, from {t['shards']} shards")
+    lines.append("  sources:")
+    for name, s in sorted(manifest["sources"].items()):
+        role = " (eval)" if s["role"] == "eval" else ""
+        lines.append(f"    {name + role:<24} {s['ledger']:>9,} docs  {s['quarantined']:>5,} quarantined"
+                     f"  {s['acquisition']}")
+    lines.append("  languages:")
+    lines.extend(_table(t["languages"], t["ledger"]))
+    lines.append("  license categories:")
+    lines.extend(_table(t["license_categories"], t["ledger"]))
+    lines.append("  quarantined by reason:")
+    lines.extend(_table(t["quarantined_by_reason"], t["quarantined"]) or ["    (none)"])
+    rec = manifest["reconciliation"]
+    verdict = "ok" if rec["ok"] else "FAILED"
+    lines.append(f"  reconciliation {verdict}: read {rec['read']:,} == ledger {rec['ledger']:,} + "
+                 f"quarantined {rec['quarantined']:,}")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""The same scan out of process: PortableRunner + Beam's Python job service + an external
+SDK worker pool on loopback (the Fn API path Flink, Spark and Dataflow use for Python
+workers), and the DirectRunner's multi-processing mode. Both must give the DirectRunner's
+ledger rows. Deselect with ``-m 'not portable'``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import SAMPLE, write_yaml
+from provaudit.config import load_config
+from provaudit.scan import run_scan
+
+pytestmark = pytest.mark.portable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"service exited early with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+@pytest.fixture(scope="module")
+def beam_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+    """Start the job service and the worker pool as separate processes on loopback."""
+    env = dict(os.environ)
+    # The worker pool starts `python` from PATH: put this interpreter's folder first.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    logs = tmp_path_factory.mktemp("beam-services")
+    job_port, pool_port = _free_port(), _free_port()
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main",
+                          "--port", str(job_port)], env=env, stdout=open(logs / "job.log", "wb"),
+                         stderr=subprocess.STDOUT),
+        subprocess.Popen([sys.executable, "-m", "apache_beam.runners.worker.worker_pool_main",
+                          "--service_port", str(pool_port)], env=env,
+                         stdout=open(logs / "pool.log", "wb"), stderr=subprocess.STDOUT),
+    ]
+    try:
+        _wait_port(job_port, procs[0])
+        _wait_port(pool_port, procs[1])
+        yield job_port, pool_port
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _ledger_rows(run_dir: str) -> list[dict]:
+    table = pq.read_table(Path(run_dir) / "ledger")
+    rows = table.drop_columns([c for c in table.column_names if c not in _COLUMNS]).to_pylist()
+    return sorted(rows, key=lambda r: (r["source"], r["shard"], r["location"]))
+
+
+_COLUMNS = None  # set from the ledger schema below
+
+
+def _scan(tmp_path: Path, name: str, beam: dict) -> str:
+    cfg = write_yaml(tmp_path / f"{name}.yaml", {"registry": str(SAMPLE / "registry.yaml"),
+                                                  "output": str(tmp_path / name), "beam": beam})
+    return run_scan(load_config(cfg), report=lambda line: None).run_dir
+
+
+@pytest.fixture(scope="module")
+def direct_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    global _COLUMNS
+    from provaudit.ledger import ledger_schema
+
+    _COLUMNS = set(ledger_schema().names)
+    tmp = tmp_path_factory.mktemp("direct")
+    return _ledger_rows(_scan(tmp, "direct", {"runner": "DirectRunner"}))
+
+
+def test_portable_runner_with_external_worker_pool(tmp_path: Path, beam_services: tuple[int, int],
+                                                   direct_rows: list[dict]) -> None:
+    job_port, pool_port = beam_services
+    run_dir = _scan(tmp_path, "portable", {
+        "runner": "PortableRunner",
+        "job_endpoint": f"localhost:{job_port}",
+        "environment_type": "EXTERNAL",
+        "environment_config": f"localhost:{pool_port}",
+    })
+    rows = _ledger_rows(run_dir)
+    assert len(rows) == len(direct_rows) > 0
+    assert rows == direct_rows
+
+
+def test_multi_processing_direct_runner(tmp_path: Path, direct_rows: list[dict]) -> None:
+    run_dir = _scan(tmp_path, "multi", {"runner": "DirectRunner",
+                                        "direct_running_mode": "multi_processing",
+                                        "direct_num_workers": 2})
+    assert _ledger_rows(run_dir) == direct_rows
