@@ -183,10 +183,10 @@ class WriteShardOutputsFn(beam.DoFn):
         stem = f"shard-{index:05d}"
         if rows:
             data = table_to_parquet_bytes(rows_to_table(rows))
-            write_bytes(join_path(self._run_dir, "ledger", f"source={source}", f"{stem}.parquet"), data)
+            write_bytes(join_path(self._run_dir, "ledger", source, f"{stem}.parquet"), data)
         if quarantined:
             text = "".join(quarantine_line(q) + "\n" for q in quarantined)
-            write_bytes(join_path(self._run_dir, "quarantine", f"source={source}", f"{stem}.jsonl"),
+            write_bytes(join_path(self._run_dir, "quarantine", source, f"{stem}.jsonl"),
                         text.encode("utf-8"))
         reasons: dict[str, int] = {}
         for q in quarantined:
