@@ -1,0 +1,523 @@
+"""Unit tests of provaudit.pii: validators, detection per kind, exclusivity, masking."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import re
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from provaudit.pii import PiiCounts, cn_id_valid, find_pii, luhn_valid, mask_text, pii_examples
+
+# ---------------------------------------------------------------------------------------
+# Independent implementations of the check algorithms, to build test data.
+
+
+def id_check_char(first17: str) -> str:
+    """Compute the ISO 7064 MOD 11-2 check character from its definition."""
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(first17))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def make_id(region: str, born: datetime.date, seq: int) -> str:
+    """Build a valid resident identity number."""
+    first17 = f"{region}{born:%Y%m%d}{seq:03d}"
+    return first17 + id_check_char(first17)
+
+
+def luhn_check_digit(body: str) -> str:
+    """Return the digit that makes body + digit Luhn-valid."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:  # these are doubled once the check digit is appended
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def counts(**kw: int) -> PiiCounts:
+    return PiiCounts(**{k: kw.get(k, 0) for k in PiiCounts._fields})
+
+
+KNOWN_ID = "11010519491231002X"  # the specimen number printed in GB 11643
+ID_A = make_id("440301", datetime.date(1990, 2, 28), 123)
+ID_B = make_id("310101", datetime.date(2000, 12, 1), 7)
+
+
+# ---------------------------------------------------------------------------------------
+# Validators
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "4111111111111111",
+        "5555555555554444",
+        "378282246310005",
+        "6011111111111117",
+        "4012888888881881",
+        "3530111333300000",
+        "79927398713",
+        "0",
+    ],
+)
+def test_luhn_valid(number: str) -> None:
+    assert luhn_valid(number)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "4111111111111112",
+        "5555555555554445",
+        "378282246310006",
+        "79927398710",
+        "",
+        "4111 1111 1111 1111",
+        "abcd",
+        "４１１１１１１１１１１１１１１１",  # full-width digits are not card digits
+    ],
+)
+def test_luhn_invalid(number: str) -> None:
+    assert not luhn_valid(number)
+
+
+def test_luhn_detects_every_single_digit_change() -> None:
+    base = "4111111111111111"
+    for i in range(len(base)):
+        for d in "0123456789":
+            if d != base[i]:
+                assert not luhn_valid(base[:i] + d + base[i + 1 :])
+
+
+def test_test_helpers_agree_with_known_values() -> None:
+    assert id_check_char(KNOWN_ID[:17]) == "X"
+    assert luhn_check_digit("411111111111111") == "1"
+    assert luhn_check_digit("7992739871") == "3"
+
+
+@pytest.mark.parametrize("value", [KNOWN_ID, KNOWN_ID.lower(), ID_A, ID_B])
+def test_cn_id_valid(value: str) -> None:
+    assert cn_id_valid(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "110105194912310021",  # wrong check digit
+        "11010519491231002",  # 17 characters
+        "11010519491231002X1",  # 19 characters
+        "01010519491231002X",  # region cannot start with 0
+        make_id("110105", datetime.date(2000, 1, 1), 1)[:17] + "Y",
+        "1101051949123A002X",
+        "",
+    ],
+)
+def test_cn_id_invalid_shape_or_checksum(value: str) -> None:
+    assert not cn_id_valid(value)
+
+
+@pytest.mark.parametrize("date", ["19490230", "19491301", "19490001", "18991231", "21010101"])
+def test_cn_id_invalid_birth_date_even_with_right_check_char(date: str) -> None:
+    first17 = f"110105{date}002"
+    assert not cn_id_valid(first17 + id_check_char(first17))
+
+
+def test_cn_id_every_single_digit_change_is_caught() -> None:
+    for i in range(17):
+        for d in "0123456789":
+            if d != ID_A[i]:
+                changed = ID_A[:i] + d + ID_A[i + 1 :]
+                assert not cn_id_valid(changed) or changed[:17] == ID_A[:17]
+
+
+def test_random_18_digit_numbers_are_mostly_invalid() -> None:
+    rng = random.Random(0)
+    draws = ["".join(rng.choice("0123456789") for _ in range(18)) for _ in range(2000)]
+    assert sum(cn_id_valid(d) for d in draws) < 20  # checksum 1/11 times a rare date
+
+
+# ---------------------------------------------------------------------------------------
+# Detection, per kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mail john.doe@example.com now",
+        "<a href='mailto:jane_smith+tag@mail.example.co.uk'>",
+        "X@Y.IO",
+        "邮箱zhang.san@example.cn。",
+        "13812345678@qq.com",  # a phone as the local part is one e-mail, not a phone
+    ],
+)
+def test_email_found(text: str) -> None:
+    assert find_pii(text) == counts(email=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "user@localhost",
+        "a@b.c",
+        "user@123.45",
+        "@example.com",
+        "foo @ bar.com",
+        "x@y.z1",
+        "name(at)example.com",
+        "email@.com",
+    ],
+)
+def test_email_not_found(text: str) -> None:
+    assert find_pii(text).email == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "13812345678",
+        "call 138-1234-5678 today",
+        "call 138 1234 5678 today",
+        "+86 13812345678",
+        "+8613812345678",
+        "0086-138-1234-5678",
+        "电话:19912345678。",
+        "+44 20 7946 0958",
+        "+1 415-555-2671",
+        "+33 1 23 45 67 89",
+        "+49 30 1234567",
+        "+852 2123 4567",
+        "(+91 98765 43210)",
+    ],
+)
+def test_phone_found(text: str) -> None:
+    assert find_pii(text) == counts(phone=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12812345678",  # no mobile prefix 12
+        "138123456789",  # 12 digits
+        "1381234567",  # 10 digits
+        "20138123456789",  # inside a longer run
+        "pi is 3.13812345678",  # decimal fraction
+        "44 20 7946 0958",  # international without +
+        "+999 1234 5678",  # unassigned country code
+        "+44 123",  # too short
+        "+1234567",  # 7 digits
+        "C++ 2020",
+        "+1415555267188889999",  # a run longer than E.164 allows
+    ],
+)
+def test_phone_not_found(text: str) -> None:
+    assert find_pii(text).phone == 0
+
+
+@pytest.mark.parametrize("value", [KNOWN_ID, KNOWN_ID.lower(), ID_A, ID_B])
+def test_cn_id_found(value: str) -> None:
+    assert find_pii(f"身份证号：{value}，请核对") == counts(cn_id=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "110105194912310021",  # bad checksum
+        "1" + KNOWN_ID,  # longer digit run
+        KNOWN_ID[:-1] + "01",  # 19 digits
+        "0." + ID_A,  # decimal fraction
+    ],
+)
+def test_cn_id_not_found(text: str) -> None:
+    assert find_pii(text).cn_id == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "card 4111111111111111 exp",
+        "card 4111 1111 1111 1111 exp",
+        "card 4111-1111-1111-1111 exp",
+        "5555555555554444",
+        "amex 378282246310005",
+        "amex 3782 822463 10005",
+        "diners 3056 930902 5904",
+        "unionpay 6212345678901232",
+        "19 digits 6200000000000000000",  # a 19-digit China UnionPay-style number
+    ],
+)
+def test_card_found(text: str) -> None:
+    assert find_pii(text) == counts(card=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111111111111112",  # Luhn fails
+        "4111 1111 1111 1112",
+        "1111111111111117",  # Luhn-valid but IIN 1 is not a card network
+        "6666666666666",  # Luhn-valid but one repeated digit
+        "22222222222222222",  # the same, 17 digits
+        "4111 11111111 1111",  # not a card grouping
+        "41111111111",  # too short
+        "41111111111111111111",  # 20 digits
+        "e = 2.718281828459045",  # decimal fraction
+    ],
+)
+def test_card_not_found(text: str) -> None:
+    assert find_pii(text).card == 0
+
+
+def test_same_digit_numbers_used_above_are_luhn_valid() -> None:
+    assert luhn_valid("6666666666666") and luhn_valid("22222222222222222")
+    assert luhn_valid("1111111111111117")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "host 192.168.1.1 up",
+        "dns 8.8.8.8",
+        "127.0.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "from 10.0.0.1.",
+        "(172.16.0.5)",
+        "服务器地址192.168.0.10，端口",
+    ],
+)
+def test_ip_found(text: str) -> None:
+    assert find_pii(text) == counts(ip=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "256.1.1.1",
+        "1.2.3",
+        "version 1.2.3.4.5",
+        "v1.2.3.4",
+        "192.168.001.001",
+        "1.2.3.4a",
+        "a.1.2.3.4",
+        "3.14",
+    ],
+)
+def test_ip_not_found(text: str) -> None:
+    assert find_pii(text).ip == 0
+
+
+def test_ip_followed_by_sentence_dot_is_found() -> None:
+    assert find_pii("seen at 1.2.3.4.").ip == 1
+
+
+# ---------------------------------------------------------------------------------------
+# One value, one kind
+
+
+def _luhn_valid_id() -> str:
+    """Return a valid identity number that is also Luhn-valid with a card-like IIN."""
+    for seq in range(1000):
+        value = make_id("440301", datetime.date(1985, 6, 15), seq)
+        if value[-1] != "X" and luhn_valid(value):
+            return value
+    raise AssertionError("no such id")
+
+
+def test_id_number_is_not_also_a_card_or_phone() -> None:
+    value = _luhn_valid_id()
+    assert find_pii(value) == counts(cn_id=1)
+
+
+def test_invalid_id_that_is_luhn_valid_is_a_card() -> None:
+    value = _luhn_valid_id()
+    body = value[:16] + ("9" if value[16] != "9" else "8")
+    card = body + luhn_check_digit(body)
+    assert not cn_id_valid(card)
+    assert find_pii(card) == counts(card=1)
+
+
+def test_phone_in_email_local_part_counts_once() -> None:
+    assert find_pii("13812345678@163.com") == counts(email=1)
+
+
+def test_empty_and_clean_text() -> None:
+    assert find_pii("") == counts()
+    clean = "The quick brown fox jumps over the lazy dog in 2024, twice: 1 + 1 = 2. " * 40
+    assert find_pii(clean) == counts()
+    assert mask_text(clean) == clean
+    assert pii_examples(clean) == []
+
+
+def test_chinese_context() -> None:
+    text = "联系电话：13812345678，邮箱 zhang.san@example.cn，身份证 11010519491231002X。"
+    assert find_pii(text) == counts(email=1, phone=1, cn_id=1)
+    assert mask_text(text) == (
+        "联系电话：138****5678，邮箱 z***@e***.cn，身份证 11***************X。"
+    )
+
+
+def test_counts_many() -> None:
+    text = " ".join(["a@b.io"] * 3 + ["8.8.8.8"] * 2 + ["4111111111111111"] * 4)
+    assert find_pii(text) == counts(email=3, ip=2, card=4)
+
+
+# ---------------------------------------------------------------------------------------
+# Masking
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "masked"),
+    [
+        ("john.doe@example.com", "email", "j***@e***.com"),
+        ("a@mail.example.com.cn", "email", "a***@m***.cn"),
+        ("+86 138 1234 5678", "phone", "+86 138****5678"),
+        ("13812345678", "phone", "138****5678"),
+        ("+44 20 7946 0958", "phone", "+44 ********58"),
+        ("+1 415-555-2671", "phone", "+1 ********71"),
+        (KNOWN_ID, "cn_id", "11***************X"),
+        (KNOWN_ID.lower(), "cn_id", "11***************X"),
+        ("4111 1111 1111 1111", "card", "**** **** **** 1111"),
+        ("378282246310005", "card", "**** **** **** 0005"),
+        ("192.168.1.1", "ip", "192.168.*.*"),
+    ],
+)
+def test_masked_forms(raw: str, kind: str, masked: str) -> None:
+    assert pii_examples(f"x {raw} y") == [(kind, masked)]
+    assert mask_text(f"x {raw} y") == f"x {masked} y"
+
+
+def test_pii_examples_limit_and_order() -> None:
+    text = "8.8.8.8 a@b.io 13812345678 1.1.1.1"
+    assert pii_examples(text, limit=2) == [("ip", "8.8.*.*"), ("email", "a***@b***.io")]
+    assert len(pii_examples(text, limit=10)) == 4
+    assert pii_examples(text, limit=0) == []
+
+
+# ---------------------------------------------------------------------------------------
+# Properties: embedded valid values are found and never leak through masking
+
+_regions = st.sampled_from(["110105", "310101", "440301", "510107", "650102", "820000"])
+_dates = st.dates(datetime.date(1900, 1, 1), datetime.date(2099, 12, 31))
+cn_ids = st.builds(make_id, _regions, _dates, st.integers(0, 999)).flatmap(
+    lambda v: st.sampled_from([v, v.lower()])
+)
+
+
+@st.composite
+def cards(draw: st.DrawFn) -> str:
+    length = draw(st.integers(13, 19))
+    body = draw(st.sampled_from("23456")) + "".join(
+        draw(st.lists(st.sampled_from("0123456789"), min_size=length - 2, max_size=length - 2))
+    )
+    number = body + luhn_check_digit(body)
+    assume(len(set(number)) > 1)
+    assume(not cn_id_valid(number))  # an 18-digit number can be a valid ID: that kind wins
+    if length == 16 and draw(st.booleans()):
+        sep = draw(st.sampled_from(" -"))
+        return sep.join(number[i : i + 4] for i in range(0, 16, 4))
+    return number
+
+
+_alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+emails = st.builds(
+    lambda user, extra, host, tld: f"{user}{extra}@{host}.{tld}",
+    st.text(_alnum, min_size=1, max_size=10),
+    st.sampled_from(["", ".x", "_y", "+tag"]),
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10),
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=6),
+)
+mobiles = st.builds(
+    lambda prefix, second, rest: f"{prefix}1{second}{rest}",
+    st.sampled_from(["", "+86 ", "+86", "0086 "]),
+    st.sampled_from("3456789"),
+    st.text("0123456789", min_size=9, max_size=9),
+)
+ips = st.lists(st.integers(0, 255), min_size=4, max_size=4).map(lambda o: ".".join(map(str, o)))
+KIND_STRATEGIES = {"cn_id": cn_ids, "card": cards(), "email": emails, "phone": mobiles, "ip": ips}
+_filler = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40).map(
+    lambda s: s.strip()
+)
+
+
+@given(
+    st.sampled_from(sorted(KIND_STRATEGIES)).flatmap(
+        lambda kind: st.tuples(st.just(kind), KIND_STRATEGIES[kind])
+    ),
+    _filler,
+    _filler,
+)
+def test_embedded_value_is_found_and_never_leaks(
+    kind_raw: tuple[str, str], before: str, after: str
+) -> None:
+    kind, raw = kind_raw
+    text = f"{before} {raw} {after}"
+    assert getattr(find_pii(text), kind) >= 1
+    assert raw not in mask_text(text)
+    digits = re.sub(r"\D", "", raw)
+    for _, value in pii_examples(text, limit=100):
+        assert raw not in value
+        if kind in ("card", "phone", "cn_id"):  # 11+ digits: no masked value shows that many
+            assert digits not in re.sub(r"\D", "", value)
+
+
+@given(st.sampled_from(sorted(KIND_STRATEGIES)).flatmap(KIND_STRATEGIES.__getitem__))
+def test_masked_value_keeps_few_digits(raw: str) -> None:
+    [(kind, masked)] = pii_examples(raw)
+    shown = len(re.sub(r"\D", "", masked))
+    limit = {"cn_id": 3, "card": 4, "phone": 9, "email": 0, "ip": 6}[kind]
+    if kind == "email":
+        assert masked.count("*") == 6
+    else:
+        assert shown <= limit
+    if kind == "phone":
+        assert masked.endswith(raw[-4:]) and "****" in masked
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_crashes(text: str) -> None:
+    found = find_pii(text)
+    assert all(n >= 0 for n in found)
+    assert len(pii_examples(text, limit=1000)) == sum(found)
+    if sum(found) == 0:
+        assert mask_text(text) == text
+
+
+@given(st.text("0123456789 .-+@abXx", max_size=120))
+def test_ascii_and_non_ascii_scans_agree(text: str) -> None:
+    # An ASCII text takes the byte-offset fast path; adding one non-ASCII character (set
+    # apart by a space) sends the same text down the general path.
+    assert find_pii(text) == find_pii(text + " é")
+    assert mask_text(text + " é") == mask_text(text) + " é"
+
+
+def test_lone_surrogate_does_not_crash() -> None:
+    assert find_pii("\ud800 13812345678 \udfff") == counts(phone=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("+8613812345678", counts(phone=1)),  # "+" at offset 0
+        ("13812345678", counts(phone=1)),  # digit at offset 0
+        ("11010519491231002X", counts(cn_id=1)),  # X at the very end
+        ("11010519491231002X.", counts(cn_id=1)),
+        ("11010519491231002X1", counts()),
+        ("1.1.1.1", counts(ip=1)),
+    ],
+)
+def test_values_at_text_edges(text: str, expected: PiiCounts) -> None:
+    assert find_pii(text) == expected
+
+
+def test_kinds_match_counts_fields() -> None:
+    from provaudit.pii import KINDS
+
+    assert PiiCounts._fields == KINDS
