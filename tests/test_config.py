@@ -133,7 +133,7 @@ def test_list_shards_infers_format_and_sorts(tmp_path: Path) -> None:
         (data / name).write_text('{"text": "x"}\n', encoding="utf-8")
     cfg = load_config(_config(tmp_path, [_source()]))
     shards = list_shards(cfg)
-    assert [s.name for s in shards] == ["reg/data/a.jsonl", "reg/data/b.jsonl"]
+    assert [s.name for s in shards] == ["data/a.jsonl", "data/b.jsonl"]
     assert {s.format for s in shards} == {"jsonl"}
     assert all(s.size == 14 for s in shards)
 

@@ -90,8 +90,8 @@ class RunConfig:
 
     @property
     def base_dir(self) -> Path:
-        """Folder that shard paths are shown relative to (the config's folder)."""
-        return self.config_path.parent
+        """Folder that shard names are relative to: the registry's (so ids do not move with the config)."""
+        return self.registry_path.parent
 
 
 class Shard(NamedTuple):
@@ -99,7 +99,7 @@ class Shard(NamedTuple):
 
     source: str
     path: str  # what to open
-    name: str  # what records show: relative to the config folder when under it
+    name: str  # what records show: relative to the registry's folder when under it
     size: int
     format: str
 

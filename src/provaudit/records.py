@@ -14,7 +14,7 @@ class Document(NamedTuple):
     """One document read from a shard, before any finding is computed."""
 
     source: str
-    shard: str  # shard path as listed (relative to the config folder when under it)
+    shard: str  # shard path as listed (relative to the registry's folder when under it)
     location: str  # "line:12" (JSONL, 1-based), "row:5" (Parquet, 0-based), "offset:1234" (WARC), "file" (text)
     doc_id: str
     text: str

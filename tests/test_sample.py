@@ -1,0 +1,244 @@
+"""The sample corpus generator: deterministic, small, and true to its planted.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from provaudit.config import list_shards, load_config
+from provaudit.readers import ReaderSpec, read_shard
+from provaudit.records import Document, Quarantined
+from provaudit.sample import SOURCES, _shingles, main, write_sample_corpus
+
+BUNDLED = Path(__file__).resolve().parents[1] / "sample"
+TWO_MB = 2 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    write_sample_corpus(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def truth(corpus: Path) -> dict[str, Any]:
+    return json.loads((corpus / "planted.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def read_back(corpus: Path) -> tuple[dict[str, Document], list[Quarantined]]:
+    """Every shard of the registry read with the project's loader and readers.
+
+    The config sits in the corpus folder, so shard names (and derived ids) are relative
+    to it, as planted.json writes them.
+    """
+    config_path = corpus / "config.yaml"
+    config_path.write_text(yaml.safe_dump({"registry": "registry.yaml", "output": "out"}), "utf-8")
+    config = load_config(config_path)
+    specs = {s.name: s for s in config.sources}
+    docs: dict[str, Document] = {}
+    quarantined: list[Quarantined] = []
+    for shard in list_shards(config):
+        spec = specs[shard.source].reader_spec(shard.format, config.scan.max_doc_chars)
+        for item in read_shard(shard.path, shard.name, spec):
+            if isinstance(item, Document):
+                assert item.doc_id not in docs, item.doc_id
+                docs[item.doc_id] = item
+            else:
+                quarantined.append(item)
+    return docs, quarantined
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "config.yaml" and "out" not in p.relative_to(folder).parts
+    }
+
+
+def normalized_sha(text: str) -> str:
+    return hashlib.sha256(unicodedata.normalize("NFC", text).strip().encode()).hexdigest()
+
+
+def test_writing_twice_gives_identical_bytes(corpus: Path, tmp_path: Path) -> None:
+    written = write_sample_corpus(tmp_path)
+    assert files_of(tmp_path) == files_of(corpus)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(files_of(tmp_path))
+
+
+def test_rewriting_removes_stale_shards(tmp_path: Path) -> None:
+    stale = tmp_path / "web_crawl" / "part-09999.jsonl"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}\n")
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("kept")
+    write_sample_corpus(tmp_path)
+    assert not stale.exists() and unrelated.exists()
+
+
+def test_size_and_shape(corpus: Path, truth: dict[str, Any]) -> None:
+    assert sum(len(b) for b in files_of(corpus).values()) < TWO_MB
+    assert set(truth["sources"]) == set(SOURCES)
+    training = [s for s in SOURCES if s != "eval_qa"]
+    assert len(training) >= 4
+    languages = {doc["language"] for doc in truth["documents"].values()}
+    assert {"en", "zh-cn", "fr", "de", "es", "ru", "ja", "ar"} <= languages
+    assert 300 <= len(truth["documents"]) <= 600
+
+
+def test_registry_loads_and_infers_formats(corpus: Path) -> None:
+    registry = yaml.safe_load((corpus / "registry.yaml").read_text("utf-8"))
+    by_name = {s["name"]: s for s in registry["sources"]}
+    assert by_name["eval_qa"]["role"] == "eval"
+    assert by_name["scraped_blogs"]["license"] == "see website"
+    assert by_name["licensed_news"]["license"] == "proprietary"
+    assert by_name["web_crawl"]["max_doc_chars"] == 20000
+    inferred = {name for name, s in by_name.items() if "format" not in s}
+    assert inferred == {"open_books", "forum_dump", "crawl_warc"}
+    config_path = corpus / "config.yaml"
+    config_path.write_text(yaml.safe_dump({"registry": "registry.yaml", "output": "out"}), "utf-8")
+    formats = {(s.source, s.format) for s in list_shards(load_config(config_path))}
+    assert {("open_books", "parquet"), ("forum_dump", "text"), ("crawl_warc", "warc")} <= formats
+
+
+def test_every_planted_bad_record_is_read_back(
+    read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
+) -> None:
+    _, quarantined = read_back
+    got = sorted((q.source, q.shard, q.location, q.reason) for q in quarantined)
+    planted = sorted(
+        (q["source"], q["shard"], q["location"], q["reason"]) for q in truth["quarantine"]
+    )
+    assert got == planted
+    reasons = {q["reason"] for q in truth["quarantine"]}
+    assert reasons == {
+        "invalid-json",
+        "invalid-utf8",
+        "missing-text",
+        "non-string-text",
+        "truncated-compression",
+        "empty-shard",
+        "schema-mismatch",
+        "oversize-document",
+    }
+    assert all(len(q.excerpt) <= 80 for q in quarantined)
+
+
+def test_every_planted_document_is_read_back(
+    read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
+) -> None:
+    docs, _ = read_back
+    assert set(docs) == set(truth["documents"])
+    for doc_id, where in truth["documents"].items():
+        doc = docs[doc_id]
+        assert (doc.source, doc.shard, doc.location) == (
+            where["source"],
+            where["shard"],
+            where["location"],
+        )
+        assert 200 <= len(unicodedata.normalize("NFC", doc.text).strip()) <= 3000
+    counts = {name: sum(d.source == name for d in docs.values()) for name in SOURCES}
+    assert counts == {name: s["documents"] for name, s in truth["sources"].items()}
+
+
+def test_duplicates_copies_and_leaks_hold(
+    read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
+) -> None:
+    docs, _ = read_back
+    groups: dict[str, list[str]] = {}
+    for doc_id, doc in docs.items():
+        groups.setdefault(normalized_sha(doc.text), []).append(doc_id)
+    assert sorted(sorted(g) for g in groups.values() if len(g) > 1) == truth["exact_duplicates"]
+    within = [g for g in truth["exact_duplicates"] if len({docs[i].source for i in g}) == 1]
+    across = [g for g in truth["exact_duplicates"] if len({docs[i].source for i in g}) > 1]
+    assert within and across
+
+    copies = truth["cross_source_copies"]
+    assert len(copies) == 20
+    for copy in copies:
+        assert (docs[copy["from"]].source, docs[copy["to"]].source) == (
+            "licensed_news",
+            "web_crawl",
+        )
+        assert normalized_sha(docs[copy["from"]].text) == normalized_sha(docs[copy["to"]].text)
+
+    leaks = truth["eval_leaks"]
+    assert {leak["kind"] for leak in leaks} == {"verbatim", "near"}
+    for leak in leaks:
+        assert docs[leak["eval"]].source == "eval_qa" and docs[leak["train"]].source != "eval_qa"
+
+
+def test_near_duplicates_match_the_minhash_shingles(
+    read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
+) -> None:
+    from provaudit.minhash import shingles
+
+    docs, _ = read_back
+    near = truth["near_duplicates"]
+    assert any(p["language"] == "zh-cn" and p["sources"][0] == p["sources"][1] for p in near)
+    assert any(p["language"] == "zh-cn" and p["sources"][0] != p["sources"][1] for p in near)
+    for pair in near:
+        cjk = pair["language"] in truth["shingling"]["characters"]
+        a, b = (
+            set(shingles(unicodedata.normalize("NFC", docs[pair[k]].text).strip(), cjk))
+            for k in ("a", "b")
+        )
+        jaccard = len(a & b) / len(a | b)
+        assert jaccard == pytest.approx(pair["jaccard"], abs=1e-4)
+        assert 0.85 <= jaccard <= 0.95
+        # the generator's own shingling is the reference definition
+        assert a == _shingles(docs[pair["a"]].text, cjk)
+
+
+def test_planted_pii_matches_find_pii(
+    read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
+) -> None:
+    pii = pytest.importorskip("provaudit.pii", reason="provaudit.pii is not written yet")
+    docs, _ = read_back
+    zero = {k: 0 for k in ("email", "phone", "cn_id", "card", "ip")}
+    for doc_id, doc in docs.items():
+        assert pii.find_pii(doc.text)._asdict() == truth["pii"].get(doc_id, zero), doc_id
+    assert truth["pii_decoys"] and not set(truth["pii_decoys"]) & set(truth["pii"])
+    assert all(v > 0 for v in truth["pii_totals"].values())
+
+
+def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "OUT_DIR" in capsys.readouterr().out.upper()
+    assert main([str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "planted.json").is_file()
+
+
+@pytest.mark.skipif(not (BUNDLED / "planted.json").is_file(), reason="no bundled sample yet")
+def test_bundled_sample_is_current(corpus: Path) -> None:
+    """The committed sample/ is what the generator writes (compressed shards compared by content)."""
+    fresh, bundled = files_of(corpus), files_of(BUNDLED)
+    assert sorted(fresh) == sorted(bundled), "regenerate with: python -m provaudit.sample sample"
+    for name, data in fresh.items():
+        if name.endswith((".gz", ".zst", ".parquet")):  # codec versions may change the bytes
+            source = name.split("/")[0]
+            spec = _spec_for(corpus, source, name)
+            assert list(read_shard(str(corpus / name), name, spec)) == list(
+                read_shard(str(BUNDLED / name), name, spec)
+            ), name
+        else:
+            assert data == bundled[name], f"{name} differs: python -m provaudit.sample sample"
+
+
+def _spec_for(corpus: Path, source: str, shard: str) -> ReaderSpec:
+    config_path = corpus / "config.yaml"
+    config_path.write_text(yaml.safe_dump({"registry": "registry.yaml", "output": "out"}), "utf-8")
+    config = load_config(config_path)
+    fmt = next(s.format for s in list_shards(config) if s.name == shard)
+    spec = next(s for s in config.sources if s.name == source)
+    return spec.reader_spec(fmt, config.scan.max_doc_chars)
