@@ -29,3 +29,27 @@ def sample_config(tmp_path: Path) -> Path:
         "output": str(tmp_path / "out"),
         "beam": {"runner": "DirectRunner"},
     })
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the golden files under tests/golden/ from this run's outputs")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare a JSON-able value with tests/golden/NAME.json (or rewrite it with --update-golden)."""
+    import json
+
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, value: object) -> None:
+        path = ROOT / "tests" / "golden" / f"{name}.json"
+        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if update or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text), (
+            f"{path.name} differs; rerun with --update-golden if the change is intended")
+
+    return check
