@@ -159,7 +159,7 @@ def test_cli_run_prints_paths_summary_and_final_line(tmp_path: Path) -> None:
     for label, path in (("ledger:", run_dir / "ledger"), ("quarantine:", run_dir / "quarantine"),
                         ("manifest:", run_dir / "manifest.json")):
         assert f"{label}" in out and str(path) in out
-    for heading in ("documents:", "sources:", "languages:", "license categories:", "quarantined by reason:"):
+    for heading in ("documents:", "sources: ", "languages:", "license categories:", "quarantined by reason:"):
         assert heading in out
     assert len(out.splitlines()) <= 50  # one screen
     assert out.splitlines()[-1].startswith("scan: done")

@@ -74,7 +74,9 @@ def _scan(config_path: str, beam_args: Sequence[str]) -> int:
     print(scan_summary(result.manifest, {"ledger": result.ledger_dir,
                                          "quarantine": result.quarantine_dir,
                                          "manifest": result.manifest_path}))
-    print(f"scan: done: {result.run_dir}")
+    t = result.manifest["totals"]
+    print(f"scan: done in {result.manifest['duration_seconds']:.1f} s: {t['ledger']:,} documents in the "
+          f"ledger, {t['quarantined']:,} quarantined; outputs in {result.run_dir}")
     return 0
 
 

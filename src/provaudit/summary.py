@@ -11,11 +11,11 @@ def _share(part: int, whole: int) -> str:
 
 def _table(counts: dict[str, int], whole: int, limit: int = 8) -> list[str]:
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    lines = [f"    {k:<18} {v:>9,}  {_share(v, whole)}" for k, v in ordered[:limit]]
+    lines = [f"    {k:<22} {v:>9,}  {_share(v, whole)}" for k, v in ordered[:limit]]
     rest = ordered[limit:]
     if rest:
         n = sum(v for _, v in rest)
-        lines.append(f"    {f'({len(rest)} more)':<18} {n:>9,}  {_share(n, whole)}")
+        lines.append(f"    {f'({len(rest)} more)':<22} {n:>9,}  {_share(n, whole)}")
     return lines
 
 
@@ -28,10 +28,10 @@ def scan_summary(manifest: dict[str, Any], paths: dict[str, str]) -> str:
         lines.append(f"  {label + ':':<12}{paths[label]}")
     lines.append(f"  documents: {t['documents_read']:,} read = {t['ledger']:,} in the ledger + "
                  f"{t['quarantined']:,} quarantined, from {t['shards']} shards")
-    lines.append("  sources:")
+    lines.append(f"  sources: {len(manifest['sources'])}")
     for name, s in sorted(manifest["sources"].items()):
         role = " (eval)" if s["role"] == "eval" else ""
-        lines.append(f"    {name + role:<24} {s['ledger']:>9,} docs  {s['quarantined']:>5,} quarantined"
+        lines.append(f"    {name + role:<26} {s['ledger']:>9,} docs  {s['quarantined']:>5,} quarantined"
                      f"  {s['acquisition']}")
     lines.append("  languages:")
     lines.extend(_table(t["languages"], t["ledger"]))

@@ -1,0 +1,312 @@
+"""Benchmark the scan side by side with its floor and its peers, in one run, one process.
+
+    python benchmarks/scan.py [--corpus DIR] [--docs 20000] [--repeat 3] [--json OUT]
+
+The corpus is ``DIR/part-*.jsonl.gz`` (fields ``text``, ``license``, ``url``) as written
+by ``../shared/tools/make_bench_corpus.py DIR --docs N`` (written first when missing).
+Every row is timed ``--repeat`` times and the median reported, as documents/s and MB/s
+of text (UTF-8 bytes of the normalised text):
+
+  floor               provaudit's JSONL reader + NFC normalisation + SHA-256: the least any scan does
+  datatrove reader    datatrove's JsonlReader over the same shards, if datatrove installs
+  language            langdetect on the full text (the reference) vs provaudit's LanguageDetector
+  signature           datasketch MinHash.bulk (word 5-grams, its SHA-1 hash) vs provaudit's
+                      MinHasher, rensa's RMinHash and datatrove's MinhashDedupSignature
+  findings loop       provaudit's read + every finding + Parquet encoding per shard, a plain loop
+  Beam DirectRunner   the same scan through Beam (in process, one worker), from pipeline
+                      construction to the last file written
+
+Ratios printed: language and signature against their reference, Beam against the plain
+loop (the cost of Beam itself). ``--langdetect-docs`` limits the slow full-text langdetect
+reference to the first N documents (agreement is computed on those).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from provaudit.config import ScanSettings
+from provaudit.findings import Annotator, SourceFacts, normalize_text
+from provaudit.ledger import rows_to_table, table_to_parquet_bytes
+from provaudit.readers import ReaderSpec, read_shard
+from provaudit.records import Document
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the language.py and signature.py benchmarks beside this file
+MAKE_CORPUS = HERE.parents[1] / "shared" / "tools" / "make_bench_corpus.py"
+SPEC = ReaderSpec(source="bench", format="jsonl", license_field="license", url_field="url")
+LONG_DOC = 200
+
+
+def ensure_corpus(corpus: Path, docs: int) -> list[Path]:
+    """Return the corpus shards, writing the corpus first when it is missing or too small."""
+    shards = sorted(corpus.glob("part-*.jsonl.gz"))
+    if sum(1 for s in shards for _ in _lines(s)) < docs:
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(corpus), "--docs", str(docs)], check=True)
+        shards = sorted(corpus.glob("part-*.jsonl.gz"))
+    return shards
+
+
+def _lines(shard: Path):
+    import gzip
+
+    with gzip.open(shard, "rt", encoding="utf-8") as fh:
+        yield from fh
+
+
+def read_documents(shards: list[Path], limit: int) -> list[Document]:
+    """Read up to ``limit`` documents with provaudit's reader."""
+    docs: list[Document] = []
+    for shard in shards:
+        for item in read_shard(str(shard), shard.name, SPEC):
+            if isinstance(item, Document):
+                docs.append(item)
+                if len(docs) == limit:
+                    return docs
+    return docs
+
+
+def timed(run: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Run ``repeat`` times; return the median seconds and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+class Table:
+    """Collect rows and print them aligned."""
+
+    def __init__(self, docs: int, mb: float) -> None:
+        self.docs, self.mb, self.rows = docs, mb, []
+
+    def add(self, group: str, name: str, seconds: float, docs: int | None = None, note: str = "") -> dict:
+        n = docs if docs is not None else self.docs
+        mb = self.mb * n / self.docs
+        row = {"group": group, "step": name, "seconds": round(seconds, 3), "docs": n,
+               "docs_per_s": round(n / seconds, 1), "mb_per_s": round(mb / seconds, 2), "note": note}
+        self.rows.append(row)
+        print(f"  {group:<10} {name:<44} {row['docs_per_s']:>11,.0f} docs/s {row['mb_per_s']:>8.2f} MB/s  {note}",
+              flush=True)
+        return row
+
+    def rate(self, group: str, name: str) -> float:
+        return next(r["docs_per_s"] for r in self.rows if r["group"] == group and r["step"] == name)
+
+
+def floor_step(shards: list[Path], limit: int) -> Callable[[], int]:
+    def run() -> int:
+        n = 0
+        for shard in shards:
+            for item in read_shard(str(shard), shard.name, SPEC):
+                if isinstance(item, Document):
+                    hashlib.sha256(normalize_text(item.text).encode("utf-8")).digest()
+                    n += 1
+                    if n == limit:
+                        return n
+        return n
+    return run
+
+
+def datatrove_reader_step(corpus: Path, limit: int) -> Callable[[], int] | None:
+    try:
+        from datatrove.pipeline.readers import JsonlReader
+    except Exception:  # noqa: BLE001 - absent or broken install: the row is skipped
+        return None
+
+    def run() -> int:
+        reader = JsonlReader(str(corpus), glob_pattern="part-*.jsonl.gz", limit=limit, text_key="text",
+                             id_key="id")
+        n = 0
+        for doc in reader.run():
+            hashlib.sha256(doc.text.encode("utf-8")).digest()
+            n += 1
+        return n
+    return run
+
+
+def findings_loop_step(shards: list[Path], limit: int, annotator: Annotator) -> Callable[[], int]:
+    facts = {"bench": SourceFacts(None, "open-license")}
+
+    def run() -> int:
+        n = 0
+        for shard in shards:
+            if n == limit:
+                break
+            rows = []
+            for item in read_shard(str(shard), shard.name, SPEC):
+                if isinstance(item, Document):
+                    rows.append(annotator.annotate(item, facts["bench"]))
+                    n += 1
+                    if n == limit:
+                        break
+            table_to_parquet_bytes(rows_to_table(rows))
+        return n
+    return run
+
+
+def beam_step(shards: list[Path], limit: int, workdir: Path) -> Callable[[], int]:
+    from provaudit.config import load_config
+    from provaudit.scan import run_scan
+
+    # the first `limit` documents: whole shards, then a prefix file of the last one
+    use, n = [], 0
+    for shard in shards:
+        count = sum(1 for _ in _lines(shard))
+        if n + count <= limit:
+            use.append(str(shard))
+            n += count
+        else:
+            import gzip
+
+            part = workdir / f"head-{shard.name}"
+            with gzip.open(part, "wt", encoding="utf-8") as out:
+                for i, line in enumerate(_lines(shard)):
+                    if i == limit - n:
+                        break
+                    out.write(line)
+            use.append(str(part))
+            break
+    config = workdir / "bench.yaml"
+    config.write_text(yaml.safe_dump({
+        "output": str(workdir / "out"),
+        "sources": [{"name": "bench", "paths": use, "format": "jsonl", "license_field": "license",
+                     "url_field": "url", "acquisition": "open-license"}],
+        "beam": {"runner": "DirectRunner", "direct_num_workers": 1},
+    }))
+
+    def run() -> int:
+        result = run_scan(load_config(config), report=lambda line: None)
+        return result.manifest["totals"]["ledger"]
+    return run
+
+
+def run_language(table: Table, texts: list[str], repeat: int, reference_docs: int | None) -> None:
+    """langdetect on the full text (reference) against provaudit's detector, with agreement."""
+    from langdetect import DetectorFactory, detect
+
+    import language as lang_bench  # benchmarks/language.py
+
+    DetectorFactory.seed = 0
+    ref_texts = texts[:reference_docs] if reference_docs else texts
+    full = lang_bench.langdetect_label(detect)
+    ref_labels, ref_rate = lang_bench.run(full, ref_texts, repeat)
+    table.add("language", "langdetect, full text (reference)", len(ref_texts) / ref_rate, len(ref_texts),
+              note=f"on {len(ref_texts):,} documents" if reference_docs else "")
+    label, _setup = lang_bench.provaudit_label(ScanSettings().language_prefix)
+    labels, rate = lang_bench.run(label, texts, repeat)
+    long_agree = lang_bench.agreement(labels[: len(ref_texts)], ref_labels, ref_texts, LONG_DOC)
+    all_agree = lang_bench.agreement(labels[: len(ref_texts)], ref_labels, ref_texts, 0)
+    table.add("language", "provaudit LanguageDetector", len(texts) / rate, len(texts),
+              note=f"{rate / ref_rate:.1f}x reference; agrees on {long_agree:.2f}% of docs >= {LONG_DOC} "
+                   f"chars ({all_agree:.2f}% of all)")
+
+
+def run_signature(table: Table, texts: list[str], repeat: int) -> None:
+    """datasketch MinHash.bulk (reference) against provaudit, rensa and datatrove."""
+    import signature as sig_bench  # benchmarks/signature.py
+
+    ref = sig_bench.time_step(sig_bench.step_datasketch_bulk("affine32", None), texts, repeat)
+    table.add("signature", "datasketch MinHash.bulk, word 5-grams (reference)", ref)
+    ours = sig_bench.time_step(sig_bench.step_provaudit("affine32"), texts, repeat)
+    matches = sig_bench.count_matches(texts[:500], "affine32")
+    table.add("signature", "provaudit MinHasher", ours,
+              note=f"{ref / ours:.1f}x reference; identical to datasketch on {matches}/500 checked")
+    rensa = sig_bench.step_rensa()
+    if rensa is not None:
+        sec = sig_bench.time_step(rensa, texts, repeat)
+        table.add("signature", "rensa RMinHash (own hash: different signatures)", sec,
+                  note=f"{ref / sec:.1f}x reference")
+    dt = datatrove_signature_step()
+    if dt is not None:
+        sec = sig_bench.time_step(dt, texts, repeat)
+        table.add("signature", "datatrove MinhashDedupSignature (sha1, 32-bit)", sec,
+                  note=f"{ref / sec:.1f}x reference")
+
+
+def datatrove_signature_step() -> Callable[[list[str]], None] | None:
+    try:
+        from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
+        from datatrove.utils.hashing import HashConfig
+    except Exception:  # noqa: BLE001 - absent or broken install: the row is skipped
+        return None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            step = MinhashDedupSignature(output_folder=tmp,
+                                         config=MinhashConfig(num_buckets=8, hashes_per_bucket=16,
+                                                              hash_config=HashConfig(precision=32, hash_fc="sha1")))
+    except Exception as exc:  # noqa: BLE001 - e.g. its word tokenizer needs spacy
+        print(f"  signature  datatrove MinhashDedupSignature skipped: {exc}")
+        return None
+
+    def run(texts: list[str]) -> None:
+        for text in texts:
+            sh = step.get_shingles(text)
+            if sh.size:
+                step.get_signature(sh)
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus")
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--langdetect-docs", type=int, default=None,
+                    help="documents for the slow full-text langdetect reference (default: all)")
+    ap.add_argument("--skip", default="", help="comma-separated groups to skip: language,signature,beam")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = ap.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    shards = ensure_corpus(args.corpus, args.docs)
+    docs = read_documents(shards, args.docs)
+    texts = [normalize_text(d.text) for d in docs]
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    print(f"corpus {args.corpus}: {len(docs):,} documents, {mb:.1f} MB of text, "
+          f"median {statistics.median(len(t) for t in texts):,.0f} chars; repeat {args.repeat} (medians)")
+    table = Table(len(docs), mb)
+
+    sec, n = timed(floor_step(shards, len(docs)), args.repeat)
+    table.add("floor", "read + normalise + sha256 (provaudit reader)", sec, n)
+    dt = datatrove_reader_step(args.corpus, len(docs))
+    if dt is not None:
+        sec, n = timed(dt, args.repeat)
+        table.add("floor", "datatrove JsonlReader + sha256", sec, n)
+
+    if "language" not in skip:
+        run_language(table, texts, args.repeat, args.langdetect_docs)
+    if "signature" not in skip:
+        run_signature(table, texts, args.repeat)
+
+    annotator = Annotator()
+    annotator.setup()
+    sec, n = timed(findings_loop_step(shards, len(docs), annotator), args.repeat)
+    loop = table.add("scan", "plain loop: read + findings + Parquet", sec, n)
+    if "beam" not in skip:
+        with tempfile.TemporaryDirectory() as tmp:
+            sec, n = timed(beam_step(shards, len(docs), Path(tmp)), args.repeat)
+            beam_row = table.add("scan", "Beam DirectRunner scan (1 worker)", sec, n)
+        print(f"\n  Beam overhead: {loop['docs_per_s'] / beam_row['docs_per_s']:.2f}x the plain loop's time "
+              f"(target <= 2x)")
+    if args.json:
+        args.json.write_text(json.dumps(table.rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
