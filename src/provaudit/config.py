@@ -37,7 +37,7 @@ class ScanSettings(NamedTuple):
     num_perm: int = 128
     seed: int = 1
     ngram: int = 5
-    language_prefix: int = 500
+    language_prefix: int = 10_000
     language_seed: int = 0
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS
     progress_every: int = 2000

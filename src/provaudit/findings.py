@@ -51,7 +51,7 @@ class Annotator:
     """Compute a document's findings; build from plain settings, call setup() once per worker."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
-                 language_prefix: int = 500, language_seed: int = 0) -> None:
+                 language_prefix: int = 10_000, language_seed: int = 0) -> None:
         self._hasher = MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
         self._language = LanguageDetector(prefix_chars=language_prefix, seed=language_seed)
 

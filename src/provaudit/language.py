@@ -1,0 +1,629 @@
+"""Detect a document's language with langdetect, and the script of its letters.
+
+Contract:
+
+* :meth:`LanguageDetector.detect` answers exactly what ``langdetect.detect`` answers for
+  ``text[:prefix_chars]`` with ``DetectorFactory.seed = seed`` and langdetect's own
+  profiles, or ``und`` with a stable reason code (:data:`LANGUAGE_REASONS`) where
+  langdetect has no answer; a prefix without a letter is ``und`` even where langdetect
+  would name a language for its punctuation. The default prefix is langdetect's own
+  limit, 10,000 characters, so documents up to that length get langdetect's answer for
+  the whole document. The answer is a pure function of the text: it does not depend on
+  which documents were detected before, on the process, or on the worker.
+* :func:`detect_script` names the dominant script of the letters of a bounded prefix.
+
+How it stays langdetect while being several times faster. langdetect spends its time in
+two Python loops: ``Detector._extract_ngrams`` (a per-character state machine that
+normalises each character and looks its 1-, 2- and 3-grams up in the profiles) and the
+random walk in ``Detector._detect_block`` (7 trials, each drawing n-grams with
+``random.choice`` and multiplying 55 per-language probabilities until one exceeds
+0.99999). Both are reimplemented here as small numba kernels that follow langdetect's
+code step by step, on langdetect's own data:
+
+* the profile table is the ``word_lang_prob_map`` langdetect's ``DetectorFactory`` builds,
+  stored as one float64 matrix (n-gram x language) found through a hash table of the
+  n-grams packed into integers;
+* character normalisation is a table filled by calling langdetect's ``NGram.normalize``
+  on every code point it can change; URL, e-mail and Vietnamese normalisation call
+  langdetect's own regular expressions;
+* the random numbers are the ones langdetect draws: the detector re-seeds a
+  ``random.Random`` with the factory seed for every document, so every document consumes
+  the same Mersenne Twister stream from its start. That stream is drawn once from CPython's
+  own generator; ``random.choice(seq)`` is ``seq[_randbelow(len(seq))]`` with
+  ``_randbelow(n)`` = ``getrandbits(n.bit_length())`` retried while ``>= n``, and
+  ``getrandbits(k)`` for ``k <= 32`` is one 32-bit word shifted right by ``32 - k``.
+  ``gauss`` uses the same words and the same libm functions as CPython's;
+* the floating-point operations are the same, in the same order (no fast-math), and the
+  sum that normalises the probabilities is the running interpreter's ``sum``: sequential
+  up to Python 3.11, compensated (Neumaier) from 3.12. langdetect itself can therefore
+  answer differently on rare near-ties after a Python upgrade, and so does this module;
+  Beam runs driver and workers on one Python version, so a run is consistent.
+
+One deliberate difference: profiles load in sorted file-name order, where langdetect
+uses ``os.listdir`` order, which varies between file systems. The order only changes
+rounding in the normalising sum, so answers can differ from a given langdetect
+installation on rare near-ties; sorted order keeps them identical on every worker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import random
+import re
+import sys
+import threading
+import unicodedata
+from collections import Counter
+from typing import NamedTuple
+
+import numpy as np
+from langdetect.detector import Detector
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+from langdetect.utils import unicode_block as ub
+from langdetect.utils.lang_profile import LangProfile
+from langdetect.utils.ngram import NGram
+from numba import njit
+
+__all__ = [
+    "DEFAULT_PREFIX_CHARS",
+    "LANGUAGE_REASONS",
+    "SCRIPT_PREFIX_CHARS",
+    "Language",
+    "LanguageDetector",
+    "detect_script",
+]
+
+# langdetect itself reads at most 10,000 characters (Detector.max_text_length), so this
+# default answers as langdetect on the whole document for every document up to that
+# length; shorter prefixes are faster still (see benchmarks/language.py).
+DEFAULT_PREFIX_CHARS = 10_000
+SCRIPT_PREFIX_CHARS = 2000
+UNDETERMINED = "und"
+
+LANGUAGE_REASONS = (
+    "empty",  # no text, or only whitespace
+    "no-letters",  # the prefix holds no letter (digits, punctuation, symbols only)
+    "langdetect-error",  # langdetect raises: no profile n-gram in the prefix
+    "langdetect-unknown",  # langdetect answers "unknown": no language above 0.1
+)
+
+
+class Language(NamedTuple):
+    """A langdetect language code, or ``und`` with the reason (one of LANGUAGE_REASONS)."""
+
+    code: str
+    reason: str  # "" when detected
+
+
+# --- scripts -------------------------------------------------------------------------
+
+# (first, last, script) code point ranges, sorted; only letters (category L*) are counted.
+_SCRIPT_RANGES = (
+    (0x0041, 0x024F, "Latin"),
+    (0x0250, 0x02AF, "Latin"),  # IPA extensions
+    (0x0370, 0x03FF, "Greek"),
+    (0x0400, 0x052F, "Cyrillic"),
+    (0x0530, 0x058F, "Armenian"),
+    (0x0590, 0x05FF, "Hebrew"),
+    (0x0600, 0x06FF, "Arabic"),
+    (0x0700, 0x074F, "Syriac"),
+    (0x0750, 0x077F, "Arabic"),
+    (0x0780, 0x07BF, "Thaana"),
+    (0x0870, 0x08FF, "Arabic"),
+    (0x0900, 0x097F, "Devanagari"),
+    (0x0980, 0x09FF, "Bengali"),
+    (0x0A00, 0x0A7F, "Gurmukhi"),
+    (0x0A80, 0x0AFF, "Gujarati"),
+    (0x0B00, 0x0B7F, "Oriya"),
+    (0x0B80, 0x0BFF, "Tamil"),
+    (0x0C00, 0x0C7F, "Telugu"),
+    (0x0C80, 0x0CFF, "Kannada"),
+    (0x0D00, 0x0D7F, "Malayalam"),
+    (0x0D80, 0x0DFF, "Sinhala"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x0E80, 0x0EFF, "Lao"),
+    (0x0F00, 0x0FFF, "Tibetan"),
+    (0x1000, 0x109F, "Myanmar"),
+    (0x10A0, 0x10FF, "Georgian"),
+    (0x1100, 0x11FF, "Hangul"),
+    (0x1200, 0x139F, "Ethiopic"),
+    (0x13A0, 0x13FF, "Cherokee"),
+    (0x1400, 0x167F, "Canadian Aboriginal"),
+    (0x1780, 0x17FF, "Khmer"),
+    (0x1800, 0x18AF, "Mongolian"),
+    (0x1C80, 0x1C8F, "Cyrillic"),
+    (0x1C90, 0x1CBF, "Georgian"),
+    (0x1D00, 0x1D7F, "Latin"),  # phonetic extensions
+    (0x1E00, 0x1EFF, "Latin"),
+    (0x1F00, 0x1FFF, "Greek"),
+    (0x2C60, 0x2C7F, "Latin"),
+    (0x2D00, 0x2D2F, "Georgian"),
+    (0x2D80, 0x2DDF, "Ethiopic"),
+    (0x2DE0, 0x2DFF, "Cyrillic"),
+    (0x3005, 0x3007, "Han"),  # iteration mark, closing mark, ideographic zero
+    (0x3041, 0x309F, "Hiragana"),
+    (0x30A0, 0x30FF, "Katakana"),  # includes the prolonged sound mark
+    (0x3100, 0x312F, "Bopomofo"),
+    (0x3130, 0x318F, "Hangul"),
+    (0x31A0, 0x31BF, "Bopomofo"),
+    (0x31F0, 0x31FF, "Katakana"),
+    (0x3400, 0x4DBF, "Han"),
+    (0x4E00, 0x9FFF, "Han"),
+    (0xA640, 0xA69F, "Cyrillic"),
+    (0xA720, 0xA7FF, "Latin"),
+    (0xA960, 0xA97F, "Hangul"),
+    (0xAB30, 0xAB6F, "Latin"),
+    (0xAC00, 0xD7FF, "Hangul"),
+    (0xF900, 0xFAFF, "Han"),
+    (0xFB1D, 0xFB4F, "Hebrew"),
+    (0xFB50, 0xFDFF, "Arabic"),
+    (0xFE70, 0xFEFF, "Arabic"),
+    (0xFF21, 0xFF5A, "Latin"),  # fullwidth
+    (0xFF66, 0xFF9F, "Katakana"),  # halfwidth
+    (0xFFA0, 0xFFDC, "Hangul"),  # halfwidth
+    (0x20000, 0x3134F, "Han"),
+)
+_SCRIPT_STARTS = [first for first, _, _ in _SCRIPT_RANGES]
+_OTHER = "Other"  # a letter of a script not listed above
+_UNKNOWN = "Unknown"  # no letters at all
+
+_script_of_char: dict[str, str | None] = {}
+
+
+def _char_script(ch: str) -> str | None:
+    """Return the script of a letter, or None for a character that is not a letter."""
+    if unicodedata.category(ch)[0] != "L":
+        return None
+    cp = ord(ch)
+    i = bisect.bisect_right(_SCRIPT_STARTS, cp) - 1
+    if i >= 0 and cp <= _SCRIPT_RANGES[i][1]:
+        return _SCRIPT_RANGES[i][2]
+    return _OTHER
+
+
+def detect_script(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> str:
+    """Name the dominant script of the letters in the first ``max_chars`` characters.
+
+    Returns an English script name ("Latin", "Han", "Cyrillic", "Arabic", "Hangul", ...),
+    "Other" for letters of an unlisted script, or "Unknown" when there are no letters.
+    Japanese: Hiragana and Katakana count together as one group against Han and the
+    rest; when the kana win (a tie with Han included), the answer is the more frequent
+    of "Hiragana" and "Katakana" (Hiragana on a tie). Ordinary Japanese prose therefore
+    reads "Hiragana" and kanji-heavy headlines read "Han". Other ties go to the script
+    listed first in the range table.
+    """
+    counts: Counter[str] = Counter()
+    cache = _script_of_char
+    # Count distinct characters in C, then classify each distinct character once.
+    for ch, n in Counter(text[:max_chars]).items():
+        script = cache.get(ch, "")
+        if script == "":
+            script = cache[ch] = _char_script(ch)
+        if script is not None:
+            counts[script] += n
+    if not counts:
+        return _UNKNOWN
+    kana = counts.pop("Hiragana", 0), counts.pop("Katakana", 0)
+    if any(kana):
+        counts["kana"] = sum(kana)
+    best = max(counts, key=lambda script: (counts[script], -_SCRIPT_ORDER[script]))
+    if best == "kana":
+        return "Hiragana" if kana[0] >= kana[1] else "Katakana"
+    return best
+
+
+# Tie-break order: the kana group first (so kana win a tie with Han), then the scripts in
+# the order of the range table, then "Other".
+_SCRIPT_ORDER: dict[str, int] = {"kana": 0}
+for _first, _last, _name in _SCRIPT_RANGES:
+    _SCRIPT_ORDER.setdefault(_name, len(_SCRIPT_ORDER))
+_SCRIPT_ORDER[_OTHER] = len(_SCRIPT_ORDER)
+
+
+# --- langdetect, faithfully and fast -------------------------------------------------
+
+_N_TRIAL = 7  # Detector.n_trial
+_ALPHA = 0.5  # Detector.ALPHA_DEFAULT
+_ALPHA_WIDTH = 0.05  # Detector.ALPHA_WIDTH
+_BASE_FREQ = 10000  # Detector.BASE_FREQ
+_ITERATION_LIMIT = 1000  # Detector.ITERATION_LIMIT
+_CONV_THRESHOLD = 0.99999  # Detector.CONV_THRESHOLD
+_PROB_THRESHOLD = 0.1  # Detector.PROB_THRESHOLD
+_MAX_TEXT_LENGTH = 10000  # Detector.max_text_length
+_TWOPI = 2.0 * math.pi  # random.TWOPI
+_STREAM_WORDS = 1 << 16  # initial length of the precomputed random stream (32-bit words)
+_HASH_BITS = 19  # 2**19 slots for ~88,000 profile n-grams: load factor 0.17
+_OK, _NO_FEATURES, _STREAM_EXHAUSTED = 0, 1, 2
+# Detector._normalize_prob divides by sum(prob); CPython 3.12 made sum() of floats
+# compensated (Neumaier), so langdetect's answers depend on the interpreter's version.
+_COMPENSATED = sys.version_info >= (3, 12)
+
+# Runs of word characters that are not digits or "_": letters, plus numerics such as "²"
+# that are not decimal digits; _has_letter keeps only letters (category L*).
+_LETTERISH = re.compile(r"[^\W\d_]+")
+# A MAIL_RE match holds an '@' and only the characters [-_.0-9A-Za-z@]; so MAIL_RE.sub on
+# the whole text equals MAIL_RE.sub on each maximal run of those characters that holds an
+# '@'. Finding the runs with possessive quantifiers is linear; MAIL_RE's own scan
+# backtracks up to 64 characters at every position of every alphanumeric run.
+_MAIL_RUN = re.compile(r"(?<![-_.0-9A-Za-z@])[-_.0-9A-Za-z]*+@[-_.0-9A-Za-z@]*+")
+# NGram.normalize_vi only rewrites a letter followed by one of these combining marks.
+_VI_MARK = re.compile("[" + NGram.DMARK_CLASS + "]")
+
+
+class _Tables(NamedTuple):
+    """langdetect's profiles and normalisation, as arrays the kernels read."""
+
+    langs: tuple[str, ...]  # profile names in sorted order (the matrix columns)
+    keys: np.ndarray  # uint64 [n-gram]: code points packed 21 bits each (see _pack)
+    probs: np.ndarray  # float64 [n-gram, language]: langdetect's word_lang_prob_map
+    slot_keys: np.ndarray  # uint64 [2**_HASH_BITS]: open-addressing table, 0 = empty
+    slot_rows: np.ndarray  # int64 [2**_HASH_BITS]: row of probs for the key in the slot
+    normal: np.ndarray  # uint32 [0x10000]: NGram.normalize on the BMP (identity above)
+    upper: np.ndarray  # bool [0x110000]: str.isupper of each code point
+
+
+_tables: _Tables | None = None
+_tables_lock = threading.Lock()
+
+
+def _load_tables() -> _Tables:
+    """Load langdetect's profiles once per process (shared by all detectors)."""
+    global _tables
+    with _tables_lock:
+        if _tables is None:
+            _tables = _build_tables()
+        return _tables
+
+
+def _build_tables() -> _Tables:
+    # DetectorFactory.load_profile, but in sorted order so every worker agrees.
+    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
+    factory = DetectorFactory()
+    for index, name in enumerate(names):
+        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as f:
+            factory.add_profile(LangProfile(**json.load(f)), index, len(names))
+    # _extract_ngrams only ever looks up 1- to 3-grams.
+    grams = [w for w in factory.word_lang_prob_map if 1 <= len(w) <= 3]
+    keys = np.array([_pack(w) for w in grams], dtype=np.uint64)
+    probs = np.array([factory.word_lang_prob_map[w] for w in grams], dtype=np.float64)
+    slot_keys = np.zeros(1 << _HASH_BITS, dtype=np.uint64)
+    slot_rows = np.full(1 << _HASH_BITS, -1, dtype=np.int64)
+    _fill_slots(keys, slot_keys, slot_rows)
+
+    # NGram.normalize changes characters of these blocks only (all in the BMP).
+    changing = {
+        ub.UNICODE_BASIC_LATIN, ub.UNICODE_LATIN_1_SUPPLEMENT, ub.UNICODE_LATIN_EXTENDED_B,
+        ub.UNICODE_GENERAL_PUNCTUATION, ub.UNICODE_ARABIC, ub.UNICODE_LATIN_EXTENDED_ADDITIONAL,
+        ub.UNICODE_HIRAGANA, ub.UNICODE_KATAKANA, ub.UNICODE_BOPOMOFO,
+        ub.UNICODE_BOPOMOFO_EXTENDED, ub.UNICODE_CJK_UNIFIED_IDEOGRAPHS,
+        ub.UNICODE_HANGUL_SYLLABLES,
+    }  # fmt: skip
+    normal = np.arange(0x10000, dtype=np.uint32)
+    spans = [(start, end) for block, start, end in ub._unicode_blocks if block in changing]
+    for start, end in [(0, 0x7F), *spans]:
+        for cp in range(start, min(end, 0xFFFF) + 1):
+            normal[cp] = ord(NGram.normalize(chr(cp)))
+    upper = np.fromiter((chr(cp).isupper() for cp in range(0x110000)), bool, 0x110000)
+    return _Tables(tuple(names), keys, probs, slot_keys, slot_rows, normal, upper)
+
+
+def _pack(gram: str) -> int:
+    """Pack a 1- to 3-character n-gram into an integer, 21 bits per code point.
+
+    Every normalised character is >= U+0020, so the first code point is never zero and
+    n-grams of different lengths never share a key (and no key is 0, the empty slot).
+    """
+    key = 0
+    for ch in gram:
+        key = (key << 21) | ord(ch)
+    return key
+
+
+@njit(nogil=True)
+def _slot(key):  # pragma: no cover - compiled
+    """Fibonacci hashing: the top _HASH_BITS bits of key * 2**64 / golden ratio."""
+    return np.int64((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - _HASH_BITS))
+
+
+@njit(nogil=True)
+def _fill_slots(keys, slot_keys, slot_rows):  # pragma: no cover - compiled
+    mask = slot_keys.size - 1
+    for row in range(keys.size):
+        i = _slot(keys[row])
+        while slot_keys[i] != 0:
+            i = (i + 1) & mask
+        slot_keys[i] = keys[row]
+        slot_rows[i] = row
+
+
+@njit(nogil=True)
+def _lookup(key, slot_keys, slot_rows):  # pragma: no cover - compiled
+    """Row of probs for an n-gram key, or -1 when no profile has the n-gram."""
+    mask = slot_keys.size - 1
+    i = _slot(key)
+    while True:
+        k = slot_keys[i]
+        if k == key:
+            return slot_rows[i]
+        if k == 0:
+            return -1
+        i = (i + 1) & mask
+
+
+@njit(nogil=True)
+def _extract_ngrams(cps, normal, upper, slot_keys, slot_rows):  # pragma: no cover - compiled
+    """Detector.cleaning_text + Detector._extract_ngrams: rows of the profile n-grams."""
+    # cleaning_text: drop ASCII 'A'..'z' when other characters are more than twice as
+    # many. (langdetect compares unicode_block(ch), an int, with a str, so every code
+    # point >= U+0300 counts as non-Latin, Latin Extended Additional included.)
+    latin = 0
+    non_latin = 0
+    for c in cps:
+        if 0x41 <= c <= 0x7A:
+            latin += 1
+        elif c >= 0x300:
+            non_latin += 1
+    drop_latin = latin * 2 < non_latin
+
+    out = np.empty(3 * cps.size, dtype=np.int64)
+    m = 0
+    # NGram.grams is at most three characters: g0 g1 g2, of which the last glen count.
+    g0 = np.uint64(0)
+    g1 = np.uint64(0)
+    g2 = np.uint64(32)
+    glen = 1
+    capital = False
+    for c in cps:
+        if drop_latin and 0x41 <= c <= 0x7A:
+            continue
+        ch = np.uint64(normal[c] if c < 0x10000 else c)  # NGram.normalize
+        last = g2
+        if last == 32:  # NGram.add_char: after a space a new word starts
+            g1 = np.uint64(0)
+            glen = 1
+            capital = False
+            if ch == 32:
+                continue
+        elif glen >= 3:
+            glen = 2
+        g0 = g1
+        g1 = g2
+        g2 = ch
+        glen += 1
+        if upper[ch]:
+            if upper[last]:
+                capital = True
+        else:
+            capital = False
+        if capital:  # words in capitals are skipped after their first letter
+            continue
+        # the 1-, 2- and 3-grams ending here, in that order, if a profile has them
+        if g2 != 32:
+            row = _lookup(g2, slot_keys, slot_rows)
+            if row >= 0:
+                out[m] = row
+                m += 1
+        key = (g1 << np.uint64(21)) | g2
+        row = _lookup(key, slot_keys, slot_rows)
+        if row >= 0:
+            out[m] = row
+            m += 1
+        if glen == 3:
+            row = _lookup((g0 << np.uint64(42)) | key, slot_keys, slot_rows)
+            if row >= 0:
+                out[m] = row
+                m += 1
+    return out[:m]
+
+
+@njit(nogil=True)
+def _random53(words, pos):  # pragma: no cover - compiled
+    """random.random(): 53 bits from two 32-bit words (CPython's genrand_res53)."""
+    a = np.int64(words[pos]) >> 5
+    b = np.int64(words[pos + 1]) >> 6
+    return (a * 67108864.0 + b) * (1.0 / 9007199254740992.0)
+
+
+@njit(nogil=True)
+def _gauss_pair(words, pos):  # pragma: no cover - compiled
+    """random.gauss: the pair of normals it makes from two random() at ``pos``.
+
+    The same libm functions CPython's math module calls (no fast-math); a test holds
+    this to random.gauss.
+    """
+    x2pi = _random53(words, pos) * _TWOPI
+    g2rad = math.sqrt(-2.0 * math.log(1.0 - _random53(words, pos + 2)))
+    return math.cos(x2pi) * g2rad, math.sin(x2pi) * g2rad
+
+
+@njit(nogil=True)
+def _builtin_sum(values, compensated):  # pragma: no cover - compiled
+    """CPython's ``sum(values)`` of floats: sequential up to 3.11, Neumaier from 3.12 on."""
+    total = 0.0
+    if not compensated:
+        for x in values:
+            total += x
+        return total
+    c = 0.0
+    for x in values:
+        t = total + x
+        if abs(total) >= abs(x):
+            c += (total - t) + x
+        else:
+            c += (x - t) + total
+        total = t
+    if c != 0.0 and math.isfinite(c):
+        total += c
+    return total
+
+
+@njit(nogil=True)
+def _detect_block(
+    cps, normal, upper, slot_keys, slot_rows, probs, words, compensated
+):  # pragma: no cover - compiled
+    """Detector._detect_block: (averaged language probabilities, status)."""
+    nlang = probs.shape[1]
+    langprob = np.zeros(nlang)
+    grams = _extract_ngrams(cps, normal, upper, slot_keys, slot_rows)
+    n = grams.size
+    if n == 0:
+        return langprob, _NO_FEATURES
+    k = 0  # n.bit_length()
+    while (n >> k) > 0:
+        k += 1
+    shift = 32 - k
+    prob = np.empty(nlang)
+    pos = 0
+    gauss_next = 0.0
+    have_next = False
+    for _ in range(_N_TRIAL):
+        # random.gauss(0.0, 1.0) draws two normals at a time and keeps the second
+        if have_next:
+            z = gauss_next
+            have_next = False
+        else:
+            if pos + 4 > words.size:
+                return langprob, _STREAM_EXHAUSTED
+            z, gauss_next = _gauss_pair(words, pos)
+            pos += 4
+            have_next = True
+        alpha = _ALPHA + (0.0 + z * 1.0) * _ALPHA_WIDTH
+        weight = alpha / _BASE_FREQ
+        for j in range(nlang):  # _init_probability
+            prob[j] = 1.0 / nlang
+        i = 0
+        while True:
+            # random.choice(grams) = grams[_randbelow(n)]: getrandbits(k) until < n,
+            # and getrandbits(k) for k <= 32 is one word shifted right by 32 - k
+            while True:
+                if pos >= words.size:
+                    return langprob, _STREAM_EXHAUSTED
+                r = np.int64(words[pos]) >> shift
+                pos += 1
+                if r < n:
+                    break
+            row = grams[r]
+            for j in range(nlang):  # _update_lang_prob
+                prob[j] *= weight + probs[row, j]
+            if i % 5 == 0:
+                total = _builtin_sum(prob, compensated)  # _normalize_prob
+                maxp = 0.0
+                for j in range(nlang):
+                    p = prob[j] / total
+                    if maxp < p:  # noqa: PLR1730 - langdetect's comparison, kept literal
+                        maxp = p
+                    prob[j] = p
+                if maxp > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
+                    break
+            i += 1
+        for j in range(nlang):
+            langprob[j] += prob[j] / _N_TRIAL
+    return langprob, _OK
+
+
+class LanguageDetector:
+    """langdetect on a bounded prefix, seeded, with its profiles loaded once per process.
+
+    Construct with plain data (it is pickled to Beam workers), call :meth:`setup` in
+    ``DoFn.setup`` (or let the first :meth:`detect` do it), then :meth:`detect`.
+    """
+
+    def __init__(self, prefix_chars: int = DEFAULT_PREFIX_CHARS, seed: int = 0) -> None:
+        if prefix_chars < 1:
+            raise ValueError(f"prefix_chars must be positive, got {prefix_chars}")
+        self.prefix_chars = int(prefix_chars)
+        self.seed = int(seed)
+        self._tables: _Tables | None = None
+        self._words: np.ndarray | None = None
+
+    def __getstate__(self) -> dict:
+        # Only the configuration travels; a worker loads the tables in setup().
+        return {"prefix_chars": self.prefix_chars, "seed": self.seed}
+
+    def __setstate__(self, state: dict) -> None:
+        self.prefix_chars = state["prefix_chars"]
+        self.seed = state["seed"]
+        self._tables = None
+        self._words = None
+
+    def __repr__(self) -> str:
+        return f"LanguageDetector(prefix_chars={self.prefix_chars}, seed={self.seed})"
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The langdetect language codes this detector can answer."""
+        self.setup()
+        assert self._tables is not None
+        return self._tables.langs
+
+    def setup(self) -> None:
+        """Load the profiles, draw the random stream and compile the kernels (idempotent)."""
+        if self._tables is not None:
+            return
+        tables = _load_tables()
+        self._words = _random_stream(self.seed, _STREAM_WORDS)
+        self._tables = tables
+        self.detect("Warm up the compiled kernels.")
+
+    def detect(self, text: str) -> Language:
+        """Return the language of ``text`` (its first ``prefix_chars`` characters)."""
+        if not text or text.isspace():
+            return Language(UNDETERMINED, "empty")
+        prefix = text[: self.prefix_chars]
+        if not _has_letter(prefix):
+            return Language(UNDETERMINED, "no-letters")
+        if self._tables is None:
+            self.setup()
+        t = self._tables
+        assert t is not None and self._words is not None
+        cps = _code_points(prefix)
+        langprob, status = _detect_block(
+            cps, t.normal, t.upper, t.slot_keys, t.slot_rows, t.probs, self._words, _COMPENSATED
+        )
+        while status == _STREAM_EXHAUSTED:  # vanishingly rare: draw a longer stream
+            self._words = _random_stream(self.seed, 2 * self._words.size)
+            langprob, status = _detect_block(
+                cps, t.normal, t.upper, t.slot_keys, t.slot_rows, t.probs, self._words,
+                _COMPENSATED,
+            )  # fmt: skip
+        if status == _NO_FEATURES:  # langdetect raises CantDetectError("No features in text.")
+            return Language(UNDETERMINED, "langdetect-error")
+        best = int(np.argmax(langprob))  # first of equal maxima, as langdetect's stable sort
+        if not langprob[best] > _PROB_THRESHOLD:  # langdetect answers "unknown"
+            return Language(UNDETERMINED, "langdetect-unknown")
+        return Language(t.langs[best], "")
+
+
+def _has_letter(text: str) -> bool:
+    """Whether ``text`` holds a letter (``str.isalpha``, Unicode category L*)."""
+    for run in _LETTERISH.finditer(text):
+        word = run.group()
+        if word.isalpha() or any(c.isalpha() for c in word):
+            return True
+    return False
+
+
+def _code_points(prefix: str) -> np.ndarray:
+    """Detector.append: the text without URLs and e-mail addresses, as code points."""
+    text = Detector.URL_RE.sub(" ", prefix)
+    if "@" in text:
+        text = _MAIL_RUN.sub(lambda run: Detector.MAIL_RE.sub(" ", run.group()), text)
+    if not text.isascii() and _VI_MARK.search(text) is not None:
+        text = NGram.normalize_vi(text)
+    # Detector.append also collapses runs of spaces; NGram emits nothing for a space
+    # after a space, so the collapse cannot change the n-grams and is skipped.
+    text = text[:_MAX_TEXT_LENGTH]
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _random_stream(seed: int, n_words: int) -> np.ndarray:
+    """The first ``n_words`` 32-bit outputs of ``random.Random(seed)``, as langdetect seeds it.
+
+    Detector._detect_block re-seeds its generator with the factory seed for every
+    document, so every document reads this same stream from its start.
+    """
+    rng = random.Random(seed)
+    return np.array([rng.getrandbits(32) for _ in range(n_words)], dtype=np.uint32)
