@@ -19,6 +19,8 @@ from provaudit.minhash import (
     SCHEMES,
     MinHasher,
     jaccard_from_signatures,
+    ngram_hash64,
+    ngram_hashes64,
     shingle_hash,
     shingle_hashes,
     shingles,
@@ -201,7 +203,9 @@ def test_blocks_of_any_size_give_the_same_shingles(text, char_ngrams, n, block):
     # Long documents are scanned in blocks; tiny blocks put every unit on a boundary.
     buf = np.frombuffer(text.lower().encode("utf-8", "surrogatepass"), np.uint8)
     expected = [shingle_hash(s) for s in shingles(text, char_ngrams, n)]
-    assert mh._shingle_hashes(buf, char_ngrams, n, block).tolist() == expected
+    assert mh._shingle_hashes(buf, char_ngrams, n, block, np.empty(0, np.uint32)).tolist() == (
+        expected
+    )
     a, b = MinHasher(num_perm=8).permutations
     whole = mh._signature_affine32(buf, char_ngrams, n, 1 << 16, a, b)
     assert np.array_equal(mh._signature_affine32(buf, char_ngrams, n, block, a, b), whole)
@@ -213,6 +217,121 @@ def test_a_document_longer_than_a_block_equals_datasketch():
     for scheme in SCHEMES:
         sig = MinHasher(num_perm=64, scheme=scheme).signature(text, False)
         assert np.array_equal(sig, datasketch_signature(text, False, 64, scheme=scheme))
+
+
+# --------------------------------------------------------------------------- 64-bit n-grams
+
+
+def reference_hashes64(text: str, char_ngrams: bool, n: int) -> list[int]:
+    return [ngram_hash64(s) for s in shingles(text, char_ngrams, n)]
+
+
+def test_ngram_hash64_values_are_pinned():
+    # Stored contamination indexes depend on these values: changing the hash breaks them.
+    assert ngram_hash64(b"") == 0
+    assert ngram_hash64(b"a") == 0xAC62ED3C7549B674
+    assert ngram_hash64(b"the apache software foundation") == 0x1192E20CC9840C1F
+    assert ngram_hash64("训练数据".encode()) == 0x5AFCA46469DD0853
+
+
+def test_shingle_hash_is_the_top_half_of_ngram_hash64():
+    for b in [b"", b"a", b"\x00abc", ENGLISH.lower().encode(), CHINESE.encode()]:
+        assert 0 <= ngram_hash64(b) < 2**64
+        assert shingle_hash(b) == ngram_hash64(b) >> 32
+
+
+@pytest.mark.parametrize("n", [1, 5, 13])
+@pytest.mark.parametrize(("name", "text", "char_ngrams"), CASES)
+def test_ngram_hashes64_are_the_reference_hashes_of_the_shingles(name, text, char_ngrams, n):
+    got = ngram_hashes64(text, char_ngrams, n)
+    assert got.dtype == np.uint64
+    assert got.ndim == 1
+    assert got.tolist() == reference_hashes64(text, char_ngrams, n)
+    # shingle_hashes keeps the top 32 bits of the same hashes, for every n.
+    top = shingle_hashes(text, char_ngrams, n)
+    assert np.array_equal(top, (got >> np.uint64(32)).astype(np.uint32))
+
+
+def test_ngram_hashes64_defaults_to_13_grams_of_english_and_chinese():
+    words = ENGLISH.lower().replace(",", "").replace(".", "").replace("-", " ").split()
+    got = ngram_hashes64(ENGLISH, False)
+    assert len(got) == len(words) - 12
+    assert got[0] == ngram_hash64(" ".join(words[:13]).encode())
+    assert got.tolist() == reference_hashes64(ENGLISH, False, 13)
+    chars = list(CHINESE)  # full-width punctuation is not ASCII: it is kept
+    assert chars[-1] == "。"
+    got = ngram_hashes64(CHINESE, True)
+    assert len(got) == len(chars) - 12
+    assert got[-1] == ngram_hash64("".join(chars[-13:]).encode())
+    assert got.tolist() == reference_hashes64(CHINESE, True, 13)
+
+
+def test_ngram_hashes64_of_short_and_empty_texts():
+    # Fewer than n units: one hash of all of them; no units: no hash.
+    assert ngram_hashes64("Hello, world!", False).tolist() == [ngram_hash64(b"hello world")]
+    assert ngram_hashes64("你好!", True).tolist() == [ngram_hash64("你好".encode())]
+    twelve = " ".join(f"w{i}" for i in range(12))
+    assert ngram_hashes64(twelve, False).tolist() == [ngram_hash64(twelve.encode())]
+    assert len(ngram_hashes64(twelve + " w12", False)) == 1
+    assert len(ngram_hashes64(twelve + " w12 w13", False)) == 2
+    for text, char_ngrams in [("", False), ("", True), (" ,.;!? -- \n\t", False), ("...", True)]:
+        got = ngram_hashes64(text, char_ngrams)
+        assert got.dtype == np.uint64
+        assert got.shape == (0,)
+
+
+def test_ngram_hashes64_keep_repeats_in_order():
+    got = ngram_hashes64("spam " * 20, False, 13)
+    assert len(got) == 8
+    assert len(set(got.tolist())) == 1
+    text = "a b c d e f g h i j k l m n o"
+    assert ngram_hashes64(text, False).tolist() == reference_hashes64(text, False, 13)
+
+
+def test_ngram_hashes64_of_a_document_longer_than_a_block():
+    text = " ".join(f"w{i % 9973}" for i in range(40_000))  # ~250 KB: several blocks
+    assert len(text) > 3 * mh._BLOCK
+    assert ngram_hashes64(text, False).tolist() == reference_hashes64(text, False, 13)
+    # Character mode with 3-byte code points cut at block boundaries of 1000 bytes.
+    text = CHINESE * 40
+    buf = np.frombuffer(text.encode(), np.uint8)
+    got = mh._shingle_hashes(buf, True, 13, 1000, np.empty(0, np.uint64))
+    assert len(buf) > 5 * 1000
+    assert got.tolist() == reference_hashes64(text, True, 13)
+    assert np.array_equal(got, ngram_hashes64(text, True))
+
+
+def test_ngram_hashes64_reject_n_below_one():
+    with pytest.raises(ValueError):
+        ngram_hashes64("text", False, 0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(_TEXT_ALPHABET, max_size=120),
+    char_ngrams=st.booleans(),
+    n=st.integers(1, 15),
+)
+def test_ngram_hashes64_equal_the_reference_for_any_text(text, char_ngrams, n):
+    got = ngram_hashes64(text, char_ngrams, n)
+    assert got.dtype == np.uint64
+    assert got.tolist() == reference_hashes64(text, char_ngrams, n)
+    top = (got >> np.uint64(32)).astype(np.uint32)
+    assert np.array_equal(shingle_hashes(text, char_ngrams, n), top)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(_TEXT_ALPHABET, max_size=80),
+    char_ngrams=st.booleans(),
+    n=st.integers(1, 14),
+    block=st.integers(1, 12),
+)
+def test_blocks_of_any_size_give_the_same_64_bit_hashes(text, char_ngrams, n, block):
+    buf = np.frombuffer(text.lower().encode("utf-8", "surrogatepass"), np.uint8)
+    got = mh._shingle_hashes(buf, char_ngrams, n, block, np.empty(0, np.uint64))
+    assert got.dtype == np.uint64
+    assert got.tolist() == reference_hashes64(text, char_ngrams, n)
 
 
 # --------------------------------------------------------------------------- the mod-p fold

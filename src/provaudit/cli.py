@@ -37,17 +37,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show Beam's log messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def stage(name: str, help_text: str) -> argparse.ArgumentParser:
+    def stage(name: str, help_text: str, with_run: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/local.yaml")
+        if with_run:
+            p.add_argument("--run", metavar="RUN_ID", dest="run_id",
+                           help="the scan run to read (default: the latest run in the output folder)")
         p.add_argument("beam_args", nargs=argparse.REMAINDER,
                        help="extra Beam pipeline options after `--`")
         return p
 
     stage("scan", "Scan every registered source into a new run folder <output>/<run_id>/ "
           "(ledger/, quarantine/, manifest.json) and print its path and a summary.")
-    stage("run", "Run every stage built so far (currently: scan) on a config.")
+    stage("overlap", "Find exact and near-duplicate clusters, source-by-source overlap and "
+          "evaluation-set contamination in a scan run's ledger; write <run>/overlap/.", with_run=True)
+    stage("run", "Run every stage built so far on a config: scan, then overlap.")
 
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
@@ -61,7 +66,7 @@ def _error(message: str) -> int:
     return 2
 
 
-def _scan(config_path: str, beam_args: Sequence[str]) -> int:
+def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False) -> int:
     from provaudit.config import list_shards, load_config
 
     config = load_config(config_path)
@@ -77,6 +82,24 @@ def _scan(config_path: str, beam_args: Sequence[str]) -> int:
     t = result.manifest["totals"]
     print(f"scan: done in {result.manifest['duration_seconds']:.1f} s: {t['ledger']:,} documents in the "
           f"ledger, {t['quarantined']:,} quarantined; outputs in {result.run_dir}")
+    if then_overlap:
+        return _overlap(config, result.manifest["run_id"], beam_args)
+    return 0
+
+
+def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
+    from provaudit.config import RunConfig, load_config
+
+    config = config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
+
+    from provaudit.overlap_stage import find_run, run_overlap
+    from provaudit.summary import overlap_summary
+
+    find_run(config.output, run_id)  # fails fast when there is no run
+    result = run_overlap(config, run_id, extra_beam_args=beam_args)
+    print(overlap_summary(result.summary, result.overlap_dir))
+    print(f"overlap: done in {result.summary['duration_seconds']:.1f} s: {result.summary['clusters']:,} "
+          f"clusters, {result.summary['verified_pairs']:,} verified near pairs; outputs in {result.overlap_dir}")
     return 0
 
 
@@ -90,7 +113,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     beam_args = [a for a in getattr(args, "beam_args", []) if a != "--"]
     try:
         if args.command in ("scan", "run"):
-            return _scan(args.config, beam_args)
+            return _scan(args.config, beam_args, then_overlap=args.command == "run")
+        if args.command == "overlap":
+            return _overlap(args.config, args.run_id, beam_args)
         if args.command == "sample":
             from provaudit.sample import write_sample_corpus
 

@@ -43,6 +43,15 @@ class ScanSettings(NamedTuple):
     progress_every: int = 2000
 
 
+class OverlapSettings(NamedTuple):
+    """What the overlap stage needs."""
+
+    threshold: float = 0.8
+    max_bucket: int = 1000
+    max_pairs_per_cluster: int = 1000
+    contamination_ngram: int = 13
+
+
 @dataclass(frozen=True)
 class Source:
     """One registered source, with paths resolved."""
@@ -86,6 +95,7 @@ class RunConfig:
     output: str
     beam: dict[str, Any] = field(default_factory=dict)
     scan: ScanSettings = ScanSettings()
+    overlap: OverlapSettings = OverlapSettings()
     config_hash: str = ""
 
     @property
@@ -258,6 +268,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     output = doc["output"]
     output = output if _has_scheme(output) else str((base / output).resolve())
     scan = ScanSettings(**doc.get("scan", {}))
+    overlap = OverlapSettings(**doc.get("overlap", {}))
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
     return RunConfig(
@@ -267,6 +278,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         output=output,
         beam=beam_options,
         scan=scan,
+        overlap=overlap,
         config_hash=config_hash,
     )
 

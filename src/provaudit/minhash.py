@@ -25,6 +25,8 @@ MurmurHash3's 64-bit finaliser (a bijection with full avalanche), keeping the to
 bits. The polynomial part composes: ``H(x + y) = H(x) * B**len(y) + H(y)``, so the fast
 path hashes each token's bytes once and builds each shingle's hash from its ``ngram``
 token hashes with ``2 * ngram`` multiplications instead of rehashing the shingle's bytes.
+``ngram_hashes64`` returns the full 64-bit hashes (``ngram_hash64``, before the top 32
+bits are kept) of the same shingles, for n-gram overlap checks at corpus scale.
 
 Permutation schemes (datasketch's names; datasketch >= 2.0 defaults to "affine32"):
 
@@ -57,6 +59,8 @@ __all__ = [
     "SCHEMES",
     "MinHasher",
     "jaccard_from_signatures",
+    "ngram_hash64",
+    "ngram_hashes64",
     "shingle_hash",
     "shingle_hashes",
     "shingles",
@@ -94,7 +98,6 @@ _K_SEP = _U64(ord(" ") + 1)  # the space that joins word shingles, as the polyno
 _K_M1 = _U64(_FMIX64_M1)
 _K_M2 = _U64(_FMIX64_M2)
 _K_33 = _U64(33)
-_K_32 = _U64(32)
 _K_61 = _U64(61)
 _K_P = _U64(_MERSENNE)
 _K_LOW32 = _U64(_MAX_HASH)
@@ -143,12 +146,20 @@ def _fmix64(h: int) -> int:
     return h ^ (h >> 33)
 
 
-def shingle_hash(b: bytes) -> int:
-    """Return the 32-bit shingle hash of ``b`` (pure Python; a datasketch ``hashfunc``)."""
+def ngram_hash64(b: bytes) -> int:
+    """Return the 64-bit hash of the shingle ``b``: fmix64 of its polynomial (pure Python)."""
     h = 0
     for byte in b:
         h = (h * _BASE + byte + 1) & _MASK64
-    return _fmix64(h) >> 32
+    return _fmix64(h)
+
+
+def shingle_hash(b: bytes) -> int:
+    """Return the 32-bit shingle hash of ``b`` (pure Python; a datasketch ``hashfunc``).
+
+    The top 32 bits of ``ngram_hash64(b)``.
+    """
+    return ngram_hash64(b) >> 32
 
 
 # --------------------------------------------------------------------------- kernels
@@ -226,9 +237,15 @@ def _scan(buf, start, stop, char_mode, hs, ps, k, h, p, kept):  # type: ignore[n
 
 
 @_njit
-def _combine(hs, ps, count, width, char_mode):  # type: ignore[no-untyped-def]
-    """Return the hashes of the ``count`` shingles of ``width`` units starting at 0, 1, ..."""
-    out = np.empty(count, np.uint32)
+def _combine(hs, ps, count, width, char_mode, empty):  # type: ignore[no-untyped-def]
+    """Return the hashes of the ``count`` shingles of ``width`` units starting at 0, 1, ...
+
+    The hashes have the dtype of ``empty`` (a zero-length array; numba compiles one
+    specialisation per dtype): uint32 keeps the top 32 bits of the 64-bit hash,
+    uint64 keeps all of it.
+    """
+    out = np.empty(count, empty.dtype)
+    drop = _U64(64 - 8 * empty.itemsize)
     for s in range(count):
         h = hs[s]
         for j in range(s + 1, s + width):
@@ -240,15 +257,17 @@ def _combine(hs, ps, count, width, char_mode):  # type: ignore[no-untyped-def]
         h ^= h >> _K_33
         h *= _K_M2
         h ^= h >> _K_33
-        out[s] = _U32(h >> _K_32)
+        out[s] = h >> drop
     return out
 
 
 @_njit
 def _block(  # type: ignore[no-untyped-def]
-    buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted
+    buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted, empty
 ):
     """Scan one block from ``start``; return the hashes of the shingles it completes.
+
+    The hashes are 32- or 64-bit as ``empty`` is uint32 or uint64 (see ``_combine``).
 
     Returns ``(hashes, stop, k, h, p, kept, emitted)``, the state for the next block:
     the last ``ngram - 1`` units are carried over, since the shingles that span the
@@ -263,12 +282,12 @@ def _block(  # type: ignore[no-untyped-def]
         ps[k] = p
         k += kept
     if k >= ngram:
-        hashes = _combine(hs, ps, k - ngram + 1, ngram, char_mode)
+        hashes = _combine(hs, ps, k - ngram + 1, ngram, char_mode, empty)
         emitted = True
     elif last and k > 0 and not emitted:  # fewer units than ngram: one shingle of all
-        hashes = _combine(hs, ps, 1, k, char_mode)
+        hashes = _combine(hs, ps, 1, k, char_mode, empty)
     else:
-        hashes = np.empty(0, np.uint32)
+        hashes = empty
     if not last:
         carry = min(k, ngram - 1)
         for j in range(carry):  # a loop compiles faster than a slice assignment
@@ -283,18 +302,18 @@ def _block(  # type: ignore[no-untyped-def]
 
 
 @_njit
-def _shingle_hashes(buf, char_mode, ngram, block):  # type: ignore[no-untyped-def]
-    """Return the 32-bit hash of every shingle of ``buf``, in order."""
+def _shingle_hashes(buf, char_mode, ngram, block, empty):  # type: ignore[no-untyped-def]
+    """Return the hash of every shingle of ``buf``, in order, 32- or 64-bit as ``empty``."""
     size = min(buf.shape[0], block) + ngram + 1
     hs = np.empty(size, np.uint64)
     ps = np.empty(size, np.uint64)
     k, h, p, kept, emitted, start = 0, _U64(0), _K_ONE, 0, False, 0
-    out = np.empty(0, np.uint32)
+    out = empty
     while True:
         hashes, start, k, h, p, kept, emitted = _block(
-            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted
+            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted, empty
         )
-        out = np.concatenate((out, hashes))
+        out = hashes if out.shape[0] == 0 else np.concatenate((out, hashes))
         if start >= buf.shape[0]:
             return out
 
@@ -340,9 +359,10 @@ def _signature_affine32(buf, char_mode, ngram, block, a, b):  # type: ignore[no-
     ps = np.empty(size, np.uint64)
     k, h, p, kept, emitted, start = 0, _U64(0), _K_ONE, 0, False, 0
     acc = np.full(a.shape[0], _K32_MAX, np.uint32)
+    empty = np.empty(0, np.uint32)
     while True:
         hashes, start, k, h, p, kept, emitted = _block(
-            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted
+            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted, empty
         )
         _update_affine32(acc, hashes, a, b)
         if start >= buf.shape[0]:
@@ -356,9 +376,10 @@ def _signature_legacy(buf, char_mode, ngram, block, a, b):  # type: ignore[no-un
     ps = np.empty(size, np.uint64)
     k, h, p, kept, emitted, start = 0, _U64(0), _K_ONE, 0, False, 0
     acc = np.full(a.shape[0], _K_LOW32, np.uint64)
+    empty = np.empty(0, np.uint32)
     while True:
         hashes, start, k, h, p, kept, emitted = _block(
-            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted
+            buf, start, char_mode, ngram, block, hs, ps, k, h, p, kept, emitted, empty
         )
         _update_legacy(acc, hashes, a, b)
         if start >= buf.shape[0]:
@@ -378,11 +399,26 @@ def _buffer(text: str) -> np.ndarray:
 def shingle_hashes(text: str, char_ngrams: bool, n: int = 5) -> np.ndarray:
     """Return the fast path's hashes of the shingles of ``text`` (uint32, in order).
 
-    Equal to ``[shingle_hash(s) for s in shingles(text, char_ngrams, n)]``.
+    Equal to ``[shingle_hash(s) for s in shingles(text, char_ngrams, n)]``, and to
+    ``ngram_hashes64(text, char_ngrams, n) >> 32``.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    return _shingle_hashes(_buffer(text), bool(char_ngrams), n, _BLOCK)
+    return _shingle_hashes(_buffer(text), bool(char_ngrams), n, _BLOCK, np.empty(0, np.uint32))
+
+
+def ngram_hashes64(text: str, char_ngrams: bool, n: int = 13) -> np.ndarray:
+    """Return the 64-bit hashes of the n-grams of ``text`` (uint64, in order, repeats kept).
+
+    The n-grams are ``shingles(text, char_ngrams, n)`` (so a text with fewer than ``n``
+    units but at least one has one n-gram of all its units, and one with none has
+    none), hashed by ``ngram_hash64``; ``shingle_hashes`` keeps the top 32 bits of
+    these. For contamination checks (does an evaluation item share an n-gram with the
+    training text) at corpus scale, where 32-bit hashes would collide.
+    """
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    return _shingle_hashes(_buffer(text), bool(char_ngrams), n, _BLOCK, np.empty(0, np.uint64))
 
 
 def _permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:

@@ -44,3 +44,32 @@ def scan_summary(manifest: dict[str, Any], paths: dict[str, str]) -> str:
     lines.append(f"  reconciliation {verdict}: read {rec['read']:,} == ledger {rec['ledger']:,} + "
                  f"quarantined {rec['quarantined']:,}")
     return "\n".join(lines)
+
+
+def overlap_summary(summary: dict[str, Any], overlap_dir: str) -> str:
+    """Return the overlap summary: duplicate rates, top overlapping source pairs, contamination."""
+    lsh = summary["lsh"]
+    lines = [f"provaudit overlap {summary['run_id']}  ({summary['duration_seconds']:.1f} s; "
+             f"Jaccard >= {lsh['threshold']}, {lsh['bands']} bands x {lsh['rows']} rows)",
+             f"  outputs:    {overlap_dir}",
+             f"  clusters: {summary['clusters']:,} ({summary['clusters_by_kind']['exact']:,} exact, "
+             f"{summary['clusters_by_kind']['near']:,} near; largest {summary['largest_cluster']:,} documents), "
+             f"{summary['verified_pairs']:,} verified near pairs"]
+    rates = summary.get("duplicate_rates", {})
+    if rates:
+        lines.append("  duplicate rates (within source: exact / near; any training source: near):")
+        for name, r in sorted(rates.items()):
+            lines.append(f"    {name:<26} {100 * r['exact_within_rate']:5.1f}% / {100 * r['near_within_rate']:5.1f}%"
+                         f"   {100 * r['near_any_rate']:5.1f}%")
+    lines.append("  top overlapping source pairs (documents of A with a duplicate in B):")
+    tops = summary["top_source_overlaps"][:5]
+    lines.extend(f"    {t['from']} -> {t['to']}: {t['count']:,} ({100 * t['share']:.1f}%)" for t in tops)
+    if not tops:
+        lines.append("    (none)")
+    lines.append("  evaluation contamination:")
+    for name, c in sorted(summary["contamination"].items()):
+        lines.append(f"    {name}: {c['near_duplicate_items']:,} of {c['items']:,} items have a near duplicate "
+                     f"in training data; {c['ngram_items']:,} share a {summary['settings']['contamination_ngram']}-gram")
+    if not summary["contamination"]:
+        lines.append("    (no source with role: eval)")
+    return "\n".join(lines)

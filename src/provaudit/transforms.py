@@ -257,3 +257,128 @@ class Scan(beam.PTransform):
 
 def _keyed(item: LedgerRow | Quarantined, index: dict[tuple[str, str], int]) -> tuple[int, Any]:
     return index[(item.source, item.shard)], item
+
+
+# --- overlap ---------------------------------------------------------------------------
+
+def ledger_member(row: dict[str, Any]) -> "Member":
+    """Turn a ledger row (as ReadFromParquet gives it) into an overlap Member."""
+    from provaudit.overlap import Member
+
+    return Member((row["source"], row["shard"], row["location"], row["doc_id"]), row["sha256"],
+                  bytes(row["minhash"]))
+
+
+class FindExactGroups(beam.PTransform):
+    """Group documents by content hash; output (sha256, sorted refs) for groups of two or more."""
+
+    def expand(self, members):
+        return (
+            members
+            | "KeyByHash" >> beam.Map(lambda m: (m.sha256, m.ref))
+            | "GroupByHash" >> beam.GroupByKey()
+            | "KeepGroups" >> beam.FlatMap(
+                lambda kv: [(kv[0], sorted(kv[1]))] if len(kv[1]) > 1 else [])
+        )
+
+
+class FindNearDuplicates(beam.PTransform):
+    """LSH banding as Beam transforms: band keys -> GroupByKey -> verified candidate pairs."""
+
+    def __init__(self, params: "LshParams", max_bucket: int) -> None:
+        super().__init__()
+        self._params = params
+        self._max_bucket = max_bucket
+        self._skipped = Metrics.counter("overlap", "empty_signatures")
+
+    def expand(self, members):
+        from provaudit.overlap import band_keys, bucket_pairs, is_empty_signature
+
+        params, max_bucket = self._params, self._max_bucket
+
+        def bands(m):
+            if is_empty_signature(m.minhash):
+                return []
+            return [(k, m) for k in band_keys(m.minhash, params)]
+
+        return (
+            members
+            | "BandSignatures" >> beam.FlatMap(bands)
+            | "GroupByBand" >> beam.GroupByKey()
+            | "VerifyCandidates" >> beam.FlatMap(
+                lambda kv: bucket_pairs(kv[1], params.threshold, max_bucket))
+            | "KeyByPair" >> beam.Map(lambda p: ((p.a, p.b), p))
+            | "GroupByPair" >> beam.GroupByKey()  # the same pair is found in several bands
+            | "TakeOne" >> beam.Map(lambda kv: next(iter(kv[1])))
+        )
+
+
+class FindSharedNgrams(beam.PTransform):
+    """Evaluation documents that share at least one n-gram with training text.
+
+    The eval n-gram hashes (64-bit) are a side input as one sorted array; training
+    documents are re-read from their shards and each one's n-gram hashes are tested
+    against it; the hashes hit are joined back to the eval documents that hold them.
+    """
+
+    def __init__(self, eval_tasks: list[ShardTask], train_tasks: list[ShardTask], n: int) -> None:
+        super().__init__()
+        self._eval_tasks = eval_tasks
+        self._train_tasks = train_tasks
+        self._n = n
+
+    def expand(self, pipeline):
+        import numpy as np
+
+        n = self._n
+
+        def doc_ngrams(doc: Document):
+            from provaudit.findings import normalize_text
+            from provaudit.language import detect_script
+            from provaudit.minhash import CJK_SCRIPTS, ngram_hashes64
+
+            text = normalize_text(doc.text)
+            # as signed int64: Beam's integer coder takes 64-bit signed values
+            return np.unique(ngram_hashes64(text, detect_script(text) in CJK_SCRIPTS, n).view(np.int64))
+
+        def to_array(hashes: list[int]):
+            return np.unique(np.asarray(hashes, dtype=np.int64))
+
+        def hits(doc: Document, wanted):
+            if len(wanted) == 0:
+                return []
+            mine = doc_ngrams(doc)
+            return [int(h) for h in mine[np.isin(mine, wanted, assume_unique=True)]]
+
+        eval_docs = (
+            pipeline
+            | "ListEvalShards" >> beam.Create(self._eval_tasks, reshuffle=False)
+            | "ReadEvalShards" >> beam.ParDo(ReadShardFn(None, 1 << 30))
+            .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
+        ).documents
+        eval_grams = eval_docs | "EvalNgrams" >> beam.FlatMap(
+            lambda d: [(int(h), (d.source, d.shard, d.location, d.doc_id)) for h in doc_ngrams(d)])
+        wanted = (
+            eval_grams
+            | "EvalHashes" >> beam.Keys()
+            | "CollectEvalHashes" >> beam.combiners.ToList()
+            | "SortEvalHashes" >> beam.Map(to_array)
+        )
+        hit_hashes = (
+            pipeline
+            | "ListTrainShards" >> beam.Create(self._train_tasks, reshuffle=False)
+            | "SpreadTrainShards" >> beam.Reshuffle()
+            | "ReadTrainShards" >> beam.ParDo(ReadShardFn(None, 1 << 30))
+            .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
+        ).documents
+        hit_hashes = (
+            hit_hashes
+            | "MatchNgrams" >> beam.FlatMap(hits, beam.pvalue.AsSingleton(wanted))
+            | "KeyHit" >> beam.Map(lambda h: (h, True))
+        )
+        return (
+            {"eval": eval_grams, "hit": hit_hashes}
+            | "JoinHits" >> beam.CoGroupByKey()
+            | "EvalRefsHit" >> beam.FlatMap(lambda kv: kv[1]["eval"] if kv[1]["hit"] else [])
+            | "DistinctEvalRefs" >> beam.Distinct()
+        )
