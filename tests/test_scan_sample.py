@@ -151,7 +151,7 @@ def test_rerun_gives_byte_identical_parquet(scan: ScanResult, tmp_path: Path) ->
 
 def test_cli_run_prints_paths_summary_and_final_line(tmp_path: Path) -> None:
     cfg = write_yaml(tmp_path / "c.yaml", {"registry": str(SAMPLE / "registry.yaml"), "output": "out"})
-    proc = subprocess.run([sys.executable, "-m", "provaudit.cli", "run", str(cfg)],
+    proc = subprocess.run([sys.executable, "-m", "provaudit.cli", "scan", str(cfg)],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout

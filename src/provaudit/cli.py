@@ -44,8 +44,6 @@ def _parser() -> argparse.ArgumentParser:
         if with_run:
             p.add_argument("--run", metavar="RUN_ID", dest="run_id",
                            help="the scan run to read (default: the latest run in the output folder)")
-        p.add_argument("beam_args", nargs=argparse.REMAINDER,
-                       help="extra Beam pipeline options after `--`")
         return p
 
     stage("scan", "Scan every registered source into a new run folder <output>/<run_id>/ "
@@ -105,12 +103,16 @@ def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the provaudit command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    beam_args: list[str] = []
+    if "--" in argv:  # everything after `--` is a Beam pipeline option
+        cut = argv.index("--")
+        argv, beam_args = argv[:cut], argv[cut + 1:]
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         logging.getLogger().setLevel(logging.ERROR)
-    beam_args = [a for a in getattr(args, "beam_args", []) if a != "--"]
     try:
         if args.command in ("scan", "run"):
             return _scan(args.config, beam_args, then_overlap=args.command == "run")

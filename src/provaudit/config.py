@@ -47,6 +47,7 @@ class OverlapSettings(NamedTuple):
     """What the overlap stage needs."""
 
     threshold: float = 0.8
+    false_negative_weight: float = 0.9
     max_bucket: int = 1000
     max_pairs_per_cluster: int = 1000
     contamination_ngram: int = 13

@@ -119,7 +119,7 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
                   manifest: dict[str, Any]) -> None:
     """Add the overlap stage to a pipeline."""
     settings = config.overlap
-    params = lsh_params(settings.threshold, config.scan.num_perm)
+    params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
     training = {s.name for s in config.sources if s.role != "eval"}
     evals = {s.name for s in config.sources if s.role == "eval"}
     members = (
@@ -168,7 +168,8 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     manifest = json.loads(_read_text(join_path(run_dir, "manifest.json")))
     started = datetime.now(timezone.utc)
     options = pipeline_options(config.beam, extra_beam_args)
-    params = lsh_params(config.overlap.threshold, config.scan.num_perm)
+    params = lsh_params(config.overlap.threshold, config.scan.num_perm,
+                         config.overlap.false_negative_weight)
     report(f"overlap: run {manifest['run_id']}: {manifest['totals']['ledger']:,} documents, "
            f"LSH {params.bands} bands x {params.rows} rows for Jaccard >= {params.threshold}, "
            f"runner {runner_name(options)}")

@@ -1,0 +1,250 @@
+"""The overlap stage: pure functions, Beam transforms, and the stage on the sample corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from conftest import ROOT, SAMPLE, write_yaml
+from provaudit.config import load_config
+from provaudit.contracts import arrow_schema
+from provaudit.minhash import MinHasher
+from provaudit.overlap import (Member, Pair, UnionFind, assemble, band_keys, bucket_pairs, build_clusters,
+                               duplicate_rates, is_empty_signature, lsh_params, overlap_matrix,
+                               matches_by_document)
+from provaudit.overlap_stage import find_run, run_overlap
+from provaudit.scan import run_scan
+from provaudit.transforms import FindExactGroups, FindNearDuplicates
+
+TestPipeline.__test__ = False
+PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
+HASHER = MinHasher(num_perm=128, seed=1)
+WORDS = ("the river carries silt from the mountains to the delta where farmers plant rice in "
+         "spring and harvest it before the autumn floods arrive each year").split()
+
+
+def _member(name: str, text: str, source: str = "s", char: bool = False) -> Member:
+    import hashlib
+
+    return Member((source, "shard", name, name), hashlib.sha256(text.encode()).hexdigest(),
+                  HASHER.signature_bytes(text, char))
+
+
+def _text(seed: int, n: int = 200) -> str:
+    import random
+
+    rnd = random.Random(seed)
+    return " ".join(rnd.choice(WORDS) + str(rnd.randrange(50)) for _ in range(n))
+
+
+def _edit(text: str, share: float, seed: int) -> str:
+    import random
+
+    rnd = random.Random(seed)
+    words = text.split()
+    for i in rnd.sample(range(len(words)), int(len(words) * share)):
+        words[i] = f"edit{rnd.randrange(10**6)}"
+    return " ".join(words)
+
+
+def test_lsh_params_follow_datasketch() -> None:
+    from datasketch import MinHashLSH
+
+    params = lsh_params(0.8, 128)
+    lsh = MinHashLSH(threshold=0.8, num_perm=128, weights=(0.1, 0.9))
+    assert (params.bands, params.rows) == (lsh.b, lsh.r)
+    assert params.candidate_probability(0.85) > 0.95 > 0.5 > params.candidate_probability(0.5)
+    balanced = lsh_params(0.8, 128, 0.5)
+    assert (balanced.bands, balanced.rows) == (MinHashLSH(threshold=0.8, num_perm=128).b,
+                                               MinHashLSH(threshold=0.8, num_perm=128).r)
+    with pytest.raises(ValueError):
+        lsh_params(1.0, 128)
+
+
+def test_band_keys_equal_for_equal_bands() -> None:
+    params = lsh_params(0.8, 128)
+    a = _member("a", _text(1))
+    keys = band_keys(a.minhash, params)
+    assert len(keys) == params.bands == len(set(keys))
+    assert band_keys(_member("b", _text(1)).minhash, params) == keys
+
+
+def test_bucket_pairs_verifies_candidates() -> None:
+    base = _text(2)
+    a, near, far = _member("a", base), _member("b", _edit(base, 0.005, 1)), _member("c", _text(3))
+    pairs = list(bucket_pairs([far, near, a], 0.8, 100))
+    assert [(p.a[2], p.b[2]) for p in pairs] == [("a", "b")]
+    assert 0.8 <= pairs[0].jaccard < 1.0
+
+
+def test_oversized_bucket_is_bounded_and_keeps_identical_signatures_connected() -> None:
+    same = [_member(f"d{i:05d}", "boilerplate footer text repeated everywhere on the site") for i in range(5000)]
+    start = time.monotonic()
+    pairs = list(bucket_pairs(same, 0.8, 100))
+    assert time.monotonic() - start < 5
+    assert len(pairs) == 4999  # a chain to the first member, not 12.5 million pairs
+    uf = UnionFind()
+    for p in pairs:
+        uf.union(p.a, p.b)
+    assert len(uf.groups()) == 1 and len(uf.groups()[0]) == 5000
+
+
+def test_degenerate_documents_do_not_form_false_clusters() -> None:
+    empty = [_member(f"e{i}", t) for i, t in enumerate(["", "   ", "!!! ??? ...", "-- ** //"])]
+    assert all(is_empty_signature(m.minhash) for m in empty)
+    repeated = [_member(f"r{w}", " ".join([w] * 5000)) for w in ("data", "model", "token", "alpha")]
+    short = [_member(f"s{i}", t) for i, t in enumerate(["hello world", "hello there", "good morning"])]
+    members = repeated + short
+    params = lsh_params(0.8, 128)
+    buckets: dict[bytes, list[Member]] = {}
+    for m in members:
+        for k in band_keys(m.minhash, params):
+            buckets.setdefault(k, []).append(m)
+    pairs = {(p.a[2], p.b[2]) for b in buckets.values() for p in bucket_pairs(b, 0.8, 1000)}
+    assert pairs == set()  # different single shingles share nothing
+    same_token = [_member("x1", " ".join(["data"] * 5000)), _member("x2", " ".join(["data"] * 3000))]
+    assert [p.jaccard for p in bucket_pairs(same_token, 0.8, 1000)] == [1.0]  # truly identical shingle sets
+
+
+def test_union_find_and_cluster_kinds() -> None:
+    r = [("s", "f", f"l{i}", f"d{i}") for i in range(5)]
+    exact = [("h1", [r[0], r[1]])]
+    pairs = [Pair(r[1], r[2], 0.9, "h1", "h2"), Pair(r[3], r[4], 0.85, "h3", "h3")]
+    clusters = build_clusters(exact, pairs)
+    assert sorted((len(m), k) for _, m, k in clusters) == [(2, "exact"), (3, "near")]
+    assert len({cid for cid, _, _ in clusters}) == 2
+
+
+def test_matrix_and_rates_count_documents_not_pairs() -> None:
+    a = [("A", "f", f"a{i}", f"a{i}") for i in range(4)]
+    b = [("B", "f", f"b{i}", f"b{i}") for i in range(2)]
+    exact = [("h", [a[0], b[0]])]
+    pairs = [Pair(a[1], a[2], 0.9, "x", "y"), Pair(a[1], b[1], 0.9, "x", "z")]
+    counts = {"A": 4, "B": 2}
+    matrix = overlap_matrix(matches_by_document(exact, pairs), counts, {"A", "B"})
+    assert matrix["A"]["B"] == {"count": 2, "share": 0.5}
+    assert matrix["B"]["A"] == {"count": 2, "share": 1.0}
+    assert matrix["A"]["A"]["count"] == 2
+    rates = duplicate_rates(exact, pairs, counts, {"A", "B"})
+    assert rates["A"]["exact_within"] == 0 and rates["A"]["near_within"] == 2
+    assert rates["A"]["near_any"] == 3 and rates["B"]["exact_any"] == 1
+
+
+def test_assemble_reports_eval_contamination_apart_from_training() -> None:
+    t = [("T", "f", f"t{i}", f"t{i}") for i in range(3)]
+    e = [("E", "f", f"e{i}", f"e{i}") for i in range(2)]
+    report = assemble([("h", [e[0], t[0]])], [Pair(e[1], t[1], 0.9, "x", "y")], {"T": 3, "E": 2},
+                      [e[1]], {"T"}, {"E"}, lsh_params(0.8, 128), 10, 13)
+    c = report.contamination["E"]
+    assert c["near_duplicate"]["items"] == 2 and c["ngram"]["items"] == 1 and c["either"]["share"] == 1.0
+    assert report.summary["documents"] == 3  # eval items are never counted as training data
+    assert "E" not in report.matrix["matrix"]
+
+
+def test_beam_transforms_find_groups_and_pairs() -> None:
+    base = _text(5)
+    members = [_member("a", base), _member("b", base), _member("c", _edit(base, 0.005, 2)), _member("d", _text(6))]
+    with TestPipeline() as p:
+        ms = p | beam.Create(members)
+        exact = ms | FindExactGroups()
+        pairs = ms | FindNearDuplicates(lsh_params(0.8, 128), 1000)
+        assert_that(exact | "Refs" >> beam.Map(lambda g: [r[2] for r in g[1]]), equal_to([["a", "b"]]),
+                    label="Exact")
+        assert_that(pairs | "Names" >> beam.Map(lambda p: (p.a[2], p.b[2])),
+                    equal_to([("a", "b"), ("a", "c"), ("b", "c")]), label="Pairs")
+
+
+# --- the stage on the sample corpus -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("overlap")
+    cfg = load_config(write_yaml(tmp / "c.yaml", {"registry": str(SAMPLE / "registry.yaml"),
+                                                   "output": str(tmp / "out")}))
+    run_scan(cfg, report=lambda line: None)
+    return cfg, run_overlap(cfg, report=lambda line: None)
+
+
+def test_outputs_follow_their_schemas(stage) -> None:
+    _, result = stage
+    out = Path(result.overlap_dir)
+    for name in ("clusters", "pairs"):
+        table = pq.read_table(out / f"{name}.parquet")
+        assert table.schema.equals(arrow_schema(name), check_metadata=False)
+    for name in ("matrix", "duplicate_rates", "contamination", "summary"):
+        json.loads((out / f"{name}.json").read_text())
+
+
+def test_planted_duplicates_are_clustered(stage) -> None:
+    _, result = stage
+    rows = pq.read_table(Path(result.overlap_dir) / "clusters.parquet").to_pylist()
+    cluster = {r["doc_id"]: r["cluster_id"] for r in rows}
+    for group in PLANTED["exact_duplicates"]:
+        assert len({cluster[d] for d in group}) == 1, group
+    found = [p for p in PLANTED["near_duplicates"] if cluster.get(p["a"]) and cluster.get(p["a"]) == cluster.get(p["b"])]
+    assert len(found) == len(PLANTED["near_duplicates"])
+    assert result.summary["largest_cluster"] <= 4
+
+
+def test_matrix_shows_the_planted_cross_source_copies(stage) -> None:
+    _, result = stage
+    matrix = json.loads((Path(result.overlap_dir) / "matrix.json").read_text())["matrix"]
+    copies = len(PLANTED["cross_source_copies"])
+    assert matrix["licensed_news"]["web_crawl"]["count"] >= copies
+    assert "eval_qa" not in matrix
+    top = result.summary["top_source_overlaps"][0]
+    assert (top["from"], top["to"]) == ("licensed_news", "web_crawl")
+
+
+def test_planted_eval_leak_is_reported(stage) -> None:
+    _, result = stage
+    c = json.loads((Path(result.overlap_dir) / "contamination.json").read_text())["eval_qa"]
+    leaked = {ex["doc_id"] for ex in c["near_duplicate"]["examples"]}
+    assert leaked == {leak["eval"] for leak in PLANTED["eval_leaks"]}
+    assert set(c["ngram"]["doc_ids"]) >= leaked
+    assert c["items"] == PLANTED["sources"]["eval_qa"]["documents"]
+
+
+def test_overlap_outputs_are_deterministic(stage, tmp_path: Path) -> None:
+    cfg, result = stage
+    again = run_overlap(cfg, Path(result.run_dir).name, report=lambda line: None)
+    for name in ("clusters.parquet", "pairs.parquet", "matrix.json", "contamination.json",
+                 "duplicate_rates.json"):
+        assert (Path(again.overlap_dir) / name).read_bytes() == (Path(result.overlap_dir) / name).read_bytes()
+
+
+def test_find_run_errors(tmp_path: Path) -> None:
+    from provaudit.errors import InputError
+
+    with pytest.raises(InputError, match="no scan run yet"):
+        find_run(str(tmp_path))
+    with pytest.raises(InputError, match="not a run id"):
+        find_run(str(tmp_path), "../x")
+
+
+def test_cli_run_does_scan_then_overlap(tmp_path: Path) -> None:
+    cfg = write_yaml(tmp_path / "c.yaml", {"registry": str(SAMPLE / "registry.yaml"), "output": "out"})
+    proc = subprocess.run([sys.executable, "-m", "provaudit.cli", "run", str(cfg)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for text in ("scan: done", "duplicate rates", "top overlapping source pairs", "evaluation contamination",
+                 "licensed_news -> web_crawl"):
+        assert text in out
+    assert out.splitlines()[-1].startswith("overlap: done")
+    run_id = next((tmp_path / "out").iterdir()).name
+    again = subprocess.run([sys.executable, "-m", "provaudit.cli", "overlap", str(cfg), "--run", run_id],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert again.returncode == 0, again.stderr
+    bad = subprocess.run([sys.executable, "-m", "provaudit.cli", "overlap", str(cfg), "--run", "nope"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 2 and "no such run" in bad.stderr
