@@ -1,7 +1,7 @@
-"""The same scan out of process: PortableRunner + Beam's Python job service + an external
+"""The same scan and overlap out of process: PortableRunner + Beam's Python job service + an external
 SDK worker pool on loopback (the Fn API path Flink, Spark and Dataflow use for Python
 workers), and the DirectRunner's multi-processing mode. Both must give the DirectRunner's
-ledger rows. Deselect with ``-m 'not portable'``.
+ledger rows and the same overlap outputs, byte for byte. Deselect with ``-m 'not portable'``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 
 from conftest import SAMPLE, write_yaml
 from provaudit.config import load_config
+from provaudit.overlap_stage import run_overlap
 from provaudit.scan import run_scan
 
 pytestmark = pytest.mark.portable
@@ -83,23 +84,36 @@ _COLUMNS = None  # set from the ledger schema below
 
 
 def _scan(tmp_path: Path, name: str, beam: dict) -> str:
-    cfg = write_yaml(tmp_path / f"{name}.yaml", {"registry": str(SAMPLE / "registry.yaml"),
-                                                  "output": str(tmp_path / name), "beam": beam})
-    return run_scan(load_config(cfg), report=lambda line: None).run_dir
+    """Scan the sample corpus, then run the overlap stage on that run, with one runner."""
+    cfg = load_config(write_yaml(tmp_path / f"{name}.yaml", {"registry": str(SAMPLE / "registry.yaml"),
+                                                              "output": str(tmp_path / name), "beam": beam}))
+    run_dir = run_scan(cfg, report=lambda line: None).run_dir
+    run_overlap(cfg, Path(run_dir).name, report=lambda line: None)
+    return run_dir
+
+
+def _overlap_outputs(run_dir: str) -> dict[str, bytes]:
+    out = Path(run_dir) / "overlap"
+    return {name: (out / name).read_bytes() for name in
+            ("clusters.parquet", "pairs.parquet", "matrix.json", "duplicate_rates.json", "contamination.json")}
 
 
 @pytest.fixture(scope="module")
-def direct_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+def direct_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     global _COLUMNS
     from provaudit.ledger import ledger_schema
 
     _COLUMNS = set(ledger_schema().names)
-    tmp = tmp_path_factory.mktemp("direct")
-    return _ledger_rows(_scan(tmp, "direct", {"runner": "DirectRunner"}))
+    return _scan(tmp_path_factory.mktemp("direct"), "direct", {"runner": "DirectRunner"})
+
+
+@pytest.fixture(scope="module")
+def direct_rows(direct_run: str) -> list[dict]:
+    return _ledger_rows(direct_run)
 
 
 def test_portable_runner_with_external_worker_pool(tmp_path: Path, beam_services: tuple[int, int],
-                                                   direct_rows: list[dict]) -> None:
+                                                   direct_run: str, direct_rows: list[dict]) -> None:
     job_port, pool_port = beam_services
     run_dir = _scan(tmp_path, "portable", {
         "runner": "PortableRunner",
@@ -110,10 +124,12 @@ def test_portable_runner_with_external_worker_pool(tmp_path: Path, beam_services
     rows = _ledger_rows(run_dir)
     assert len(rows) == len(direct_rows) > 0
     assert rows == direct_rows
+    assert _overlap_outputs(run_dir) == _overlap_outputs(direct_run)  # identical clusters, pairs, reports
 
 
-def test_multi_processing_direct_runner(tmp_path: Path, direct_rows: list[dict]) -> None:
+def test_multi_processing_direct_runner(tmp_path: Path, direct_run: str, direct_rows: list[dict]) -> None:
     run_dir = _scan(tmp_path, "multi", {"runner": "DirectRunner",
                                         "direct_running_mode": "multi_processing",
                                         "direct_num_workers": 2})
     assert _ledger_rows(run_dir) == direct_rows
+    assert _overlap_outputs(run_dir) == _overlap_outputs(direct_run)
