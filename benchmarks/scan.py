@@ -158,11 +158,8 @@ def findings_loop_step(shards: list[Path], limit: int, annotator: Annotator) -> 
     return run
 
 
-def beam_step(shards: list[Path], limit: int, workdir: Path) -> Callable[[], int]:
-    from provaudit.config import load_config
-    from provaudit.scan import run_scan
-
-    # the first `limit` documents: whole shards, then a prefix file of the last one
+def first_shards(shards: list[Path], limit: int, workdir: Path) -> list[str]:
+    """Return shard paths holding the first ``limit`` documents: whole shards, then a prefix file."""
     use, n = [], 0
     for shard in shards:
         count = sum(1 for _ in _lines(shard))
@@ -180,6 +177,14 @@ def beam_step(shards: list[Path], limit: int, workdir: Path) -> Callable[[], int
                     out.write(line)
             use.append(str(part))
             break
+    return use
+
+
+def beam_step(shards: list[Path], limit: int, workdir: Path) -> Callable[[], int]:
+    from provaudit.config import load_config
+    from provaudit.scan import run_scan
+
+    use = first_shards(shards, limit, workdir)
     config = workdir / "bench.yaml"
     config.write_text(yaml.safe_dump({
         "output": str(workdir / "out"),

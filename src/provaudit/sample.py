@@ -75,6 +75,7 @@ SOURCES = (
     "eval_qa",
 )
 _NGRAM = 5
+_LEAK_NGRAM = 13  # the overlap stage's eval contamination n-gram (words, or CJK characters)
 _SIMILAR = 0.5  # fillers stay below this Jaccard with every other document
 _NEAR = (0.85, 0.95)  # planted near duplicates land in this range
 _CJK = frozenset({"zh-cn", "ja"})
@@ -555,6 +556,147 @@ _PROSE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
 }
 
+# Held-out prose for eval_qa only: no training source draws from it, so an eval passage
+# shares a 13-gram with training text only where a leak is planted.
+_EVAL_PROSE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "en": (
+        (
+            "Glassblowing",
+            (
+                "Glassblowing is a technique in which a worker inflates molten glass into a bubble by blowing through a long hollow metal tube.",
+                "The method appeared along the eastern shore of the Mediterranean in the first century before our era and spread quickly through the Roman world.",
+                "A gather of glass is taken from the furnace on the end of the pipe and shaped by rolling it on a flat slab of polished steel called a marver.",
+                "Because the material cools quickly, the piece must go back into a smaller furnace known as the glory hole again and again while it is being formed.",
+                "Finished vessels are placed in an annealing oven, where the temperature falls slowly over many hours so that internal stresses do not crack the glass.",
+                "The island of Murano near Venice became famous for its glassworks after the city moved its furnaces there in 1291 to reduce the danger of fire.",
+                "Studio glass artists of the twentieth century adapted small furnaces for individual workshops, freeing the craft from large factories.",
+            ),
+        ),
+        (
+            "The abacus",
+            (
+                "An abacus is a counting frame with beads that slide along rods, used for arithmetic long before written numerals were common.",
+                "Each rod stands for a place value, so that a skilled user can add, subtract, multiply and divide by moving beads in a fixed order.",
+                "The Chinese suanpan usually has two beads above the bar and five below, while the Japanese soroban has one above and four below.",
+                "Merchants in many parts of Asia kept their accounts with an abacus well into the second half of the twentieth century.",
+                "In a famous contest held in Tokyo in 1946, a clerk using a soroban defeated an American soldier operating an electric calculator.",
+                "Teachers still use the abacus to help young children understand how numbers are built from units, tens and hundreds.",
+                "Some expert users learn to picture the beads in their minds and can calculate quickly without touching a real frame.",
+            ),
+        ),
+        (
+            "Windmills",
+            (
+                "A windmill converts the energy of moving air into rotation by means of sails or blades mounted on a horizontal shaft.",
+                "The earliest known windmills, built in Persia more than a thousand years ago, turned around a vertical axis and were used to grind grain.",
+                "In the Netherlands, rows of windmills pumped water out of low-lying land and made it possible to farm fields that had once been marshes.",
+                "A miller had to turn the cap of the mill so that the sails faced directly into the wind whenever its direction changed.",
+                "Sawmills driven by wind allowed Dutch shipbuilders to cut timber far faster than teams of workers using hand saws.",
+                "By the end of the nineteenth century, steam engines had replaced most working windmills across Europe.",
+                "Many surviving mills have been restored by volunteers who open them to visitors on national mill days.",
+            ),
+        ),
+        (
+            "Penguins",
+            (
+                "Penguins are flightless seabirds that live almost entirely in the Southern Hemisphere, from the icy coasts of Antarctica to the Galapagos Islands.",
+                "Their wings have evolved into stiff flippers that let them swim with remarkable speed and agility in pursuit of fish, squid and krill.",
+                "A dense layer of overlapping feathers and a thick coat of fat keep their bodies warm in freezing water.",
+                "Emperor penguins breed during the Antarctic winter, and the males balance a single egg on their feet for about two months without eating.",
+                "Thousands of birds huddle together against the wind, taking turns to move from the cold edge of the group towards its sheltered centre.",
+                "Most species return to the same nesting colony every year, and many pairs recognise each other by their calls.",
+                "Warming seas and shrinking sea ice threaten several populations by reducing the supply of the small animals they feed on.",
+            ),
+        ),
+        (
+            "The violin",
+            (
+                "The violin is a wooden string instrument played with a bow, and it is the smallest and highest-pitched member of its family.",
+                "Its four strings are tuned in fifths, and the player changes the pitch by pressing them against a fingerboard that has no frets.",
+                "Instrument makers in the northern Italian town of Cremona perfected its shape during the sixteenth and seventeenth centuries.",
+                "Antonio Stradivari, the best known of these craftsmen, built more than a thousand instruments, of which about six hundred survive.",
+                "The bow is strung with horsehair that is rubbed with rosin so that it grips the string and sets it vibrating.",
+                "Violins lead the symphony orchestra and the string quartet, and they are heard in many traditions of folk music as well.",
+                "Scientists have studied the varnish and the density of the old Cremonese wood in an effort to explain their celebrated tone.",
+            ),
+        ),
+        (
+            "Salt",
+            (
+                "Common salt is a mineral made mostly of sodium chloride, and small amounts of it are essential for the health of people and animals.",
+                "People obtain it by mining deposits of rock salt underground or by letting sea water evaporate in shallow ponds under the sun.",
+                "Before refrigeration, salting was one of the most important ways of preserving meat and fish through the winter.",
+                "Roman soldiers were sometimes given an allowance to buy salt, a practice often linked to the origin of the word salary.",
+                "Taxes on salt were a major source of income for many governments, and their unfairness provoked protests and even revolts.",
+                "In 1930, Mahatma Gandhi led a march of almost four hundred kilometres to the sea to make salt in defiance of a colonial monopoly.",
+                "Today much of the salt produced worldwide is used not for food but in the chemical industry and to clear ice from winter roads.",
+            ),
+        ),
+    ),
+    "zh-cn": (
+        (
+            "围棋",
+            (
+                "围棋起源于中国，是一种两人对弈的策略性棋类游戏，至今已有四千多年的历史。",
+                "棋盘上纵横各有十九条线，形成三百六十一个交叉点。",
+                "双方分别执黑子和白子，轮流把棋子下在交叉点上，以围住更多的地盘为目标。",
+                "古人把围棋与琴、书、画并称为文人的四种雅好。",
+                "唐朝时，围棋传到日本，后来又在朝鲜半岛流行开来。",
+                "围棋的规则虽然简单，变化却极其复杂，被认为是最难下的棋类之一。",
+                "二〇一六年，一个电脑程序战胜了世界顶尖棋手，引起了全世界的关注。",
+            ),
+        ),
+        (
+            "中秋节",
+            (
+                "中秋节在农历八月十五日，这一天的月亮被认为是一年中最圆最亮的。",
+                "人们把圆月看作团圆的象征，因此中秋节又叫团圆节。",
+                "到了晚上，一家人围坐在院子里，一边赏月，一边吃月饼和水果。",
+                "月饼的馅料多种多样，常见的有豆沙、莲蓉、五仁和蛋黄。",
+                "民间流传着嫦娥奔月的故事，说她吃了仙药以后飞到了月宫。",
+                "有些地方还有提灯笼、猜灯谜和舞火龙的习俗。",
+                "从二〇〇八年起，中秋节成为全国的法定假日，人们可以休息一天。",
+            ),
+        ),
+        (
+            "京剧",
+            (
+                "京剧是中国影响最大的戏曲剧种之一，形成于清朝中期的北京。",
+                "它融合了唱、念、做、打四种表演手段，讲究程式化的动作。",
+                "京剧的角色分为生、旦、净、丑四大行当，各有不同的扮相和唱法。",
+                "演员脸上勾画的脸谱颜色丰富，红色通常代表忠勇，白色往往代表奸诈。",
+                "伴奏乐器以京胡、月琴和锣鼓为主，节奏鲜明。",
+                "梅兰芳是著名的京剧表演艺术家，曾多次到国外演出。",
+                "如今，许多中小学开设了京剧兴趣课，让孩子们从小接触这门艺术。",
+            ),
+        ),
+        (
+            "算盘",
+            (
+                "算盘是中国传统的计算工具，由木框、横梁和串在细杆上的算珠组成。",
+                "每一根细杆代表一个数位，梁上的珠子一颗当五，梁下的珠子一颗当一。",
+                "熟练的人拨动算珠，可以很快地完成加减乘除的运算。",
+                "过去，商店的账房先生几乎人人都会打算盘。",
+                "人们常用“如意算盘”来形容只考虑对自己有利的打算。",
+                "电子计算器普及以后，使用算盘的人越来越少了。",
+                "不过，一些学校仍然教孩子学习珠心算，用来锻炼思维能力。",
+            ),
+        ),
+        (
+            "太极拳",
+            (
+                "太极拳是中国传统的武术项目，动作缓慢柔和，讲究以静制动。",
+                "练习时要求呼吸均匀，全身放松，手脚协调地连贯运动。",
+                "太极拳有陈式、杨式、吴式等多个流派，风格各有不同。",
+                "每天清晨，公园里常常可以看到许多老人在一起打太极拳。",
+                "经常练习可以增强平衡能力，对身体健康很有好处。",
+                "如今，太极拳已经传播到世界上一百多个国家和地区。",
+                "练好太极拳需要长期坚持，急于求成往往适得其反。",
+            ),
+        ),
+    ),
+}
+
 # Words (or characters) that replace one unit each when a near duplicate is planted.
 _SUBSTITUTES = {
     "en": ("also", "often", "indeed", "still", "largely", "mostly", "quite", "rather"),
@@ -591,14 +733,19 @@ def _normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _shingles(text: str, cjk: bool) -> frozenset[bytes]:
-    """Return the 5-shingles of a text's normalised form, as provaudit.minhash.shingles does."""
+def _units(text: str, cjk: bool) -> list[bytes]:
+    """Return the words (or CJK characters) of a text's normalised, lower-cased form."""
     data = _normalize(text).lower().encode("utf-8", "surrogatepass")
-    units = (_CHAR_UNITS if cjk else _WORD_UNITS).findall(data)
+    return (_CHAR_UNITS if cjk else _WORD_UNITS).findall(data)
+
+
+def _shingles(text: str, cjk: bool, n: int = _NGRAM) -> frozenset[bytes]:
+    """Return the n-shingles of a text's normalised form, as provaudit.minhash.shingles does."""
+    units = _units(text, cjk)
     sep = b"" if cjk else b" "
-    if len(units) < _NGRAM:
+    if len(units) < n:
         return frozenset([sep.join(units)]) if units else frozenset()
-    return frozenset(sep.join(units[i : i + _NGRAM]) for i in range(len(units) - _NGRAM + 1))
+    return frozenset(sep.join(units[i : i + n]) for i in range(len(units) - n + 1))
 
 
 def _jaccard(a: frozenset[bytes], b: frozenset[bytes]) -> float:
@@ -646,9 +793,10 @@ Entry = _Doc | _Bad
 class _Composer:
     """Draw filler documents from the prose, none within Jaccard 0.5 of an earlier one."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, prose: dict[str, Any] = _PROSE) -> None:
         self._rng = rng
-        self._taken: dict[str, list[frozenset[bytes]]] = {lang: [] for lang in _PROSE}
+        self._prose = prose
+        self._taken: dict[str, list[frozenset[bytes]]] = {lang: [] for lang in prose}
 
     def register(self, text: str, language: str) -> None:
         """Count a text as drawn, so later fillers keep away from it."""
@@ -658,7 +806,7 @@ class _Composer:
         self, language: str, min_chars: int = _MIN_CHARS, max_chars: int = 0
     ) -> tuple[str, str]:
         """Return (title, text) of a new filler: one to four topic blocks, sentences in order."""
-        rng, topics = self._rng, _PROSE[language]
+        rng, topics = self._rng, self._prose[language]
         max_chars = min(max_chars or _MAX_CHARS[language], _MAX_CHARS[language])
         joiner = "" if language in _CJK else " "
         for _ in range(2000):
@@ -852,9 +1000,14 @@ class _Plan:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"provaudit-sample:{seed}")
         self.composer = _Composer(random.Random(f"provaudit-sample-prose:{seed}"))
+        # eval passages come from held-out prose that no training source draws from
+        self.eval_composer = _Composer(random.Random(f"provaudit-sample-eval:{seed}"), _EVAL_PROSE)
         self.shards: dict[str, list[Entry]] = {}
         self.cross_copies: list[tuple[_Doc, _Doc]] = []
         self.eval_leaks: list[tuple[_Doc, _Doc, str]] = []
+        # (eval item, the training document quoting one of its sentences, the sentence)
+        self.partial_leaks: list[tuple[_Doc, _Doc, str]] = []
+        self.quotable: dict[str, list[tuple[_Doc, str]]] = {}  # language -> to be quoted
         self.near_planned: list[tuple[_Doc, _Doc]] = []
         self.pii: list[tuple[_Doc, dict[str, int]]] = []
         self.decoys: list[_Doc] = []
@@ -863,10 +1016,13 @@ class _Plan:
         self.shard_problems: list[tuple[str, str, str]] = []  # (shard, location, reason)
         self._counter = 0
 
-    def take(self, docs: Iterable[_Doc], language: str, min_shingles: int = 0) -> _Doc:
+    def take(
+        self, docs: Iterable[_Doc], language: str, min_shingles: int = 0, max_chars: int = 0
+    ) -> _Doc:
         """Return the first document of a language not yet given a planted role."""
         for doc in docs:
             fits = doc.language == language and len(doc.shingles()) >= min_shingles
+            fits = fits and (not max_chars or len(doc.text) <= max_chars)
             if fits and id(doc) not in self.used:
                 self.used.add(id(doc))
                 return doc
@@ -892,6 +1048,13 @@ class _Plan:
         assert doc.language == language, (doc.language, language)
         doc.text = f"{doc.text}\n\n{sentence}"
         self.pii.append((doc, counts))
+
+    def add_quote(self, docs: Iterable[_Doc], language: str) -> None:
+        """Plant a partial leak: a training document ends with one sentence of an eval item."""
+        ev, sentence = self.quotable[language].pop(0)
+        doc = self.take(docs, language, max_chars=_DOC_CHARS[1] - len(sentence) - 2)
+        doc.text = f"{doc.text}\n\n{sentence}"
+        self.partial_leaks.append((ev, doc, sentence))
 
     def add_decoy(self, doc: _Doc, index: int) -> None:
         language, sentence = _DECOYS[index]

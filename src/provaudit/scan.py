@@ -232,8 +232,9 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
     run_dir = join_path(config.output, run_id)
     options = pipeline_options(config.beam, extra_beam_args)
     runner = runner_name(options)
-    report(f"scan: run {run_id}: {len(tasks)} shards from {len(config.sources)} sources, "
-           f"runner {runner}")
+    n_src = len(config.sources)
+    report(f"scan: run {run_id}: {len(tasks)} shard{'s' * (len(tasks) != 1)} from {n_src} "
+           f"source{'s' * (n_src != 1)}, runner {runner}")
     if "://" not in run_dir:
         os.makedirs(run_dir, exist_ok=False)
     progress_dir = join_path(run_dir, "_work", "progress")
