@@ -13,14 +13,25 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-
 from conftest import ROOT, SAMPLE, write_yaml
+
 from provaudit.config import load_config
 from provaudit.contracts import arrow_schema
 from provaudit.minhash import MinHasher
-from provaudit.overlap import (Member, Pair, UnionFind, assemble, band_keys, bucket_pairs, build_clusters,
-                               duplicate_rates, is_empty_signature, lsh_params, overlap_matrix,
-                               matches_by_document)
+from provaudit.overlap import (
+    Member,
+    Pair,
+    UnionFind,
+    assemble,
+    band_keys,
+    bucket_pairs,
+    build_clusters,
+    duplicate_rates,
+    is_empty_signature,
+    lsh_params,
+    matches_by_document,
+    overlap_matrix,
+)
 from provaudit.overlap_stage import find_run, run_overlap
 from provaudit.scan import run_scan
 from provaudit.transforms import FindExactGroups, FindNearDuplicates
@@ -28,8 +39,7 @@ from provaudit.transforms import FindExactGroups, FindNearDuplicates
 TestPipeline.__test__ = False
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
 HASHER = MinHasher(num_perm=128, seed=1)
-WORDS = ("the river carries silt from the mountains to the delta where farmers plant rice in "
-         "spring and harvest it before the autumn floods arrive each year").split()
+WORDS = ["the", "river", "carries", "silt", "from", "the", "mountains", "to", "the", "delta", "where", "farmers", "plant", "rice", "in", "spring", "and", "harvest", "it", "before", "the", "autumn", "floods", "arrive", "each", "year"]
 
 
 def _member(name: str, text: str, source: str = "s", char: bool = False) -> Member:
@@ -211,6 +221,7 @@ def test_planted_eval_leak_is_reported(stage) -> None:
     leaked = {ex["doc_id"] for ex in c["near_duplicate"]["examples"]}
     assert leaked == {leak["eval"] for leak in PLANTED["eval_leaks"]}
     assert set(c["ngram"]["doc_ids"]) >= leaked
+    assert set(c["ngram"]["doc_ids"]) == {leak["eval"] for leak in PLANTED["eval_ngram_leaks"]}
     assert c["items"] == PLANTED["sources"]["eval_qa"]["documents"]
 
 

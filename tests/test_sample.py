@@ -198,6 +198,71 @@ def test_near_duplicates_match_the_minhash_shingles(
         assert a == _shingles(docs[pair["a"]].text, cjk)
 
 
+def test_eval_ngram_leaks_match_a_brute_force_recomputation(
+    corpus: Path,
+    read_back: tuple[dict[str, Document], list[Quarantined]],
+    truth: dict[str, Any],
+) -> None:
+    """Eval items sharing a 13-gram with training text, as the overlap stage defines them."""
+    from provaudit.findings import normalize_text
+    from provaudit.language import detect_script
+    from provaudit.minhash import CJK_SCRIPTS, shingles
+
+    docs, _ = read_back
+    registry = yaml.safe_load((corpus / "registry.yaml").read_text("utf-8"))
+    evals = {s["name"] for s in registry["sources"] if s.get("role") == "eval"}
+    n = truth["shingling"]["eval_ngram_leaks_n"]
+    assert n == 13 and evals == {"eval_qa"}
+
+    def grams(text: str) -> set[bytes]:
+        text = normalize_text(text)
+        return set(shingles(text, detect_script(text) in CJK_SCRIPTS, n))
+
+    holders: dict[bytes, set[str]] = {}
+    for doc_id, doc in docs.items():
+        if doc.source not in evals:
+            for gram in grams(doc.text):
+                holders.setdefault(gram, set()).add(doc_id)
+    expected = {}
+    for doc_id, doc in docs.items():
+        shared = grams(doc.text) & holders.keys() if doc.source in evals else set()
+        if shared:
+            expected[doc_id] = (len(shared), sorted(set().union(*(holders[g] for g in shared))))
+    leaks = truth["eval_ngram_leaks"]
+    assert [leak["eval"] for leak in leaks] == sorted(expected)
+    assert {leak["eval"]: (leak["shared_ngrams"], leak["train"]) for leak in leaks} == expected
+    eval_items = sum(doc.source in evals for doc in docs.values())
+    assert len(expected) <= eval_items // 3  # the rest is held out
+
+    # the near and verbatim leaks are among them, with their kinds; the others are partial
+    whole = {leak["eval"]: leak["kind"] for leak in truth["eval_leaks"]}
+    assert len(whole) == 6 and set(whole) < set(expected)
+    assert {leak["eval"]: leak["kind"] for leak in leaks if leak["eval"] in whole} == whole
+    for leak in truth["eval_leaks"]:
+        assert leak["train"] in expected[leak["eval"]][1]
+    partial = [leak for leak in leaks if leak["eval"] not in whole]
+    assert len(partial) >= 3 and all(leak["kind"] == "partial" for leak in partial)
+    language = {doc_id: doc["language"] for doc_id, doc in truth["documents"].items()}
+    assert {language[leak["eval"]] for leak in partial} == {"en", "zh-cn"}
+    for leak in partial:  # one sentence of 13+ words (CJK characters) shared with one document
+        (train,) = leak["train"]
+        ev, other = docs[leak["eval"]], docs[train]
+        sentence = leak["sentence"]
+        assert sentence in ev.text and sentence in other.text
+        assert not grams(ev.text.replace(sentence, "\n")) & grams(
+            other.text.replace(sentence, "\n")
+        )
+        cjk = language[leak["eval"]] in truth["shingling"]["characters"]
+        if cjk:
+            assert sum("\u4e00" <= ch <= "\u9fff" for ch in sentence) >= n
+        else:
+            assert len(shingles(sentence, False, 1)) >= n
+        a, b = (set(shingles(normalize_text(d.text), cjk)) for d in (ev, other))
+        jaccard = len(a & b) / len(a | b)
+        assert jaccard == pytest.approx(leak["jaccard"], abs=1e-4)
+        assert jaccard < 0.2  # far from a near duplicate
+
+
 def test_planted_pii_matches_find_pii(
     read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
 ) -> None:

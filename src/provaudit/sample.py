@@ -22,8 +22,9 @@ Sources (folder: format, acquisition, declared license):
   gzip file that is not a WARC.
 - ``scraped_blogs``: JSONL declared ``see website``, no evidence: the planted source with
   no usable license.
-- ``eval_qa``: a held-out QA benchmark (``role: eval``), some of whose passages leak,
-  verbatim or nearly, into training sources.
+- ``eval_qa``: a held-out QA benchmark (``role: eval``) written from prose no training
+  source draws from; six of its passages leak, verbatim or nearly, into training sources,
+  and three more leak one sentence each (a training document quotes it).
 
 ``planted.json`` (ground truth, computed from the texts as written):
 
@@ -35,13 +36,19 @@ Sources (folder: format, acquisition, declared license):
 - ``near_duplicates``: every pair of documents with Jaccard >= 0.5 on 5-shingles (words,
   or characters for Chinese and Japanese, as :func:`provaudit.minhash.shingles` defines
   them) that are not exact duplicates; each was planted, with 0.85 <= J <= 0.95.
+- ``eval_ngram_leaks``: every eval item sharing at least one 13-gram (same shingling,
+  n = 13) with a document of a training source (registry role not ``eval``), with the
+  documents it shares them with, found by brute force: the six items of ``eval_leaks``
+  and the partial leaks (``kind: partial``, with the quoted sentence), and no other.
 - ``pii``: counts by kind for every document with personal information; ``pii_decoys``:
   documents holding look-alikes (bad checksums, versions, local numbers) that count 0.
 - ``quarantine``: every bad record with its expected reason code and location.
 
 Filler documents are recombined from hand-written encyclopedic paragraphs (one to four
 topic blocks, sentences kept in order), and any draw within Jaccard 0.5 of an earlier
-document of its language is redrawn, so no similarity is accidental.
+document of its language is redrawn, so no similarity is accidental. Eval passages are
+recombined the same way from held-out paragraphs, the six leaked whole from topics of
+their own, so that no eval item shares a 13-gram with training text unless planted.
 """
 
 from __future__ import annotations
@@ -632,6 +639,30 @@ _EVAL_PROSE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                 "Today much of the salt produced worldwide is used not for food but in the chemical industry and to clear ice from winter roads.",
             ),
         ),
+        (
+            "Sundials",
+            (
+                "A sundial tells the time of day from the position of a shadow cast by the sun on a marked surface.",
+                "The part that casts the shadow, called the gnomon, must point towards the celestial pole for the dial to read correctly all year.",
+                "Egyptian priests used simple shadow clocks more than three thousand years ago to divide the daylight into hours.",
+                "Because the length of a solar day varies slightly over the year, a sundial can run up to a quarter of an hour ahead of a mechanical clock or behind it.",
+                "Many old churches carry a vertical dial on a south-facing wall, often painted with a short Latin motto about the passing of time.",
+                "Village clocks were set by the sundial until telegraph signals began to deliver accurate time over long distances.",
+                "Garden dials are still sold today, although most are decorative and are rarely aligned with enough care to show the true hour.",
+            ),
+        ),
+        (
+            "Maple syrup",
+            (
+                "Maple syrup is made from the sap of sugar maple trees, which is collected in early spring when freezing nights alternate with mild days.",
+                "Producers drill a small hole into each trunk and insert a spout, from which the clear and only slightly sweet sap drips into buckets or plastic tubing.",
+                "About forty litres of sap must be boiled down to obtain a single litre of finished syrup.",
+                "The indigenous peoples of northeastern North America were making maple sugar long before European settlers arrived.",
+                "Quebec produces most of the world's supply and keeps a strategic reserve of barrels to steady prices after poor harvests.",
+                "Syrup is graded by colour and flavour, from a golden kind with a delicate taste to a very dark one used mainly in cooking.",
+                "A traditional sugar shack serves pancakes, baked beans and ham, and visitors pour hot syrup onto snow to make a chewy sweet.",
+            ),
+        ),
     ),
     "zh-cn": (
         (
@@ -694,7 +725,51 @@ _EVAL_PROSE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
                 "练好太极拳需要长期坚持，急于求成往往适得其反。",
             ),
         ),
+        (
+            "剪纸",
+            (
+                "剪纸是中国民间的一种传统艺术，人们用剪刀或刻刀在纸上剪出各种图案。",
+                "常见的题材有花鸟、动物、人物和吉祥的文字。",
+                "每逢春节，北方许多人家会把红色的窗花贴在窗户上，增添节日的气氛。",
+                "剪纸的技法包括阴刻和阳刻，有的作品还要把纸折叠好几次再剪。",
+                "不同地区的剪纸风格差别很大，有的粗犷豪放，有的细腻精巧。",
+                "老一辈的剪纸艺人往往不用打稿，拿起剪刀就能剪出复杂的图案。",
+                "现在，剪纸图案也常常出现在邮票、服装和商品包装上。",
+            ),
+        ),
     ),
+}
+# Topics only the eval items leaked whole are drawn from, so that a copy of one of them in
+# training data carries no sentence of any other eval item.
+_EVAL_LEAKED_TOPICS = frozenset({"Glassblowing", "Windmills", "Penguins", "围棋", "京剧"})
+
+
+def _eval_prose(leaked: bool) -> dict[str, Any]:
+    """The held-out topics eval items leaked whole are drawn from (or the others)."""
+    return {
+        language: tuple(t for t in topics if (t[0] in _EVAL_LEAKED_TOPICS) == leaked)
+        for language, topics in _EVAL_PROSE.items()
+    }
+
+
+# One more held-out sentence per eval topic, outside the pool the passages are drawn from: a
+# partial leak adds it to one eval item (at the end of its first block) and to one training
+# document, so the two share that sentence and nothing else.
+_EVAL_QUOTES = {
+    "Glassblowing": "Venetian authorities once forbade master glassblowers to leave the republic, fearing that they would carry the secrets of their trade to rival cities.",
+    "The abacus": "In several Japanese primary schools pupils still practise on the soroban for a few minutes each morning, and national examinations grade their speed and accuracy.",
+    "Windmills": "The largest traditional mill in the Netherlands has sails almost thirty metres across, and on a windy day its stones can grind several tonnes of grain.",
+    "Penguins": "The smallest species, the little penguin of southern Australia and New Zealand, stands barely thirty centimetres tall and comes ashore only after dark.",
+    "The violin": "A good bow may cost as much as the instrument itself, because its stick must be cut from dense tropical wood and bent by hand over a flame.",
+    "Salt": "Workers in the old salt mine of Wieliczka in southern Poland carved chapels, statues and even chandeliers out of the rock salt around them.",
+    "Sundials": "The sundial on the tower of the old town hall in one Bavarian village has told the hour to passers-by for more than four hundred years.",
+    "Maple syrup": "In a good season a single large maple can yield enough sap for about two litres of syrup, although most trees give rather less.",
+    "围棋": "围棋在古代又被称为“弈”，孔子和孟子的言论中都曾经提到过下棋的人。",
+    "中秋节": "在一些南方城市，孩子们会在中秋之夜提着自己做的兔子灯走街串巷。",
+    "京剧": "一出传统京剧常常要演上好几个小时，老戏迷们一边喝茶一边大声叫好。",
+    "算盘": "熟练的珠算高手计算多位数乘法，速度有时比电子计算器还要快。",
+    "太极拳": "许多外国游客来到中国，专门报名参加为期几周的太极拳学习班。",
+    "剪纸": "一位老艺人曾经用一整张红纸剪出了一百个神态各异的娃娃。",
 }
 
 # Words (or characters) that replace one unit each when a near duplicate is planted.
@@ -1000,8 +1075,14 @@ class _Plan:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"provaudit-sample:{seed}")
         self.composer = _Composer(random.Random(f"provaudit-sample-prose:{seed}"))
-        # eval passages come from held-out prose that no training source draws from
-        self.eval_composer = _Composer(random.Random(f"provaudit-sample-eval:{seed}"), _EVAL_PROSE)
+        # eval passages come from held-out prose that no training source draws from; the
+        # items leaked whole from topics of their own
+        self.eval_composer = _Composer(
+            random.Random(f"provaudit-sample-eval:{seed}"), _eval_prose(leaked=False)
+        )
+        self.leaked_composer = _Composer(
+            random.Random(f"provaudit-sample-eval-leaked:{seed}"), _eval_prose(leaked=True)
+        )
         self.shards: dict[str, list[Entry]] = {}
         self.cross_copies: list[tuple[_Doc, _Doc]] = []
         self.eval_leaks: list[tuple[_Doc, _Doc, str]] = []
@@ -1133,13 +1214,24 @@ def _plant_news(plan: _Plan) -> list[_Doc]:
     return whole
 
 
+# Eval items leaked whole: copied verbatim into the crawl, and quoted nearly in the forum.
+_EVAL_VERBATIM = (2, 7, 14, 23)
+_EVAL_NEAR = (10, 26)
+# Partial leaks by language: how many eval items have one sentence quoted by a training document.
+_EVAL_PARTIAL = {"en": 2, "zh-cn": 1}
+
+
 def _plant_eval(plan: _Plan) -> list[_Doc]:
-    """eval_qa: a held-out benchmark of passages with questions (20 English, 10 Chinese)."""
+    """eval_qa: a held-out benchmark of passages with questions (20 English, 10 Chinese),
+    written from held-out prose; choose the sentences training documents will quote."""
     evals = []
+    leaked = set(_EVAL_VERBATIM + _EVAL_NEAR)
     for i in range(30):
         language = "en" if i < 20 else "zh-cn"
         lo, hi = (700, 1100) if language == "en" else (200, 450)
-        doc = plan.filler("eval_qa", language, lo, hi)
+        composer = plan.leaked_composer if i in leaked else plan.eval_composer
+        title, text = composer.compose(language, lo, hi)
+        doc = _Doc("eval_qa", language, text, title=title)
         question = {
             "en": "Which subject does the passage describe?",
             "zh-cn": "这段文字介绍的主题是什么？",
@@ -1152,6 +1244,23 @@ def _plant_eval(plan: _Plan) -> list[_Doc]:
         plan.used.add(id(doc))
         evals.append(doc)
     plan.shards["eval_qa/test.jsonl"] = list(evals)
+    for language, count in _EVAL_PARTIAL.items():  # the first items of distinct topics
+        quotable = plan.quotable.setdefault(language, [])
+        for i, doc in enumerate(evals):
+            titles = {ev.title for ev, _ in quotable}
+            if i in leaked or doc.language != language or doc.title in titles:
+                continue
+            if len(quotable) == count:
+                break
+            sentence = _EVAL_QUOTES[doc.title]  # the end of the first block gets it
+            if len(_units(sentence, language in _CJK)) < _LEAK_NGRAM + 2:
+                raise RuntimeError(f"quote too short for a {_LEAK_NGRAM}-gram: {sentence}")
+            first, *rest = doc.text.split("\n\n")
+            joiner = "" if language in _CJK else " "
+            doc.text = "\n\n".join([first + joiner + sentence, *rest])
+            quotable.append((doc, sentence))
+        if len(quotable) < count:
+            raise RuntimeError(f"too few {language} eval items to plant {count} partial leaks")
     return evals
 
 
@@ -1194,7 +1303,7 @@ def _plant_forum(plan: _Plan, evals: list[_Doc]) -> _Doc:
     forum.append(plan.copy(plan.take(posts, "en"), "forum_dump"))  # a repost
     for language in ("zh-cn", "en"):
         forum.append(plan.near(plan.take(posts, language, _LONG), "forum_dump"))
-    for index in (10, 26):  # eval passages quoted, a few words changed
+    for index in _EVAL_NEAR:  # eval passages quoted, a few words changed
         twin = plan.near(evals[index], "forum_dump")
         plan.eval_leaks.append((evals[index], twin, "near"))
         forum.append(twin)
@@ -1202,6 +1311,7 @@ def _plant_forum(plan: _Plan, evals: list[_Doc]) -> _Doc:
         plan.add_pii(plan.take(posts, _PII[index][0]), index)
     for index in (2, 5):
         plan.add_decoy(plan.take(posts, _DECOYS[index][0]), index)
+    plan.add_quote(posts, "en")  # a post quoting one sentence of an eval passage
     forum.append(_Bad("invalid-utf8", raw=_LATIN1_POST))
     forum.append(_Bad("empty-shard", raw=b"  \n\n\t\n"))
     plan.rng.shuffle(forum)
@@ -1254,7 +1364,7 @@ def _plant_web(
         base = plan.take(pages, language, _LONG)
         twin = web_copy(base, _near_copy(base.text, language, plan.rng))
         plan.near_planned.append((base, twin))
-    for index in (2, 7, 14, 23):  # eval passages copied verbatim
+    for index in _EVAL_VERBATIM:  # eval passages copied verbatim
         plan.eval_leaks.append((evals[index], web_copy(evals[index]), "verbatim"))
     web_copy(forum_ja)  # a forum post quoted whole
     twin = web_copy(ru_book, _near_copy(ru_book.text, "ru", plan.rng))
@@ -1263,6 +1373,7 @@ def _plant_web(
         plan.add_pii(plan.take(pages, _PII[index][0]), index)
     for index in (0, 1, 4):
         plan.add_decoy(plan.take(pages, _DECOYS[index][0]), index)
+    plan.add_quote(pages, "zh-cn")  # a page quoting one sentence of an eval passage
     shards = [f"web_crawl/part-{i:05d}.jsonl" for i in range(3)]
     plan.spread(pages + copies, shards)
     bad_shard = plan.shards[shards[1]]
@@ -1286,6 +1397,7 @@ def _plant_blogs(plan: _Plan, web: list[_Doc]) -> None:
     plan.add_pii(plan.take(posts, "es"), 11)
     plan.add_pii(plan.take(posts, "en"), 4)
     plan.add_decoy(plan.take(posts, "en"), 3)
+    plan.add_quote(posts, "en")  # a post quoting one sentence of an eval passage
     for doc in blogs:
         if isinstance(doc, _Doc):
             doc.fields = {
@@ -1664,6 +1776,8 @@ def _ground_truth(plan: _Plan, seed: int) -> dict[str, Any]:
             }
         )
 
+    ngram_leaks = _eval_ngram_leaks(plan, docs)
+
     quarantine = [
         {
             "source": e.shard.split("/")[0],
@@ -1703,6 +1817,7 @@ def _ground_truth(plan: _Plan, seed: int) -> dict[str, Any]:
             "characters": sorted(_CJK),
             "words": "every other language",
             "text": "NFC, stripped, lower-cased (provaudit.minhash.shingles)",
+            "eval_ngram_leaks_n": _LEAK_NGRAM,
         },
         "sources": sources,
         "documents": {
@@ -1721,11 +1836,61 @@ def _ground_truth(plan: _Plan, seed: int) -> dict[str, Any]:
         ),
         "near_duplicates": near,
         "eval_leaks": sorted(leaks, key=lambda leak: leak["eval"]),
+        "eval_ngram_leaks": ngram_leaks,
         "pii": dict(sorted(pii.items())),
         "pii_totals": {k: sum(c[k] for c in pii.values()) for k in _PII_KINDS},
         "pii_decoys": sorted(d.doc_id for d in plan.decoys),
         "quarantine": quarantine,
     }
+
+
+def _eval_ngram_leaks(plan: _Plan, docs: Sequence[_Doc]) -> list[dict[str, Any]]:
+    """Every eval item sharing a 13-gram with a training document, found by brute force.
+
+    Training documents are those of every source whose registry role is not eval. Fail
+    unless the items found are exactly the planted leaks, and each partial leak shares
+    13-grams with the one document that quotes it and with no other.
+    """
+    roles = {s["name"]: s.get("role", "train") for s in _registry()}
+    holders: dict[bytes, set[str]] = {}
+    for doc in docs:
+        if roles[doc.source] != "eval":
+            for gram in _shingles(doc.text, doc.language in _CJK, _LEAK_NGRAM):
+                holders.setdefault(gram, set()).add(doc.doc_id)
+    planned = {ev.doc_id: kind for ev, _, kind in plan.eval_leaks}
+    quoted = {ev.doc_id: (train, sentence) for ev, train, sentence in plan.partial_leaks}
+    planned.update((doc_id, "partial") for doc_id in quoted)
+    found = []
+    for doc in sorted(docs, key=lambda d: d.doc_id):
+        if roles[doc.source] != "eval":
+            continue
+        shared = _shingles(doc.text, doc.language in _CJK, _LEAK_NGRAM) & holders.keys()
+        if not shared:
+            continue
+        if doc.doc_id not in planned:
+            raise RuntimeError(
+                f"{doc.doc_id} shares an unplanned {_LEAK_NGRAM}-gram with training text"
+            )
+        train = sorted(set().union(*(holders[g] for g in shared)))
+        leak: dict[str, Any] = {
+            "eval": doc.doc_id,
+            "kind": planned[doc.doc_id],
+            "shared_ngrams": len(shared),
+            "train": train,
+        }
+        if doc.doc_id in quoted:
+            quoter, sentence = quoted[doc.doc_id]
+            if train != [quoter.doc_id]:
+                raise RuntimeError(
+                    f"partial leak {doc.doc_id} shares with {train}, not {quoter.doc_id}"
+                )
+            leak["sentence"] = sentence
+            leak["jaccard"] = round(_jaccard(doc.shingles(), quoter.shingles()), 4)
+        found.append(leak)
+    missing = set(planned) - {leak["eval"] for leak in found}
+    if missing:
+        raise RuntimeError(f"planted leaks share no {_LEAK_NGRAM}-gram: {sorted(missing)}")
+    return found
 
 
 # --------------------------------------------------------------------------- registry
