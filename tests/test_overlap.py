@@ -173,6 +173,43 @@ def test_beam_transforms_find_groups_and_pairs() -> None:
                     equal_to([("a", "b"), ("a", "c"), ("b", "c")]), label="Pairs")
 
 
+def _reference_pairs(members: list[Member], params, max_bucket: int) -> set:
+    """Every bucket formed in memory, verified with bucket_pairs: what the Beam transform must find."""
+    buckets: dict[int, list[Member]] = {}
+    for m in members:
+        if not is_empty_signature(m.minhash):
+            for k in band_keys(m.minhash, params):
+                buckets.setdefault(k, []).append(m)
+    return {tuple(p) for b in buckets.values() for p in bucket_pairs(b, params.threshold, max_bucket)}
+
+
+@pytest.mark.parametrize("shards", [1, 3])
+def test_near_duplicates_match_in_memory_buckets_whatever_the_shards(shards: int) -> None:
+    params = lsh_params(0.8, 128)
+    base, other = _text(7), _text(8)
+    members = ([_member(f"same{i}", base) for i in range(6)]  # one bucket per band, over max_bucket
+               + [_member(f"near{i}", _edit(base, 0.01 * (i + 1), i)) for i in range(4)]
+               + [_member(f"o{i}", _edit(other, 0.004 * i, 10 + i)) for i in range(3)]
+               + [_member(f"u{i}", _text(100 + i)) for i in range(20)] + [_member("empty", "")])
+    expected = _reference_pairs(members, params, max_bucket=4)
+    assert len(expected) > 10
+    with TestPipeline() as p:
+        pairs = p | beam.Create(members) | FindNearDuplicates(params, 4, shards)
+        assert_that(pairs | beam.Map(tuple), equal_to(sorted(expected)))
+
+
+def test_shared_buckets_fn_merges_lists_and_compacted_accumulators() -> None:
+    from provaudit.transforms import FindSharedBucketsFn
+
+    fn = FindSharedBucketsFn()
+    a = fn.add_input(fn.add_input(fn.create_accumulator(), (1, [10, 11])), (2, [12, 13]))
+    b = fn.compact(fn.add_input(fn.create_accumulator(), (3, [11, 14])))
+    merged = fn.merge_accumulators([a, b, fn.create_accumulator()])
+    assert fn.extract_output(merged) == [1, 3]  # key 11 is shared
+    assert fn.extract_output(fn.add_input(merged, (4, [12]))) == [1, 2, 3, 4]
+    assert fn.extract_output(fn.create_accumulator()) == []
+
+
 # --- the stage on the sample corpus -----------------------------------------------------
 
 @pytest.fixture(scope="module")

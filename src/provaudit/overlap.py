@@ -30,8 +30,6 @@ from typing import Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from provaudit.minhash import jaccard_from_signatures
-
 EMPTY_SLOT = 0xFFFFFFFF
 
 
@@ -83,16 +81,41 @@ def source_of(ref: DocRef) -> str:
 
 def is_empty_signature(minhash: bytes) -> bool:
     """True when the signature holds no shingle (every slot is the empty value)."""
-    return bool(np.all(np.frombuffer(minhash, dtype="<u4") == EMPTY_SLOT))
+    return not minhash.lstrip(b"\xff")  # EMPTY_SLOT is all ones in any byte order
 
 
-def band_keys(minhash: bytes, params: LshParams) -> list[bytes]:
-    """Return one bucket key per band: the band number then a 16-byte digest of its values."""
+def band_keys(minhash: bytes, params: LshParams) -> list[int]:
+    """Return one bucket key per band: a 64-bit digest of the band's values, salted by its number.
+
+    A signed int64 is the smallest key a shuffle can carry (Beam encodes it as a varint).
+    Two different bands collide with probability 2**-64 per pair of documents; a collision
+    only adds a candidate, and every candidate is verified.
+    """
     width = params.rows * 4
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
     return [
-        i.to_bytes(2, "little") + hashlib.blake2b(minhash[i * width:(i + 1) * width], digest_size=16).digest()
+        from_bytes(blake2b(minhash[i * width:(i + 1) * width], digest_size=8, salt=i.to_bytes(8, "little")).digest(),
+                   "little", signed=True)
         for i in range(params.bands)
     ]
+
+
+def doc_key(ref: DocRef) -> int:
+    """Return a 64-bit id of a document reference (signed, as Beam's integer coder wants).
+
+    Only used to find which documents share a bucket: two references with one id (chance
+    2**-64 per pair) only make an extra candidate document, never a lost pair.
+    """
+    text = "\x1f".join(ref).encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little", signed=True)
+
+
+BAND_ENTRIES_PER_SHARD = 500_000  # a shard of candidates holds up to ~350 MB of members
+
+
+def band_shards(documents: int, bands: int, per_shard: int = BAND_ENTRIES_PER_SHARD) -> int:
+    """Return how many shards to gather LSH buckets in: about ``per_shard`` band entries each."""
+    return max(1, -(-documents * bands // per_shard))
 
 
 class Pair(NamedTuple):
@@ -106,13 +129,29 @@ class Pair(NamedTuple):
 
 
 def _pair(x: Member, y: Member, j: float) -> Pair:
-    if y.ref < x.ref:
+    if y[0] < x[0]:
         x, y = y, x
-    return Pair(x.ref, y.ref, j, x.sha256, y.sha256)
+    return Pair(x[0], y[0], j, x[1], y[1])
+
+
+def _verified(ordered: list[Member], threshold: float) -> Iterator[Pair]:
+    """Compare every pair of ``ordered`` (sorted by ref); yield those at or above the threshold."""
+    sigs = np.frombuffer(b"".join(m[2] for m in ordered), dtype="<u4").reshape(len(ordered), -1)
+    width = sigs.shape[1]
+    if width == 0:
+        raise ValueError("signatures must be non-empty")
+    for i in range(len(ordered) - 1):
+        # the share of equal slots, as jaccard_from_signatures computes it (count / num_perm)
+        shares = np.count_nonzero(sigs[i + 1:] == sigs[i], axis=1) / width
+        for k in np.flatnonzero(shares >= threshold).tolist():
+            yield _pair(ordered[i], ordered[i + 1 + k], float(shares[k]))
 
 
 def bucket_pairs(members: Iterable[Member], threshold: float, max_bucket: int) -> Iterator[Pair]:
     """Verify the candidate pairs of one LSH bucket; yield those at or above the threshold.
+
+    Members may also be plain ``(ref, sha256, minhash)`` tuples, as they come out of a
+    shuffle (Beam encodes a plain tuple natively but pickles a NamedTuple).
 
     A bucket larger than ``max_bucket`` (a flood of near-identical boilerplate) is not
     expanded into all of its O(n^2) pairs: documents with identical signatures are
@@ -120,31 +159,23 @@ def bucket_pairs(members: Iterable[Member], threshold: float, max_bucket: int) -
     only among the first ``max_bucket`` of them. Connectivity within identical
     signatures is kept, so clusters stay whole while the work stays bounded.
     """
-    ordered = sorted(members, key=lambda m: m.ref)
+    ordered = sorted(members, key=lambda m: m[0])
     if len(ordered) < 2:
         return
     if len(ordered) <= max_bucket:
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                j = jaccard_from_signatures(a.minhash, b.minhash)
-                if j >= threshold:
-                    yield _pair(a, b, j)
+        yield from _verified(ordered, threshold)
         return
     by_signature: dict[bytes, list[Member]] = defaultdict(list)
     for m in ordered:
-        by_signature[m.minhash].append(m)
+        by_signature[m[2]].append(m)
     heads = []
     for group in by_signature.values():
         head = group[0]
         heads.append(head)
         for other in group[1:]:
             yield _pair(head, other, 1.0)
-    heads.sort(key=lambda m: m.ref)
-    for i, a in enumerate(heads[:max_bucket]):
-        for b in heads[i + 1:max_bucket]:
-            j = jaccard_from_signatures(a.minhash, b.minhash)
-            if j >= threshold:
-                yield _pair(a, b, j)
+    heads.sort(key=lambda m: m[0])
+    yield from _verified(heads[:max_bucket], threshold)
 
 
 class UnionFind:

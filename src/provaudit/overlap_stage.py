@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from provaudit.config import RunConfig, list_shards
 from provaudit.contracts import arrow_schema
 from provaudit.errors import InputError
-from provaudit.overlap import OverlapReport, assemble, lsh_params
+from provaudit.overlap import OverlapReport, assemble, band_shards, lsh_params
 from provaudit.runners import make_runner, pipeline_options, runner_name
 from provaudit.scan import plan_tasks
 from provaudit.transforms import (FindExactGroups, FindNearDuplicates, FindSharedNgrams, join_path,
@@ -129,7 +129,8 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
         | "ToMembers" >> beam.Map(ledger_member)
     )
     exact = members | "FindExactGroups" >> FindExactGroups()
-    pairs = members | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket)
+    shards = band_shards(int(manifest["totals"]["ledger"]), params.bands)
+    pairs = members | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket, shards)
     counts = (members
               | "SourceOf" >> beam.Map(lambda m: m.ref[0])
               | "CountPerSource" >> beam.combiners.Count.PerElement())

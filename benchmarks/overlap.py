@@ -1,0 +1,409 @@
+"""Benchmark the overlap stage side by side with in-memory MinHash LSH, in one run, one corpus.
+
+    python benchmarks/overlap.py [--corpus DIR] [--docs 20000] [--repeat 3] [--json OUT]
+                                 [--text-dedup-python PY] [--skip rensa,text-dedup]
+
+The corpus is ``DIR/part-*.jsonl.gz`` (fields ``id``, ``text``, ``license``, ``url``) as
+written by ``../shared/tools/make_bench_corpus.py DIR --docs N`` (written first when
+missing); licence texts recur across packages, so it holds real exact and near
+duplicates. Step 0 scans the first ``--docs`` documents with provaudit (Beam
+DirectRunner, one worker) into a temporary run; its time is reported apart and not
+compared. Then, on the signatures of that run's ledger, each row timed ``--repeat`` times
+(median reported):
+
+  provaudit overlap   ``run_overlap`` on the run, from the call to its return: pipeline
+                      construction, reading the ledger, exact groups, LSH banding as a Beam
+                      GroupByKey, verification, clustering and writing every output
+  datasketch          ``MinHashLSH(threshold=0.8, num_perm=128, weights=(0.1, 0.9))``: the
+                      same bands and rows as provaudit (asserted). A ``LeanMinHash`` of every
+                      ledger signature is inserted, every one queried, and the candidate pairs
+                      verified by the share of equal slots (>= 0.8) as provaudit does; in
+                      memory, one process. Timed with and without the verification.
+  rensa               ``RMinHash`` signatures of the same shingles (its own hash function, so
+                      pairs near the threshold differ) and ``RMinHashLSH``, verified the same
+                      way. rensa needs ``num_perm`` divisible by the bands, so 16 bands x 8 rows
+                      (provaudit: 14 x 9). Signatures and LSH are timed apart.
+  text-dedup          ``python -m text_dedup.minhash`` (0.4) as a subprocess of the Python given
+                      by ``--text-dedup-python`` (its own venv: it pulls datasets, pyspark and
+                      onnx), on the same normalised texts, 14 bands x 9 rows, one process. It
+                      does not verify candidates and removes duplicates instead of listing
+                      pairs, so it is compared by the documents it gives a duplicate.
+
+Documents whose signature holds no shingle take no part, as in provaudit. Agreement is
+``|A & B| / |A | B|`` against provaudit: over verified pairs, and over the documents that
+have at least one duplicate. ``pairs.parquet`` is capped per cluster
+(``overlap.max_pairs_per_cluster``); the run config sets the cap to 10**9 so that every
+verified pair is written and compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # scan.py beside this file
+
+import scan as scan_bench  # benchmarks/scan.py
+
+NUM_PERM = 128
+SEED = 1
+THRESHOLD = 0.8
+WEIGHTS = (0.1, 0.9)  # provaudit's (false positive, false negative) weights
+RENSA_BANDS = 16  # rensa wants num_perm % bands == 0; 16 x 8 is nearest to 14 x 9
+EMPTY_SLOT = 0xFFFFFFFF
+ALL_PAIRS = 10**9
+
+IndexPair = tuple[int, int]  # two documents' indices into the ledger, a < b
+
+
+class Ledger(NamedTuple):
+    """A scan run's ledger as the peers see it, ordered by reference."""
+
+    keys: list[tuple[str, str]]  # (source, "shard#location"): how pairs.parquet names a document
+    refs: list[tuple[str, str, str]]  # (source, shard, location): how the reader names it
+    signatures: np.ndarray  # (documents, num_perm) uint32
+    live: np.ndarray  # indices of documents with a non-empty signature
+
+
+def read_ledger(run_dir: Path) -> Ledger:
+    """Read every ledger Parquet file of a run (only the columns the peers need)."""
+    columns = ["source", "shard", "location", "minhash"]
+    table = pa.concat_tables(pq.read_table(f, columns=columns)
+                             for f in sorted((run_dir / "ledger").glob("*/*.parquet")))
+    rows = sorted(zip(table["source"].to_pylist(), table["shard"].to_pylist(),
+                      table["location"].to_pylist(), table["minhash"].to_pylist()))
+    sigs = np.frombuffer(b"".join(r[3] for r in rows), dtype="<u4").reshape(len(rows), NUM_PERM)
+    sigs = sigs.astype(np.uint32)
+    live = np.flatnonzero(~np.all(sigs == EMPTY_SLOT, axis=1))
+    return Ledger([(s, f"{sh}#{loc}") for s, sh, loc, _ in rows], [r[:3] for r in rows], sigs, live)
+
+
+def verify(signatures: np.ndarray, candidates: Iterable[IndexPair], chunk: int = 1 << 16) -> set[IndexPair]:
+    """Keep the candidate pairs whose share of equal signature slots is >= THRESHOLD."""
+    cand = np.array(sorted(candidates), dtype=np.int64).reshape(-1, 2)
+    kept: set[IndexPair] = set()
+    for start in range(0, len(cand), chunk):
+        part = cand[start:start + chunk]
+        equal = np.count_nonzero(signatures[part[:, 0]] == signatures[part[:, 1]], axis=1)
+        ok = part[equal / signatures.shape[1] >= THRESHOLD]  # the float provaudit compares
+        kept.update(map(tuple, ok.tolist()))
+    return kept
+
+
+def candidate_pairs(keys: Iterable[int], results: Iterable[Iterable[int]]) -> set[IndexPair]:
+    """Turn each document's query result into unordered pairs, itself left out."""
+    out: set[IndexPair] = set()
+    for i, found in zip(keys, results):
+        for j in found:
+            if j != i:
+                out.add((i, j) if i < j else (j, i))
+    return out
+
+
+def docs_with_duplicate(pairs: Iterable[IndexPair]) -> set[int]:
+    return {i for p in pairs for i in p}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+# --- step 0 and provaudit --------------------------------------------------------------
+
+def write_config(shards: list[Path], limit: int, workdir: Path) -> Path:
+    """Write the run config: one source, the DirectRunner, every verified pair written."""
+    config = workdir / "bench.yaml"
+    config.write_text(yaml.safe_dump({
+        "output": str(workdir / "out"),
+        "sources": [{"name": "bench", "paths": scan_bench.first_shards(shards, limit, workdir),
+                     "format": "jsonl", "license_field": "license", "url_field": "url",
+                     "acquisition": "open-license"}],
+        "beam": {"runner": "DirectRunner", "direct_num_workers": 1},
+        "overlap": {"max_pairs_per_cluster": ALL_PAIRS},
+    }))
+    return config
+
+
+def provaudit_pairs(run_dir: Path, ledger: Ledger) -> set[IndexPair]:
+    """Read the verified pairs provaudit wrote, as ledger indices."""
+    index = {k: i for i, k in enumerate(ledger.keys)}
+    t = pq.read_table(run_dir / "overlap" / "pairs.parquet",
+                      columns=["a_source", "a_location", "b_source", "b_location"])
+    out = set()
+    for a_src, a_loc, b_src, b_loc in zip(*(t[c].to_pylist() for c in t.column_names)):
+        a, b = index[(a_src, a_loc)], index[(b_src, b_loc)]
+        out.add((a, b) if a < b else (b, a))
+    return out
+
+
+# --- peers -----------------------------------------------------------------------------
+
+def datasketch_run(ledger: Ledger) -> tuple[float, float, set[IndexPair]]:
+    """Insert, query, verify; return seconds to the candidates, seconds in all, verified pairs."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    start = time.perf_counter()
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=WEIGHTS)
+    keys = ledger.live.tolist()
+    sketches = [LeanMinHash(seed=SEED, hashvalues=ledger.signatures[i], scheme="affine32") for i in keys]
+    for key, m in zip(keys, sketches):
+        lsh.insert(key, m)
+    candidates = candidate_pairs(keys, (lsh.query(m) for m in sketches))
+    queried = time.perf_counter()
+    pairs = verify(ledger.signatures, candidates)
+    return queried - start, time.perf_counter() - start, pairs
+
+
+def rensa_tokens(texts: list[str]) -> list[list[str]]:
+    """Word (CJK: character) 5-gram shingles of each text, as provaudit makes them."""
+    from provaudit.language import detect_script
+    from provaudit.minhash import CJK_SCRIPTS, shingles
+
+    return [[s.decode("utf-8", "surrogatepass") for s in shingles(t, detect_script(t) in CJK_SCRIPTS)]
+            for t in texts]
+
+
+def rensa_run(tokens: list[list[str]], ledger: Ledger) -> tuple[float, float, set[IndexPair]]:
+    """rensa signatures, then its LSH and our verification; return both times and the pairs."""
+    from rensa import RMinHash, RMinHashLSH
+
+    start = time.perf_counter()
+    sketches = RMinHash.from_token_sets(tokens, NUM_PERM, SEED)
+    signed = time.perf_counter()
+    lsh = RMinHashLSH(THRESHOLD, NUM_PERM, RENSA_BANDS)
+    lsh.insert_many(sketches)  # keys 0..n-1: positions in ledger.live
+    candidates = candidate_pairs(range(len(sketches)), lsh.query_all(sketches))
+    sigs = np.array([m.digest() for m in sketches], dtype=np.uint32)
+    local = verify(sigs, candidates)
+    live = ledger.live
+    pairs = {(int(live[a]), int(live[b])) for a, b in local}
+    return signed - start, time.perf_counter() - signed, pairs
+
+
+def normalised_texts(config_path: Path, ledger: Ledger) -> list[str]:
+    """The normalised text of every live ledger document, in ledger order (provaudit's reader)."""
+    from provaudit.config import list_shards, load_config
+    from provaudit.findings import normalize_text
+    from provaudit.readers import read_shard
+    from provaudit.records import Document
+    from provaudit.scan import plan_tasks
+
+    config = load_config(config_path)
+    text = {}
+    for task in plan_tasks(config, list_shards(config)):
+        for item in read_shard(task.path, task.name, task.spec):
+            if isinstance(item, Document):
+                text[(item.source, item.shard, item.location)] = normalize_text(item.text)
+    return [text[ledger.refs[i]] for i in ledger.live]
+
+
+TEXT_DEDUP_CLUSTERS = """
+import json, pickle, sys
+from collections import defaultdict
+uf = pickle.load(open(sys.argv[1], "rb"))
+groups = defaultdict(list)
+for x in list(uf.parent):
+    groups[uf.find(x)].append(int(x))
+json.dump([sorted(g) for g in groups.values() if len(g) > 1], sys.stdout)
+"""
+
+
+def text_dedup_step(python: str, texts: list[str], workdir: Path,
+                    params: tuple[int, int]) -> Callable[[], tuple[dict[str, float], list[list[int]]]]:
+    """Return a run of text-dedup's MinHash on the texts: (its own seconds per phase, clusters)."""
+    data = workdir / "texts.jsonl"
+    with data.open("w", encoding="utf-8") as fh:
+        for t in texts:
+            fh.write(json.dumps({"text": t}, ensure_ascii=False) + "\n")
+    env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", HF_HOME=str(workdir / "hf"),
+               TQDM_DISABLE="1", COLUMNS="200")  # wide enough that its log lines are not wrapped
+    runs = iter(range(1 << 30))
+
+    def run() -> tuple[dict[str, float], list[list[int]]]:
+        n = next(runs)
+        out, cache = workdir / f"out-{n}", workdir / f"cache-{n}"  # fresh: nothing reused between runs
+        cmd = [python, "-m", "text_dedup.minhash", "--path", "json", "--data_files", str(data),
+               "--split", "train", "--cache_dir", str(cache), "--output", str(out), "--column", "text",
+               "--num_perm", str(NUM_PERM), "--threshold", str(THRESHOLD), "--b", str(params[0]),
+               "--r", str(params[1]), "--ngram", "5", "--min_length", "0", "--num_proc", "1", "--debug"]
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env, cwd=workdir)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed")
+        # its Timer report: "INFO  Loading  : 3.26s", one line per phase
+        own = {name: float(sec) for name, sec in re.findall(r"INFO\s+(\w+)\s*:\s*([0-9.]+)s\b",
+                                                               proc.stdout + proc.stderr)}
+        clusters = json.loads(subprocess.run([python, "-c", TEXT_DEDUP_CLUSTERS, str(out / "uf.pkl")],
+                                             capture_output=True, text=True, check=True).stdout)
+        return own, clusters
+
+    return run
+
+
+# --- the table -------------------------------------------------------------------------
+
+class Table:
+    """Collect rows against provaudit's pairs and documents; print them aligned."""
+
+    def __init__(self, reference_pairs: set[IndexPair]) -> None:
+        self.ref_pairs = reference_pairs
+        self.ref_docs = docs_with_duplicate(reference_pairs)
+        self.rows: list[dict] = []
+        print(f"  {'tool':<52} {'seconds':>8} {'pairs':>8} {'agree':>6} {'+only':>6} {'-miss':>6} "
+              f"{'docs':>6} {'agree':>6} {'x ds':>6}")
+
+    def add(self, tool: str, seconds: float, pairs: set[IndexPair] | None = None, docs: set[int] | None = None,
+            note: str = "") -> dict:
+        row: dict = {"tool": tool, "seconds": round(seconds, 3), "note": note}
+        if pairs is not None:
+            docs = docs_with_duplicate(pairs)
+            row.update(pairs=len(pairs), pair_agreement=round(jaccard(pairs, self.ref_pairs), 4),
+                       pairs_only_here=len(pairs - self.ref_pairs), pairs_missed=len(self.ref_pairs - pairs))
+        if docs is not None:
+            row.update(docs_with_duplicate=len(docs), doc_agreement=round(jaccard(docs, self.ref_docs), 4))
+        self.rows.append(row)
+        return row
+
+    def print(self, reference: str) -> None:
+        base = next(r["seconds"] for r in self.rows if r["tool"] == reference)
+        for row in self.rows:
+            row["time_vs_datasketch"] = round(row["seconds"] / base, 2)
+
+            def cell(key: str, fmt: str, row: dict = row) -> str:
+                return format(row[key], fmt) if key in row else "-"
+
+            print(f"  {row['tool']:<52} {row['seconds']:>8.2f} {cell('pairs', ',d'):>8} "
+                  f"{cell('pair_agreement', '.4f'):>6} {cell('pairs_only_here', ',d'):>6} "
+                  f"{cell('pairs_missed', ',d'):>6} {cell('docs_with_duplicate', ',d'):>6} "
+                  f"{cell('doc_agreement', '.4f'):>6} {row['time_vs_datasketch']:>5.2f}x  {row['note']}")
+
+
+def median_runs(run: Callable[[], tuple], repeat: int) -> tuple[list[float], object]:
+    """Run ``repeat`` times; return the medians of the leading floats and the last run's last value."""
+    results = [run() for _ in range(repeat)]
+    floats = [statistics.median(r[i] for r in results) for i in range(len(results[0]) - 1)]
+    return floats, results[-1][-1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus")
+    ap.add_argument("--docs", type=int, default=20000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--text-dedup-python", default="/tmp/venv-textdedup/bin/python",
+                    help="Python of a venv with text-dedup installed (skipped when missing)")
+    ap.add_argument("--skip", default="", help="comma-separated peers to skip: rensa,text-dedup")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = ap.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    from datasketch import MinHashLSH
+
+    from provaudit.config import load_config
+    from provaudit.overlap import lsh_params
+    from provaudit.overlap_stage import run_overlap
+    from provaudit.scan import run_scan
+
+    params = lsh_params(THRESHOLD, NUM_PERM, WEIGHTS[1])
+    probe = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=WEIGHTS)
+    assert (probe.b, probe.r) == (params.bands, params.rows), "datasketch and provaudit band differently"
+
+    shards = scan_bench.ensure_corpus(args.corpus, args.docs)
+    with tempfile.TemporaryDirectory(prefix="provaudit-overlap-bench-") as tmp:
+        workdir = Path(tmp)
+        config_path = write_config(shards, args.docs, workdir)
+        config = load_config(config_path)
+
+        start = time.perf_counter()
+        scanned = run_scan(config, report=lambda line: None)
+        scan_seconds = time.perf_counter() - start
+        run_dir = Path(scanned.run_dir)
+        ledger = read_ledger(run_dir)
+        print(f"corpus {args.corpus}: {len(ledger.keys):,} documents ({len(ledger.keys) - len(ledger.live)} "
+              f"with no shingle left out); LSH {params.bands} bands x {params.rows} rows, Jaccard >= "
+              f"{THRESHOLD}, num_perm {NUM_PERM}; median of {args.repeat}")
+        print(f"step 0, not compared: provaudit scan (DirectRunner, 1 worker) {scan_seconds:.1f} s\n")
+
+        def overlap() -> tuple[float, dict]:
+            begin = time.perf_counter()
+            result = run_overlap(config, run_dir.name, report=lambda line: None)
+            return time.perf_counter() - begin, result.summary
+
+        (ours_s,), summary = median_runs(overlap, args.repeat)
+        ours = provaudit_pairs(run_dir, ledger)
+        assert summary["pairs_dropped_by_cap"] == 0 and summary["verified_pairs"] == len(ours)
+        table = Table(ours)
+        table.add("provaudit overlap (Beam DirectRunner, 1 worker)", ours_s, ours,
+                  note=f"{summary['clusters']:,} clusters, {summary['exact_groups']:,} exact groups")
+
+        (query_s, ds_s), ds_pairs = median_runs(lambda: datasketch_run(ledger), args.repeat)
+        table.add("datasketch MinHashLSH insert+query+verify", ds_s, ds_pairs)
+        table.add("datasketch MinHashLSH insert+query (no verify)", query_s, note="candidates only")
+
+        texts = normalised_texts(config_path, ledger) if {"rensa", "text-dedup"} - skip else []
+        if "rensa" not in skip:
+            try:
+                tokens = rensa_tokens(texts)
+                (sign_s, lsh_s), rensa_pairs = median_runs(lambda: rensa_run(tokens, ledger),
+                                                                    args.repeat)
+                table.add(f"rensa RMinHashLSH {RENSA_BANDS}x{NUM_PERM // RENSA_BANDS} insert+query+verify",
+                          lsh_s, rensa_pairs, note="own signatures")
+                table.add("rensa signatures + LSH", sign_s + lsh_s, rensa_pairs,
+                          note=f"signatures {sign_s:.2f} s (shingles made beforehand)")
+            except ImportError:
+                print("  rensa: not installed, skipped")
+
+        if "text-dedup" not in skip:
+            if not Path(args.text_dedup_python).exists():
+                print(f"  text-dedup: no Python at {args.text_dedup_python}, skipped "
+                      "(python3 -m venv DIR && DIR/bin/pip install text-dedup)")
+            else:
+                step = text_dedup_step(args.text_dedup_python, texts, workdir, (params.bands, params.rows))
+
+                def timed_text_dedup() -> tuple[float, float, float, float, list[list[int]]]:
+                    begin = time.perf_counter()
+                    own, clusters = step()
+                    nan = float("nan")
+                    return (time.perf_counter() - begin, own.get("Total", nan), own.get("MinHashing", nan),
+                            own.get("Clustering", nan), clusters)
+
+                try:
+                    (td_s, td_total, td_sign, td_lsh), clusters = median_runs(timed_text_dedup, args.repeat)
+                    docs = {int(ledger.live[i]) for c in clusters for i in c}
+                    table.add("text-dedup minhash (subprocess, 1 proc, no verify)", td_s, docs=docs,
+                              note=f"its own Total {td_total:.2f} s: signatures {td_sign:.2f} s, "
+                                   f"LSH+union-find {td_lsh:.2f} s; documents only")
+                    table.add("text-dedup LSH + union-find alone (its timer)", td_lsh, docs=docs,
+                              note="no verification")
+                except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
+                    print(f"  text-dedup: could not run ({exc}), skipped")
+
+        table.print("datasketch MinHashLSH insert+query+verify")
+        ratio = ours_s / ds_s
+        agree = jaccard(ours, ds_pairs)
+        print(f"\n  provaudit / datasketch: {ratio:.2f}x the time (target <= 2x); pair agreement {agree:.4f} "
+              "(target >= 0.98)")
+    if args.json:
+        args.json.write_text(json.dumps({"documents": len(ledger.keys), "live": len(ledger.live),
+                                         "scan_seconds": round(scan_seconds, 3), "repeat": args.repeat,
+                                         "rows": table.rows}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
