@@ -1,0 +1,525 @@
+"""Make a built Great Expectations Data Docs site open offline: no request leaves the machine.
+
+GX 1.x Data Docs pages load Bootstrap, jQuery, popper, bootstrap-table, bootstrap-datepicker,
+Font Awesome and Vega from CDNs, and their logo from a GX bucket with a timestamp (and, for a
+file context, the data context's id) in the query. Offline the index page stays empty (its
+tables are filled by JavaScript) and every page is unstyled; online, each view tells GX who
+is reading. ``make_offline`` runs after a Data Docs build and:
+
+1. maps every external ``src``/``href``/``url()`` in the site's HTML and CSS to a file of an
+   npm package pinned in the repository's ``package.json`` (installed with
+   ``npm ci --ignore-scripts``), or to a local logo, or -- for plain ``<a href>`` links to
+   GX's website -- to no link at all (the text stays);
+2. copies only the referenced files (plus what a copied stylesheet references, such as Font
+   Awesome's fonts, and each package's license) to ``static/offline/<package>/<path>``;
+3. rewrites each reference relative to the page or stylesheet that holds it, dropping
+   ``integrity``/``crossorigin`` (a ``file://`` page cannot pass a CORS check) after
+   checking the local file against the integrity hash GX pinned;
+4. fails, naming every file and URL, if any ``src``, ``href``, ``srcset`` or ``url()`` of
+   the site's HTML or CSS still points off the machine.
+
+Pure file manipulation: nothing here touches the network. Nothing is written before every
+needed asset has been found, so a missing package leaves the site as GX built it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import importlib.util
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+from urllib.parse import quote, unquote, urlsplit
+
+from provaudit.errors import InputError, ProvauditError
+
+__all__ = [
+    "ASSETS_ENV",
+    "CDN_ASSETS",
+    "OFFLINE_DIR",
+    "Asset",
+    "OfflineReport",
+    "find_external_references",
+    "make_offline",
+]
+
+ASSETS_ENV = "PROVAUDIT_DOCS_ASSETS"
+OFFLINE_DIR = "static/offline"
+
+
+class Asset(NamedTuple):
+    """One file of an npm package that stands in for a CDN URL."""
+
+    package: str
+    version: str  # the exact version GX pins, or a major ("5") where GX asks for "@5"
+    path: str  # inside the package
+
+
+# Every CDN URL the GX 1.24 templates reference (render/view/templates/page.j2, index_page.j2,
+# page_minimal.j2, js_script_imports.j2). The 1.19.0 filter-control stylesheets are served
+# from bootstrap-table 1.19.1: the files differ only in their version banner, and 1.19.1 is
+# the version of the filter-control script the same pages load.
+_BT = "https://unpkg.com/bootstrap-table"
+_CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+CDN_ASSETS: dict[str, Asset] = {
+    "https://cdn.jsdelivr.net/npm/vega@5": Asset("vega", "5", "build/vega.min.js"),
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": Asset("vega-lite", "5", "build/vega-lite.min.js"),
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": Asset(
+        "vega-embed", "6", "build/vega-embed.min.js"
+    ),
+    f"{_CDNJS}/font-awesome/6.6.0/css/all.min.css": Asset(
+        "@fortawesome/fontawesome-free", "6.6.0", "css/all.min.css"
+    ),
+    "https://code.jquery.com/jquery-3.7.1.min.js": Asset("jquery", "3.7.1", "dist/jquery.min.js"),
+    f"{_CDNJS}/popper.js/1.12.9/umd/popper.min.js": Asset(
+        "popper.js", "1.12.9", "dist/umd/popper.min.js"
+    ),
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": Asset(
+        "bootstrap", "4.3.1", "dist/js/bootstrap.min.js"
+    ),
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": Asset(
+        "bootstrap", "4.3.1", "dist/css/bootstrap.min.css"
+    ),
+    f"{_BT}@1.19.1/dist/bootstrap-table.min.js": Asset(
+        "bootstrap-table", "1.19.1", "dist/bootstrap-table.min.js"
+    ),
+    f"{_BT}@1.19.1/dist/bootstrap-table.min.css": Asset(
+        "bootstrap-table", "1.19.1", "dist/bootstrap-table.min.css"
+    ),
+    f"{_BT}@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": Asset(
+        "bootstrap-table",
+        "1.19.1",
+        "dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
+    ),
+    f"{_BT}@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": Asset(
+        "bootstrap-table",
+        "1.19.1",
+        "dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    ),
+    f"{_BT}@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": Asset(
+        "bootstrap-table",
+        "1.19.1",
+        "dist/extensions/filter-control/bootstrap-table-filter-control.css",
+    ),
+    f"{_CDNJS}/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": Asset(
+        "bootstrap-datepicker", "1.9.0", "dist/js/bootstrap-datepicker.min.js"
+    ),
+    f"{_CDNJS}/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": Asset(
+        "bootstrap-datepicker", "1.9.0", "dist/css/bootstrap-datepicker.min.css"
+    ),
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/"
+    "bootstrap-prefers-dark.css": Asset(
+        "@forevolve/bootstrap-dark", "1.1.0", "dist/css/bootstrap-prefers-dark.css"
+    ),
+}
+
+# The logo bucket: URLs carry ``?d=<timestamp>[&dataContextId=<id>]``, so match on the path.
+GX_WEB_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
+_GX_LOGO = "static/images/logo-long.png"  # shipped by GX and copied into every site it builds
+_DARK_LOGO = f"{OFFLINE_DIR}/provaudit/logo-dark.svg"  # GX ships no light-on-dark logo
+_LOGOS = {"logo-long.png": _GX_LOGO, "full_logo_dark.png": _DARK_LOGO}
+# Shown only under prefers-color-scheme: dark, as the navbar background (228.75 x 50 px).
+_DARK_LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="366" height="80" \
+viewBox="0 0 366 80" role="img" aria-label="Great Expectations">
+<text x="8" y="52" fill="#f8f9fa" font-family="sans-serif" font-size="34">great_expectations</text>
+</svg>
+"""
+
+_LICENSE_NAMES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "license")
+
+# A reference is external when it names a scheme with an authority ("https://", "ws://") or
+# is protocol-relative ("//host/..."). data: URIs are inline, and their SVG namespace
+# ("http://www.w3.org/2000/svg") is an identifier, not a request.
+_EXTERNAL_RE = re.compile(r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:)?//")
+_URL_ATTRS = ("src", "href", "srcset", "poster", "background", "action", "formaction")
+# Attribute references anywhere in the raw text, including markup inside JavaScript strings
+# (hence the optional backslash before a quote).
+_ATTR_RE = re.compile(
+    r"(?<![\w-])(?:xlink:)?(?P<name>" + "|".join(_URL_ATTRS) + r")\s*=\s*"
+    r"(?:\\?(?P<q>[\"'])(?P<quoted>.*?)\\?(?P=q)|(?P<bare>[^\s\"'<>`]+))",
+    re.IGNORECASE | re.DOTALL,
+)
+_CSS_URL_RE = re.compile(r"url\(\s*(?P<q>[\"']?)(?P<url>.*?)(?P=q)\s*\)", re.IGNORECASE | re.DOTALL)
+_CSS_IMPORT_RE = re.compile(r"@import\s+(?P<q>[\"'])(?P<url>.*?)(?P=q)", re.IGNORECASE)
+
+
+# An element's start tag; quoted values may hold ">" (markup inside JavaScript strings too).
+_TAG_RE = re.compile(r"<(?P<name>[a-zA-Z][\w-]*)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_SRI_RE = re.compile(r"\bintegrity\s*=\s*[\"'](?P<value>[^\"']*)[\"']", re.IGNORECASE)
+_SRI_ATTR_RE = re.compile(
+    r"\s(?:integrity|crossorigin)(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?(?=[\s/>])",
+    re.IGNORECASE,
+)
+
+
+class OfflineReport(NamedTuple):
+    """What ``make_offline`` did; paths are relative to the site folder and sorted."""
+
+    rewritten: dict[str, str]  # external URL -> the site file that now stands in for it
+    copied: tuple[str, ...]  # files written under the site's static folder
+    unlinked: tuple[str, ...]  # targets of links to websites whose href was removed
+    repaired: tuple[str, ...]  # "file: ref" of relative links into static/ that GX got wrong
+    files: tuple[str, ...]  # HTML and CSS files that changed
+
+
+class _Ref(NamedTuple):
+    url: str
+    tag: str  # element name, lower case; "" for a CSS url() or @import
+    attr: str  # attribute name, lower case; "" for CSS
+    integrity: str  # the element's integrity attribute, "" when it has none
+
+
+@dataclass
+class _Plan:
+    rewritten: dict[str, str] = field(default_factory=dict)  # url -> site path
+    sources: dict[str, Path] = field(default_factory=dict)  # site path -> file to copy
+    integrity: dict[str, str] = field(default_factory=dict)  # url -> integrity value
+    unlinked: set[str] = field(default_factory=set)
+    missing: dict[str, str] = field(default_factory=dict)  # "package@version" -> problem
+    unknown: list[tuple[str, str]] = field(default_factory=list)  # (file, url)
+
+
+def make_offline(site_dir: Path, assets_dir: Path | None = None) -> OfflineReport:
+    """Copy the assets a GX Data Docs site loads from CDNs into it and point its pages at them.
+
+    ``assets_dir`` is a ``node_modules`` folder holding the packages of ``CDN_ASSETS``; it
+    defaults to ``$PROVAUDIT_DOCS_ASSETS``, else ``node_modules`` at the repository root.
+    Raises ``InputError`` naming the npm packages to install when one is missing or has the
+    wrong version, and ``ProvauditError`` listing every file and URL that would still leave
+    the machine.
+    """
+    site_dir = Path(site_dir)
+    files = _site_files(site_dir)  # listed before any copy: copied stylesheets stay as shipped
+    if not any(path.suffix != ".css" for path in files):
+        raise InputError(f"{site_dir}: no Data Docs site here (no HTML page)")
+    modules = _resolve_assets_dir(assets_dir)
+
+    plan = _Plan()
+    for path in files:
+        for ref in _references(path.read_text(encoding="utf-8"), css=path.suffix == ".css"):
+            _plan_reference(plan, modules, ref, _rel(path, site_dir))
+    if plan.missing:
+        raise InputError(_missing_message(plan.missing, modules))
+    if plan.unknown:
+        raise ProvauditError(
+            _listing(site_dir, plan.unknown, "has external references it cannot serve offline")
+        )
+    for url, sri in plan.integrity.items():
+        _check_integrity(plan.sources[plan.rewritten[url]], sri, url)
+
+    copied = _copy_assets(site_dir, plan)
+    changed, repaired = [], []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        new, fixed = _rewrite(text, path, site_dir, plan.rewritten)
+        repaired += [f"{_rel(path, site_dir)}: {ref}" for ref in fixed]
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(_rel(path, site_dir))
+
+    remaining = list(find_external_references(site_dir))
+    if remaining:
+        raise ProvauditError(_listing(site_dir, remaining, "still has external references"))
+    return OfflineReport(
+        rewritten=dict(sorted(plan.rewritten.items())),
+        copied=tuple(sorted(copied)),
+        unlinked=tuple(sorted(plan.unlinked)),
+        repaired=tuple(sorted(repaired)),
+        files=tuple(sorted(changed)),
+    )
+
+
+def find_external_references(site_dir: Path) -> Iterator[tuple[str, str]]:
+    """Yield ``(file, url)`` for each src/href/srcset/url()/@import that leaves the machine.
+
+    Scans the raw text of every HTML and CSS file of the site, markup inside JavaScript
+    strings included; data: URIs are inline and never count.
+    """
+    site_dir = Path(site_dir)
+    for path in _site_files(site_dir):
+        text = path.read_text(encoding="utf-8")
+        refs = [m.group("url") for m in _CSS_URL_RE.finditer(text)]
+        refs += [m.group("url") for m in _CSS_IMPORT_RE.finditer(text)]
+        if path.suffix != ".css":
+            refs += [url for m in _ATTR_RE.finditer(text) for url in _attr_urls(m)]
+        for url in dict.fromkeys(u.strip() for u in refs):
+            if _is_external(url):
+                yield _rel(path, site_dir), url
+
+
+# -- finding and planning ------------------------------------------------------------------
+
+
+def _resolve_assets_dir(assets_dir: Path | None) -> Path:
+    if assets_dir is not None:
+        return Path(assets_dir)
+    if os.environ.get(ASSETS_ENV):
+        return Path(os.environ[ASSETS_ENV])
+    repo = Path(__file__).resolve().parents[2]  # src/provaudit/datadocs.py -> repository root
+    if (repo / "package.json").is_file():
+        return repo / "node_modules"
+    return Path.cwd() / "node_modules"
+
+
+def _site_files(site_dir: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in site_dir.rglob("*")
+        if p.suffix.lower() in (".html", ".htm", ".css") and p.is_file()
+    )
+
+
+def _is_external(url: str) -> bool:
+    return not url.startswith("data:") and bool(_EXTERNAL_RE.match(url))
+
+
+def _attr_urls(match: re.Match[str]) -> list[str]:
+    value = (match.group("quoted") if match.group("q") else match.group("bare")) or ""
+    if match.group("name").lower() == "srcset":
+        return [part.split()[0] for part in value.split(",") if part.strip()]
+    return [value.strip()]
+
+
+def _references(text: str, *, css: bool) -> Iterator[_Ref]:
+    """Yield the external references of one HTML or CSS text, with the element holding each."""
+    for regex in (_CSS_URL_RE, _CSS_IMPORT_RE):
+        for match in regex.finditer(text):
+            if _is_external(match.group("url").strip()):
+                yield _Ref(match.group("url").strip(), "", "", "")
+    if css:
+        return
+    for tag in _TAG_RE.finditer(text):
+        sri = _SRI_RE.search(tag.group(0))
+        for attr in _ATTR_RE.finditer(tag.group(0)):
+            for url in _attr_urls(attr):
+                if _is_external(url):
+                    yield _Ref(
+                        url,
+                        tag.group("name").lower(),
+                        attr.group("name").lower(),
+                        sri.group("value") if sri else "",
+                    )
+
+
+def _plan_reference(plan: _Plan, modules: Path, ref: _Ref, where: str) -> None:
+    if ref.url in plan.rewritten:  # seen on an earlier page
+        if ref.integrity:
+            plan.integrity[ref.url] = ref.integrity
+        return
+    asset = CDN_ASSETS.get(ref.url)
+    if asset is not None:
+        source = _package_file(plan, modules, asset)
+        if source is None:
+            return
+        target = f"{OFFLINE_DIR}/{asset.package}/{asset.path}"
+        plan.rewritten[ref.url] = target
+        plan.sources[target] = source
+        if ref.integrity:
+            plan.integrity[ref.url] = ref.integrity
+        package_dir = modules / asset.package
+        extras = list(_stylesheet_dependencies(source, package_dir))
+        license_file = _license(package_dir)
+        if license_file is not None:
+            extras.append((license_file.name, license_file))
+        for inner, extra in extras:
+            plan.sources.setdefault(f"{OFFLINE_DIR}/{asset.package}/{inner}", extra)
+    elif ref.url.startswith(GX_WEB_ASSETS) and _logo_name(ref.url) in _LOGOS:
+        plan.rewritten[ref.url] = _LOGOS[_logo_name(ref.url)]
+    elif ref.tag == "a" and ref.attr == "href":
+        plan.unlinked.add(ref.url)
+    else:
+        plan.unknown.append((where, ref.url))
+
+
+def _logo_name(url: str) -> str:
+    return urlsplit(html.unescape(url)).path.rsplit("/", 1)[-1]
+
+
+def _package_file(plan: _Plan, modules: Path, asset: Asset) -> Path | None:
+    """Return the package's file for ``asset``, or note in ``plan.missing`` why there is none."""
+    key = f"{asset.package}@{asset.version}"
+    manifest = modules / asset.package / "package.json"
+    if not manifest.is_file():
+        plan.missing[key] = "not installed"
+        return None
+    installed = str(json.loads(manifest.read_text(encoding="utf-8")).get("version", "?"))
+    if not _version_matches(asset.version, installed):
+        plan.missing[key] = f"{installed} installed instead"
+        return None
+    source = modules / asset.package / asset.path
+    if not source.is_file():
+        plan.missing[key] = f"{asset.path} missing from the installed package"
+        return None
+    return source
+
+
+def _version_matches(wanted: str, installed: str) -> bool:
+    """An exact version must match exactly; a major ("5", as in GX's "vega@5") any 5.x.y."""
+    if wanted.count(".") == 2:
+        return installed == wanted
+    return installed.split(".")[0] == wanted and "-" not in installed
+
+
+def _stylesheet_dependencies(css: Path, package_dir: Path) -> Iterator[tuple[str, Path]]:
+    """Yield (path in package, file) for what a stylesheet loads, e.g. Font Awesome's fonts."""
+    if css.suffix != ".css":
+        return
+    root = package_dir.resolve()
+    seen: set[Path] = set()
+    todo = [css]
+    while todo:
+        sheet = todo.pop()
+        text = sheet.read_text(encoding="utf-8")
+        for match in (*_CSS_URL_RE.finditer(text), *_CSS_IMPORT_RE.finditer(text)):
+            ref = match.group("url").strip()
+            if not ref or ref.startswith(("data:", "#")) or _is_external(ref):
+                continue
+            target = (sheet.parent / unquote(urlsplit(ref).path)).resolve()
+            if target in seen or not target.is_file() or not target.is_relative_to(root):
+                continue
+            seen.add(target)
+            yield target.relative_to(root).as_posix(), target
+            if target.suffix == ".css":
+                todo.append(target)
+
+
+def _license(package_dir: Path) -> Path | None:
+    return next((package_dir / n for n in _LICENSE_NAMES if (package_dir / n).is_file()), None)
+
+
+def _check_integrity(source: Path, sri: str, url: str) -> None:
+    """Refuse a package file whose bytes differ from the hash the Data Docs pin for its URL."""
+    for token in sri.split():
+        algorithm, _, expected = token.partition("-")
+        if algorithm not in ("sha256", "sha384", "sha512"):
+            continue
+        digest = base64.b64encode(hashlib.new(algorithm, source.read_bytes()).digest()).decode()
+        if digest != expected:
+            raise ProvauditError(
+                f"{source}: its {algorithm} differs from the integrity hash the Data Docs pin "
+                f"for {url}; reinstall the assets with `npm ci --ignore-scripts`"
+            )
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _copy_assets(site_dir: Path, plan: _Plan) -> list[str]:
+    written = []
+    for site_path, source in sorted(plan.sources.items()):
+        target = site_dir / site_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        written.append(site_path)
+    targets = set(plan.rewritten.values())
+    if _DARK_LOGO in targets:
+        (site_dir / _DARK_LOGO).parent.mkdir(parents=True, exist_ok=True)
+        (site_dir / _DARK_LOGO).write_text(_DARK_LOGO_SVG, encoding="utf-8")
+        written.append(_DARK_LOGO)
+    if _GX_LOGO in targets and not (site_dir / _GX_LOGO).is_file():
+        # A site built with custom static assets lacks GX's logo: take it from the package.
+        spec = importlib.util.find_spec("great_expectations")
+        shipped = (
+            Path(spec.origin).parent / "render" / "view" / _GX_LOGO
+            if spec is not None and spec.origin
+            else None
+        )
+        if shipped is None or not shipped.is_file():
+            raise InputError(f"{site_dir / _GX_LOGO}: missing, and no GX package ships it")
+        (site_dir / _GX_LOGO).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shipped, site_dir / _GX_LOGO)
+        written.append(_GX_LOGO)
+    return written
+
+
+def _rewrite(
+    text: str, path: Path, site_dir: Path, rewritten: dict[str, str]
+) -> tuple[str, list[str]]:
+    """Point each planned reference of one file at its local copy, relative to that file.
+
+    Also returns the relative links into ``static/`` that pointed nowhere and now point at
+    the site's file (GX 1.24 puts a validation page's favicon one folder too shallow).
+    """
+    repaired: list[str] = []
+
+    def relative(site_path: str) -> str:
+        relative = os.path.relpath(site_dir / site_path, path.parent).replace(os.sep, "/")
+        return quote(relative, safe="/@")
+
+    def local(url: str) -> str | None:
+        target = rewritten.get(url.strip())
+        return None if target is None else relative(target)
+
+    def in_css(match: re.Match[str]) -> str:
+        new = local(match.group("url"))
+        return match.group(0) if new is None else match.group(0).replace(match.group("url"), new, 1)
+
+    text = _CSS_IMPORT_RE.sub(in_css, _CSS_URL_RE.sub(in_css, text))
+    if path.suffix == ".css":
+        return text, repaired
+
+    def in_tag(tag: re.Match[str]) -> str:
+        out, pointed = tag.group(0), False
+        for attr in _ATTR_RE.finditer(tag.group(0)):
+            url = _attr_urls(attr)[0] if attr.group("name").lower() != "srcset" else ""
+            if not _is_external(url):
+                fixed = _repair_static(url, path, site_dir)
+                if fixed is not None:
+                    out = out.replace(
+                        attr.group(0), attr.group(0).replace(url, relative(fixed), 1), 1
+                    )
+                    repaired.append(url)
+                continue
+            new = local(url)
+            if new is not None:
+                # Replace only the URL, so JavaScript-escaped quotes stay as they were.
+                out = out.replace(attr.group(0), attr.group(0).replace(url, new, 1), 1)
+                pointed = True
+            elif tag.group("name").lower() == "a" and attr.group("name").lower() == "href":
+                out = out.replace(attr.group(0), "", 1)  # a link to a website: keep the text
+        if pointed:  # a file:// page fails the CORS check that integrity/crossorigin demand
+            out = _SRI_ATTR_RE.sub("", out)
+        return out
+
+    return _TAG_RE.sub(in_tag, text), repaired
+
+
+def _repair_static(url: str, path: Path, site_dir: Path) -> str | None:
+    """Return the site path a broken relative link into ``static/`` meant, if it exists."""
+    parts = urlsplit(url)
+    if (
+        not url
+        or parts.scheme
+        or parts.netloc
+        or url.startswith(("#", "/"))
+        or "static/" not in parts.path
+        or (path.parent / unquote(parts.path)).exists()
+    ):
+        return None
+    meant = "static/" + parts.path.split("static/", 1)[1]
+    return meant if (site_dir / unquote(meant)).is_file() else None
+
+
+def _rel(path: Path, site_dir: Path) -> str:
+    return PurePosixPath(path.relative_to(site_dir)).as_posix()
+
+
+def _missing_message(missing: dict[str, str], modules: Path) -> str:
+    lines = "\n".join(f"  {package}: {why}" for package, why in sorted(missing.items()))
+    return (
+        f"{modules}: npm packages the offline Data Docs need are missing:\n{lines}\n"
+        "install them with `npm ci --ignore-scripts` at the repository root (package.json "
+        f"pins them), or set {ASSETS_ENV} to a node_modules folder that has them"
+    )
+
+
+def _listing(site_dir: Path, found: list[tuple[str, str]], what: str) -> str:
+    lines = "\n".join(f"  {file}: {url}" for file, url in found)
+    return f"{site_dir}: the Data Docs site {what}:\n{lines}"
