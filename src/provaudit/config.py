@@ -3,7 +3,8 @@
 Contract: :func:`load_config` reads YAML with safe loading only, validates it against
 ``schemas/config.schema.json`` (and the registry against ``schemas/registry.schema.json``),
 resolves relative paths (the registry and output against the config's folder, a
-source's globs against its registry file's folder) and returns a :class:`RunConfig`.
+source's globs and ``labelling`` paths against its registry file's folder) and returns a
+:class:`RunConfig`.
 Every problem raises :class:`~provaudit.errors.ConfigError` naming the file, the
 source and the key, before any Beam work starts. :func:`list_shards` matches the
 globs with Beam's ``FileSystems`` (local, gs://, s3:// alike) and fails with
@@ -72,6 +73,8 @@ class Source:
     role: str = "train"
     max_doc_chars: Optional[int] = None
     description: Optional[str] = None
+    # records (a path or glob), annotators, guidelines: resolved paths; None when not labelled
+    labelling: Optional[dict[str, str]] = field(default=None, hash=False)
 
     def reader_spec(self, fmt: str, default_max_doc_chars: int) -> ReaderSpec:
         """Return what a reader needs to read one shard of this source."""
@@ -240,6 +243,11 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
                 role=raw.get("role", "train"),
                 max_doc_chars=raw.get("max_doc_chars"),
                 description=raw.get("description"),
+                labelling=(
+                    {key: _resolve(path, base) for key, path in raw["labelling"].items()}
+                    if "labelling" in raw
+                    else None
+                ),
             )
         )
     return tuple(sources)

@@ -1,11 +1,11 @@
 """Write the bundled sample corpus: seven sources with planted facts and their ground truth.
 
 Contract. :func:`write_sample_corpus` writes, under ``out_dir``, the shards of seven
-registered sources, ``registry.yaml`` describing them and ``planted.json`` holding what
-was planted in them. The output is a pure function of the seed: same bytes on every run
+registered sources, the labelling record sets of two of them under ``labelling/``,
+``registry.yaml`` describing them and ``planted.json`` holding what was planted in them. The output is a pure function of the seed: same bytes on every run
 (fixed seeds, gzip without name or time, JSON with sorted keys, Parquet written from
 explicit tables, WARC records with fixed ids and dates). Files a previous run left inside
-the source folders are removed; nothing else under ``out_dir`` is touched.
+the source folders and ``labelling/`` are removed; nothing else under ``out_dir`` is touched.
 
 Sources (folder: format, acquisition, declared license):
 
@@ -43,6 +43,19 @@ Sources (folder: format, acquisition, declared license):
 - ``pii``: counts by kind for every document with personal information; ``pii_decoys``:
   documents holding look-alikes (bad checksums, versions, local numbers) that count 0.
 - ``quarantine``: every bad record with its expected reason code and location.
+- ``labelling``: the labelling profile expected per batch (``batches``, the fields of
+  ``schemas/labelling_profile.schema.json`` with lists as lists), the checks' default
+  thresholds and which batch fails which check (``fails``).
+
+Labelling (registry key ``labelling`` of ``licensed_news`` and ``web_crawl``): records
+under ``labelling/records/<source>.jsonl`` label the sources' documents (item ids are
+doc_ids); ``annotators.yaml`` and ``guidelines.yaml`` (with the SHA-256 of each
+``guidelines/*.md``) are shared. Four batches, functional and safety, some items labelled
+twice; every batch passes the labelling_process checks (known guideline versions with
+valid checksums, QA sample share >= 0.05, QA accuracy >= 0.90 functional and >= 0.98
+safety, every safety label reviewed) except ``news-topic-2024-05``, which fails only the
+trained-annotator check: ann-05 completed training on 2024-05-20 and labelled before it
+and on that very day (which does not count as trained before).
 
 Filler documents are recombined from hand-written encyclopedic paragraphs (one to four
 topic blocks, sentences kept in order), and any draw within Jaccard 0.5 of an earlier
@@ -1893,6 +1906,473 @@ def _eval_ngram_leaks(plan: _Plan, docs: Sequence[_Doc]) -> list[dict[str, Any]]
     return found
 
 
+# --------------------------------------------------------------------------- labelling
+# Labelling record sets of two sources (items are their documents), one roster and one
+# guidelines index shared by both. Four batches; exactly one fails the trained-annotator
+# rule (ann-05 labelled before completing training, and on the training day itself).
+
+LABELLING_DIR = "labelling"
+_LABELLED_SOURCES = ("licensed_news", "web_crawl")
+_TOPICS = ("arts", "economy", "history", "nature", "science", "society", "technology")
+_SAFETY = ("safe", "safe", "safe", "safe", "safe", "unsafe/violence", "unsafe/privacy")
+
+_GUIDELINE_DOCS = {
+    "topic-1.0": (
+        "functional",
+        "2024-03-01",
+        "Topic labelling guideline 1.0",
+        """\
+# Topic labelling guideline 1.0
+
+Goal: give every document one topic, so that the training mix can be balanced by topic.
+
+## Labels
+arts, economy, history, nature, science, society, technology. Pick the one topic that
+most of the document is about; when two topics share the text evenly, pick the one named
+first in the title or opening sentence.
+
+## Format
+One label per item, lower case, exactly as spelled above. Never leave an item unlabelled:
+write to the labelling lead if no label fits, and skip the item in the tool.
+
+## Method
+Read the title and the first three paragraphs. Do not search the web for the document.
+
+## Quality
+A reviewer checks a random 10% of every annotator's labels. A batch passes QA at 90% of
+checked labels accepted.
+""",
+    ),
+    "topic-2.0": (
+        "functional",
+        "2024-06-24",
+        "Topic labelling guideline 2.0",
+        """\
+# Topic labelling guideline 2.0
+
+Changes from 1.0: worked examples for every label; documents about the history of a
+science are labelled history; a second annotator labels one item in five.
+
+## Labels
+arts, economy, history, nature, science, society, technology, one per item, lower case.
+
+## Method
+Read the title and the first three paragraphs, then decide. When unsure between two
+labels, choose the one whose worked example is closest and flag the item.
+
+## Quality
+A reviewer checks a random sample of at least 5% of the labels of every batch. A batch
+passes QA at 90% of checked labels accepted; agreement between the two annotators of the
+double-labelled items is reported as Cohen's kappa.
+""",
+    ),
+    "safety-1.1": (
+        "safety",
+        "2024-06-10",
+        "Content-safety labelling guideline 1.1",
+        """\
+# Content-safety labelling guideline 1.1
+
+Goal: mark every document that must not be used for training as it stands.
+
+## Labels
+safe; unsafe/violence (incites or glorifies violence); unsafe/privacy (exposes a private
+person's contact or identity details); unsafe/other (any other risk category of the
+keyword library, with a note).
+
+## Method
+Read the whole document. When in doubt, label unsafe and say why in the note; a reviewer
+decides.
+
+## Quality
+Every safety label is reviewed. A batch passes at 98% of labels accepted; rejected labels
+are corrected before the batch is released.
+""",
+    ),
+}
+
+_ROSTER = (
+    {
+        "id": "ann-01",
+        "name": "Li Wei",
+        "trained_at": "2024-03-04",
+        "training": "Labelling fundamentals v2 (functional)",
+    },
+    {
+        "id": "ann-02",
+        "name": "Maria Santos",
+        "trained_at": "2024-03-04",
+        "training": "Labelling fundamentals v2 (functional)",
+    },
+    {
+        "id": "ann-03",
+        "name": "Kenji Sato",
+        "trained_at": "2024-06-14",
+        "training": "Content-safety labelling v1",
+    },
+    {
+        "id": "ann-04",
+        "name": "Amira Haddad",
+        "trained_at": "2024-06-14",
+        "training": "Content-safety labelling v1",
+    },
+    {
+        "id": "ann-05",
+        "name": "Jonas Berg",
+        "trained_at": "2024-05-20",
+        "training": "Labelling fundamentals v2 (functional)",
+    },
+    {"id": "ann-06", "trained_at": None},  # joined in August, not trained yet, labels nothing
+    {"id": "qa-01", "name": "Sofia Rossi", "trained_at": "2024-02-12", "training": "QA review v1"},
+    {
+        "id": "qa-02",
+        "name": "Omar Farouk",
+        "trained_at": "2024-06-14",
+        "training": "QA review v1; content-safety labelling v1",
+    },
+)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """How to draw one labelling batch."""
+
+    source: str
+    name: str
+    guideline: str
+    items: int
+    annotators: tuple[str, ...]
+    days: tuple[str, str]  # first and last labelling day
+    time_offset: str | None  # None: labelled_at is a date; else date-times in this offset
+    double: int  # items a second annotator labels too
+    disagree: int  # of which the two labels differ
+    reviewed: int  # labels a reviewer checks (every label when >= labels)
+    rejected: int
+    reviewer: str
+
+
+_BATCHES = (
+    _Batch(
+        "licensed_news",
+        "news-topic-2024-04",
+        "topic-1.0",
+        40,
+        ("ann-01", "ann-02"),
+        ("2024-04-08", "2024-04-26"),
+        None,
+        8,
+        2,
+        12,
+        1,
+        "qa-01",
+    ),
+    # ann-05 completed training on 2024-05-20: labels up to that day are untrained
+    _Batch(
+        "licensed_news",
+        "news-topic-2024-05",
+        "topic-1.0",
+        30,
+        ("ann-01", "ann-05"),
+        ("2024-05-13", "2024-05-24"),
+        None,
+        6,
+        1,
+        6,
+        0,
+        "qa-01",
+    ),
+    _Batch(
+        "web_crawl",
+        "web-topic-2024-07",
+        "topic-2.0",
+        60,
+        ("ann-01", "ann-02", "ann-05"),
+        ("2024-07-01", "2024-07-19"),
+        "Z",
+        12,
+        3,
+        15,
+        1,
+        "qa-01",
+    ),
+    _Batch(
+        "web_crawl",
+        "web-safety-2024-08",
+        "safety-1.1",
+        50,
+        ("ann-03", "ann-04"),
+        ("2024-08-05", "2024-08-16"),
+        "+08:00",
+        10,
+        1,
+        1000,
+        1,
+        "qa-02",
+    ),
+)
+_UNTRAINED_BATCH = "news-topic-2024-05"
+_LABELLING_CHECKS = {  # the labelling_process suite's defaults, as REGULATIONS.md states them
+    "qa_sample_share_min": 0.05,
+    "qa_accuracy_min": {"functional": 0.90, "safety": 0.98},
+    "safety_reviewed_share": 1.0,
+}
+
+
+def _day(text: str, offset: int) -> str:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(text) + dt.timedelta(days=offset)).isoformat()
+
+
+def _days_between(first: str, last: str) -> int:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(last) - dt.date.fromisoformat(first)).days
+
+
+def _stamp(day: str, rng: random.Random, offset: str | None) -> str:
+    if offset is None:
+        return day
+    return (
+        f"{day}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}{offset}"
+    )
+
+
+def _draw_batch(batch: _Batch, items: Sequence[str], rng: random.Random) -> list[dict[str, Any]]:
+    """Labels of one batch, in labelling order: first labels, then second labels later."""
+    classes = _SAFETY if batch.guideline.startswith("safety") else _TOPICS
+    span = _days_between(*batch.days)
+    firsts = []
+    for item in items:
+        annotator = batch.annotators[rng.randrange(len(batch.annotators))]
+        day = _day(batch.days[0], rng.randint(0, span - 2))  # leave room for second labels
+        firsts.append(
+            {"item_id": item, "annotator": annotator, "day": day, "label": rng.choice(classes)}
+        )
+    if batch.name == _UNTRAINED_BATCH:
+        # ann-05's first labels: nine before the training date, one on it, two after
+        days = [_day(batch.days[0], d) for d in (0, 0, 1, 2, 2, 3, 3, 4, 5, 7, 8, 9)]
+        for first, day in zip(firsts[-len(days) :], days):
+            first["annotator"], first["day"] = "ann-05", day
+        for first in firsts[: -len(days)]:
+            first["annotator"] = "ann-01"
+    seconds = []
+    doubled = rng.sample(range(len(firsts)), batch.double)
+    for n, index in enumerate(sorted(doubled)):
+        first = firsts[index]
+        others = [a for a in batch.annotators if a != first["annotator"]]
+        label = first["label"]
+        if n < batch.disagree:
+            label = rng.choice([c for c in classes if c != label])
+        day = _day(first["day"], rng.randint(1, max(1, _days_between(first["day"], batch.days[1]))))
+        seconds.append(
+            {
+                "item_id": first["item_id"],
+                "annotator": rng.choice(others),
+                "day": day,
+                "label": label,
+            }
+        )
+    labels = firsts + seconds
+    for label in labels:
+        label["labelled_at"] = _stamp(label.pop("day"), rng, batch.time_offset)
+    reviewed = (
+        set(range(len(labels)))
+        if batch.reviewed >= len(labels)
+        else set(rng.sample(range(len(labels)), batch.reviewed))
+    )
+    rejected = set(rng.sample(sorted(reviewed), batch.rejected))
+    records = []
+    for index, label in enumerate(labels):
+        record = {
+            "item_id": label["item_id"],
+            "batch": batch.name,
+            "annotator": label["annotator"],
+            "guideline_version": batch.guideline,
+            "label": label["label"],
+            "labelled_at": label["labelled_at"],
+        }
+        if index in reviewed:
+            record["reviewer"] = batch.reviewer
+            record["review_verdict"] = "reject" if index in rejected else "accept"
+            record["reviewed_at"] = _stamp(
+                _day(label["labelled_at"][:10], 3), rng, batch.time_offset
+            )
+        records.append(record)
+    # a labelling tool exports in time order (within a batch one offset, so strings sort)
+    records.sort(key=lambda r: (r["labelled_at"], r["item_id"], r["annotator"]))
+    return records
+
+
+def _kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
+    """Cohen's kappa, written out here on its own so planted.json does not come from the code it checks."""
+    n = len(pairs)
+    p_o = sum(a == b for a, b in pairs) / n
+    labels = {x for pair in pairs for x in pair}
+    p_e = sum(
+        (sum(a == k for a, _ in pairs) / n) * (sum(b == k for _, b in pairs) / n) for k in labels
+    )
+    return None if p_e == 1 else (p_o - p_e) / (1 - p_e)
+
+
+def _batch_facts(batch: _Batch, records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The labelling profile row planted for a batch, counted from its records."""
+    trained = {a["id"]: a["trained_at"] for a in _ROSTER}
+    ok = [
+        trained[r["annotator"]] is not None and trained[r["annotator"]] < r["labelled_at"][:10]
+        for r in records
+    ]
+    reviewed = [r for r in records if "review_verdict" in r]
+    accepted = sum(r["review_verdict"] == "accept" for r in reviewed)
+    by_item: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        by_item.setdefault(r["item_id"], []).append(r)
+    pairs = [(rs[0]["label"], rs[1]["label"]) for rs in by_item.values() if len(rs) > 1]
+    assert all(rs[0]["annotator"] != rs[1]["annotator"] for rs in by_item.values() if len(rs) > 1)
+    times = [r["labelled_at"] for r in records]
+    return {
+        "source": batch.source,
+        "batch": batch.name,
+        "kind": _GUIDELINE_DOCS[batch.guideline][0],
+        "items": len(by_item),
+        "labels": len(records),
+        "annotators": len({r["annotator"] for r in records}),
+        "guideline_versions": [batch.guideline],
+        "unknown_guideline_items": 0,
+        "trained_share": sum(ok) / len(records),
+        "untrained_annotators": sorted(
+            {r["annotator"] for r, good in zip(records, ok) if not good}
+        ),
+        "qa_reviewed": len(reviewed),
+        "qa_accepted": accepted,
+        "qa_sample_share": len(reviewed) / len(records),
+        "qa_accuracy": accepted / len(reviewed),
+        "double_labelled_items": len(pairs),
+        "agreement": sum(a == b for a, b in pairs) / len(pairs),
+        "kappa": _kappa(pairs),
+        "first_labelled_at": min(times),
+        "last_labelled_at": max(times),
+    }
+
+
+def _passes(facts: dict[str, Any]) -> dict[str, bool]:
+    """The labelling_process checks of one batch, as the suite will make them."""
+    accuracy_min = _LABELLING_CHECKS["qa_accuracy_min"][facts["kind"]]
+    checks = {
+        "guideline_known": facts["unknown_guideline_items"] == 0,
+        "trained_annotators": facts["trained_share"] == 1,
+        "qa_sample_share": facts["qa_sample_share"] >= _LABELLING_CHECKS["qa_sample_share_min"],
+        "qa_accuracy": facts["qa_accuracy"] >= accuracy_min,
+    }
+    if facts["kind"] == "safety":
+        checks["safety_reviewed"] = (
+            facts["qa_sample_share"] >= _LABELLING_CHECKS["safety_reviewed_share"]
+        )
+    return checks
+
+
+def _labelling(
+    documents: dict[str, dict[str, Any]], seed: int
+) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Write the labelling record sets and return (files, planted facts).
+
+    Fails unless exactly the planted batch fails a check, and it fails only the
+    trained-annotator check.
+    """
+    import yaml
+
+    rng = random.Random(f"provaudit-sample-labelling:{seed}")
+    files: dict[str, bytes] = {}
+    index = []
+    for version, (kind, effective, title, text) in _GUIDELINE_DOCS.items():
+        path = f"guidelines/{version}.md"
+        data = text.encode("utf-8")
+        files[f"{LABELLING_DIR}/{path}"] = data
+        index.append(
+            {
+                "version": version,
+                "kind": kind,
+                "title": title,
+                "path": path,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "effective": effective,
+            }
+        )
+    header = "# Written by `python -m provaudit.sample OUT_DIR`; do not edit by hand.\n"
+    files[f"{LABELLING_DIR}/guidelines.yaml"] = (
+        header
+        + yaml.safe_dump({"guidelines": index}, sort_keys=False, allow_unicode=True, width=100)
+    ).encode("utf-8")
+    files[f"{LABELLING_DIR}/annotators.yaml"] = (
+        header
+        + yaml.safe_dump(
+            {"annotators": [dict(a) for a in _ROSTER]},
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+        )
+    ).encode("utf-8")
+
+    pools = {
+        source: sorted(doc_id for doc_id, d in documents.items() if d["source"] == source)
+        for source in _LABELLED_SOURCES
+    }
+    by_source: dict[str, list[dict[str, Any]]] = {source: [] for source in _LABELLED_SOURCES}
+    batches = []
+    for batch in _BATCHES:
+        items = rng.sample(pools[batch.source], batch.items)
+        taken = set(items)
+        pools[batch.source] = [i for i in pools[batch.source] if i not in taken]
+        records = _draw_batch(batch, items, rng)
+        by_source[batch.source].extend(records)
+        batches.append(_batch_facts(batch, records))
+    for source, records in by_source.items():
+        files[_labelling_records(source)] = b"".join(
+            json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records
+        )
+
+    failed = {f["batch"]: [k for k, ok in _passes(f).items() if not ok] for f in batches}
+    failed = {b: checks for b, checks in failed.items() if checks}
+    if failed != {_UNTRAINED_BATCH: ["trained_annotators"]}:
+        raise RuntimeError(f"labelling batches fail other checks than planted: {failed}")
+    if not any(f["kind"] == "safety" for f in batches):
+        raise RuntimeError("no safety batch")
+    untrained = [
+        r
+        for r in by_source["licensed_news"]
+        if r["batch"] == _UNTRAINED_BATCH and r["annotator"] == "ann-05"
+    ]
+    truth = {
+        "about": "Labelling record sets of the sample (registry key labelling); batches holds "
+        "the labelling profile expected from provaudit.labelling.labelling_profile.",
+        "sources": {source: _registry_labelling(source) for source in _LABELLED_SOURCES},
+        "checks": _LABELLING_CHECKS,
+        "batches": batches,
+        "fails": {"trained_annotators": [_UNTRAINED_BATCH]},
+        "untrained": {
+            "batch": _UNTRAINED_BATCH,
+            "annotator": "ann-05",
+            "trained_at": "2024-05-20",
+            "labels_before_training_day": sum(r["labelled_at"] < "2024-05-20" for r in untrained),
+            "labels_on_training_day": sum(r["labelled_at"] == "2024-05-20" for r in untrained),
+            "labels_after_training_day": sum(r["labelled_at"] > "2024-05-20" for r in untrained),
+        },
+    }
+    return files, truth
+
+
+def _labelling_records(source: str) -> str:
+    return f"{LABELLING_DIR}/records/{source}.jsonl"
+
+
+def _registry_labelling(source: str) -> dict[str, str]:
+    return {
+        "records": _labelling_records(source),
+        "annotators": f"{LABELLING_DIR}/annotators.yaml",
+        "guidelines": f"{LABELLING_DIR}/guidelines.yaml",
+    }
+
+
 # --------------------------------------------------------------------------- registry
 
 _REGISTRY_HEADER = """\
@@ -1918,6 +2398,7 @@ def _registry() -> list[dict[str, Any]]:
             "collected": "2023-01-01/2024-06-30",
             "languages_expected": ["en", "zh-cn", "fr", "de", "es", "ru", "ja", "ar"],
             "max_doc_chars": 20000,
+            "labelling": _registry_labelling("web_crawl"),
         },
         {
             "name": "licensed_news",
@@ -1932,6 +2413,7 @@ def _registry() -> list[dict[str, Any]]:
             "evidence": "contract NSN-2023-117, signed 2023-11-20 (legal/contracts/nsn-2023-117.pdf)",
             "collected": "2024-01-01/2024-03-31",
             "languages_expected": ["en", "zh-cn", "de"],
+            "labelling": _registry_labelling("licensed_news"),
         },
         {
             "name": "open_books",
@@ -2016,6 +2498,8 @@ def write_sample_corpus(out_dir: Path, seed: int = SEED) -> list[Path]:
     plan = _plan_corpus(seed)
     files = _write_shards(plan, out_dir)
     truth = _ground_truth(plan, seed)
+    labelling_files, truth["labelling"] = _labelling(truth["documents"], seed)
+    files.update(labelling_files)
     files["registry.yaml"] = _registry_yaml()
     files["planted.json"] = (
         json.dumps(truth, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
@@ -2027,7 +2511,8 @@ def write_sample_corpus(out_dir: Path, seed: int = SEED) -> list[Path]:
         path.write_bytes(data)
         written.append(path)
     keep = set(written)
-    for name in SOURCES:  # files an earlier version left behind would be read as shards
+    # files an earlier version left behind would be read as shards (or as guidelines)
+    for name in (*SOURCES, LABELLING_DIR):
         folder = out_dir / name
         for stale in sorted(p for p in folder.rglob("*") if p.is_file() and p not in keep):
             stale.unlink()
