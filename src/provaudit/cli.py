@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from provaudit import __version__
-from provaudit.errors import ConfigError, InputError, ReconciliationError
+from provaudit.errors import ConfigError, InputError, ProvauditError, ReconciliationError
 
 EPILOG = """\
 exit codes: 0 success, 1 the run failed (pipeline error or failed reconciliation),
@@ -50,7 +50,13 @@ def _parser() -> argparse.ArgumentParser:
           "(ledger/, quarantine/, manifest.json) and print its path and a summary.")
     stage("overlap", "Find exact and near-duplicate clusters, source-by-source overlap and "
           "evaluation-set contamination in a scan run's ledger; write <run>/overlap/.", with_run=True)
-    stage("run", "Run every stage built so far on a config: scan, then overlap.")
+    stage("profile", "Profile every source (volume, languages, licenses, personal information, "
+          "duplicates, opt-outs, inspection) and every labelling batch of a run; write "
+          "<run>/profiles/ and the inspection sample <run>/inspection/sample.jsonl.", with_run=True)
+    stage("validate", "Validate a run's profiles with the Great Expectations suites under "
+          "expectations/; build offline Data Docs in <run>/docs/. Exit 0 when every critical "
+          "expectation passes, 1 when one fails.", with_run=True)
+    stage("run", "Run every stage on a config: scan, overlap, profile, validate (exit code of validate).")
 
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
@@ -81,8 +87,44 @@ def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False
     print(f"scan: done in {result.manifest['duration_seconds']:.1f} s: {t['ledger']:,} documents in the "
           f"ledger, {t['quarantined']:,} quarantined; outputs in {result.run_dir}")
     if then_overlap:
-        return _overlap(config, result.manifest["run_id"], beam_args)
+        run_id = result.manifest["run_id"]
+        _overlap(config, run_id, beam_args)
+        _profile(config, run_id, beam_args)
+        return _validate(config, run_id)
     return 0
+
+
+def _config(config_or_path):
+    from provaudit.config import RunConfig, load_config
+
+    return config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
+
+
+def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
+    config = _config(config_or_path)
+    from provaudit.overlap_stage import find_run
+    from provaudit.profile_stage import run_profile
+    from provaudit.summary import profile_summary
+
+    find_run(config.output, run_id)
+    result = run_profile(config, run_id, extra_beam_args=beam_args)
+    print(profile_summary(result.rows, result.labelling_rows, {
+        "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
+    return 0
+
+
+def _validate(config_or_path, run_id: Optional[str]) -> int:
+    config = _config(config_or_path)
+    from provaudit.overlap_stage import find_run
+    from provaudit.summary import validation_summary
+    from provaudit.validate import run_validation
+
+    find_run(config.output, run_id)
+    result = run_validation(config, run_id)
+    print(validation_summary(result.verdicts, result.docs_index, result.results_path))
+    verdict = "all critical expectations passed" if result.success else "critical expectations FAILED"
+    print(f"validate: done: {verdict}; Data Docs in {result.docs_index}")
+    return 0 if result.success else 1
 
 
 def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
@@ -118,6 +160,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _scan(args.config, beam_args, then_overlap=args.command == "run")
         if args.command == "overlap":
             return _overlap(args.config, args.run_id, beam_args)
+        if args.command == "profile":
+            return _profile(args.config, args.run_id, beam_args)
+        if args.command == "validate":
+            return _validate(args.config, args.run_id)
         if args.command == "sample":
             from provaudit.sample import write_sample_corpus
 
@@ -129,6 +175,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ReconciliationError as exc:
         print(f"provaudit: {exc}", file=sys.stderr)
         return 1
+    except ProvauditError as exc:
+        return _error(str(exc))
     except KeyboardInterrupt:
         print("provaudit: interrupted", file=sys.stderr)
         return 130

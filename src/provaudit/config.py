@@ -54,6 +54,29 @@ class OverlapSettings(NamedTuple):
     contamination_ngram: int = 13
 
 
+class InspectionSettings(NamedTuple):
+    """The per-source inspection sample and the reviewers' verdict files."""
+
+    sample_size: int = 4000
+    seed: int = 0
+    verdicts: tuple[str, ...] = ()
+
+
+class ValidationSettings(NamedTuple):
+    """Thresholds of the expectation suites (their suite parameters); regulatory defaults."""
+
+    max_unknown_license_share: float = 0.05
+    max_unsafe_upper95: float = 0.05  # CN-TC-5.1a
+    min_sources_per_language: int = 2  # CN-TC-5.1b (verify)
+    min_qa_sample_share: float = 0.05
+    min_functional_accuracy: float = 0.90  # CN-TC-5.3-accuracy (verify)
+    min_safety_accuracy: float = 0.98  # CN-TC-5.3-accuracy (verify)
+    max_quarantine_share: float = 0.2
+    max_exact_duplicate_rate: float = 0.2
+    max_near_duplicate_rate: float = 0.3
+    max_language_mismatch_share: float = 0.05
+
+
 @dataclass(frozen=True)
 class Source:
     """One registered source, with paths resolved."""
@@ -71,6 +94,7 @@ class Source:
     collected: Optional[str] = None
     languages_expected: tuple[str, ...] = ()
     role: str = "train"
+    consent_basis: str = "none"
     max_doc_chars: Optional[int] = None
     description: Optional[str] = None
     # records (a path or glob), annotators, guidelines: resolved paths; None when not labelled
@@ -100,6 +124,9 @@ class RunConfig:
     beam: dict[str, Any] = field(default_factory=dict)
     scan: ScanSettings = ScanSettings()
     overlap: OverlapSettings = OverlapSettings()
+    opt_out: Optional[str] = None
+    inspection: InspectionSettings = InspectionSettings()
+    validation: ValidationSettings = ValidationSettings()
     config_hash: str = ""
 
     @property
@@ -241,6 +268,7 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
                 collected=raw.get("collected"),
                 languages_expected=tuple(raw.get("languages_expected", ())),
                 role=raw.get("role", "train"),
+                consent_basis=raw.get("consent_basis", "none"),
                 max_doc_chars=raw.get("max_doc_chars"),
                 description=raw.get("description"),
                 labelling=(
@@ -278,6 +306,12 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     output = output if _has_scheme(output) else str((base / output).resolve())
     scan = ScanSettings(**doc.get("scan", {}))
     overlap = OverlapSettings(**doc.get("overlap", {}))
+    raw_inspection = dict(doc.get("inspection", {}))
+    verdicts = raw_inspection.pop("verdicts", [])
+    verdicts = [verdicts] if isinstance(verdicts, str) else verdicts
+    inspection = InspectionSettings(**raw_inspection, verdicts=tuple(_resolve(v, base) for v in verdicts))
+    validation = ValidationSettings(**doc.get("validation", {}))
+    opt_out = _resolve(doc["opt_out"], base) if "opt_out" in doc else None
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
     return RunConfig(
@@ -288,6 +322,9 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         beam=beam_options,
         scan=scan,
         overlap=overlap,
+        opt_out=opt_out,
+        inspection=inspection,
+        validation=validation,
         config_hash=config_hash,
     )
 

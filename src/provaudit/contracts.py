@@ -13,7 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
-_ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "binary": pa.binary(), "float64": pa.float64()}
+_ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "binary": pa.binary(), "float64": pa.float64(),
+                "bool": pa.bool_()}
 
 
 @lru_cache(maxsize=None)

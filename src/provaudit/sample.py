@@ -1044,7 +1044,7 @@ _PII_KINDS = ("email", "phone", "cn_id", "card", "ip")
 
 # --------------------------------------------------------------------------- the plan
 
-_WEB_SITES = {  # language -> (host, license spellings); None: a null license
+_WEB_SITES = {  # language -> (host, license spellings)
     "en": (
         ("blog.teaclipper.co.uk", ("CC-BY-4.0", "cc by 4.0")),
         (
@@ -1065,7 +1065,7 @@ _WEB_SITES = {  # language -> (host, license spellings); None: a null license
     "fr": (("www.lecturesdusoir.fr", ("Licence Creative Commons Attribution 4.0", "CC BY 4.0")),),
     "de": (("www.wanderwelt.de", ("cc by 4.0", "CC-BY-4.0")),),
     "es": (("www.viajerosdelsur.es", ("CC0", "CC0 1.0")),),
-    "ru": (("www.taiga-travel.ru", (None,)),),
+    "ru": (("www.taiga-travel.ru", ("https://creativecommons.org/licenses/by/4.0/deed.ru", "CC BY 4.0")),),
     "ja": (("www.fujinokaze.jp", ("Creative Commons Attribution 4.0 International",)),),
     "ar": (("www.alwaha-magazine.com", ("public domain", "Public Domain")),),
 }
@@ -1074,6 +1074,22 @@ _NEWS_HOSTS = {
     "zh-cn": "news.jinghua-daily.com.cn",
     "de": "www.wanderwelt.de",
 }
+_WEB_UNKNOWN_LICENSE = "see terms of use"  # a spelling normalize_license cannot recognise
+# The opt-out list (opt_out.txt): a site of the crawl whose owner reserved text-and-data
+# mining, and two domains the corpus never links to. The crawl holds pages from the first
+# one's hosts (opted out by the parent-domain rule); no other source does.
+_OPT_OUT_DOMAINS = ("inkwell-review.com", "lanternhill-press.com", "paperboat-stories.net")
+_OPT_OUT_HOSTS = ("www.inkwell-review.com", "www.inkwell-review.com", "archive.inkwell-review.com")
+_OPT_OUT_LICENSE = "All rights reserved"
+_OPT_OUT_FILE = "opt_out.txt"
+_OPT_OUT_HEADER = """\
+# Opt-out list of the provaudit sample corpus: domains whose owners reserved text-and-data
+# mining (a TDM reservation in the site's terms or metadata) or disallow our crawler in
+# robots.txt, as collected by the data team. One registrable domain per line; '#' starts
+# a comment. A document is opted out when its URL host, or any parent domain of the host,
+# is on this list.
+# Written by `python -m provaudit.sample OUT_DIR`; do not edit by hand.
+"""
 _BLOG_HOSTS = {
     "en": "www.kitchenlettersblog.com",
     "es": "lamesadeana.es",
@@ -1105,6 +1121,7 @@ class _Plan:
         self.near_planned: list[tuple[_Doc, _Doc]] = []
         self.pii: list[tuple[_Doc, dict[str, int]]] = []
         self.decoys: list[_Doc] = []
+        self.opted_out: list[_Doc] = []  # crawl pages on a domain of the opt-out list
         self.used: set[int] = set()  # ids of documents already given a planted role
         self.catalogue: list[_Bad] = []  # rows of the Parquet file without a text column
         self.shard_problems: list[tuple[str, str, str]] = []  # (shard, location, reason)
@@ -1184,8 +1201,13 @@ def _web_fields(plan: _Plan, doc: _Doc, host: str | None = None) -> None:
         "fetched": plan.date(2024, plan.rng.randint(1, 6)),
     }
     spelling = plan.rng.choice(site[1])
-    if n % 23 != 0:  # a few records carry no license key at all
+    if n % 23 != 0:
         doc.fields["license"] = spelling
+    elif n // 23 % 3 == 1:  # a few records carry a null or unrecognisable license
+        doc.fields["license"] = None
+    elif n // 23 % 3 == 2:
+        doc.fields["license"] = _WEB_UNKNOWN_LICENSE
+    # else: no license key at all
 
 
 _LONG = 100  # shingles a near-duplicate base needs, so one edit moves J by less than 0.1
@@ -1387,6 +1409,14 @@ def _plant_web(
     for index in (0, 1, 4):
         plan.add_decoy(plan.take(pages, _DECOYS[index][0]), index)
     plan.add_quote(pages, "zh-cn")  # a page quoting one sentence of an eval passage
+    # the last unused English pages come from a site that reserved text-and-data mining
+    spare = [d for d in pages if d.language == "en" and id(d) not in plan.used]
+    for doc, host in zip(spare[-len(_OPT_OUT_HOSTS) :], _OPT_OUT_HOSTS):
+        plan.used.add(id(doc))
+        doc.fields["url"] = f"https://{host}/" + doc.fields["url"].split("/", 3)[3]
+        if doc.fields.get("license"):
+            doc.fields["license"] = _OPT_OUT_LICENSE
+        plan.opted_out.append(doc)
     shards = [f"web_crawl/part-{i:05d}.jsonl" for i in range(3)]
     plan.spread(pages + copies, shards)
     bad_shard = plan.shards[shards[1]]
@@ -2395,6 +2425,7 @@ def _registry() -> list[dict[str, Any]]:
             "license_field": "license",
             "acquisition": "self-collected",
             "evidence": "crawl record CR-2024-05 (robots.txt honoured; log in crawl-records/2024-05.txt)",
+            "consent_basis": "publicly-available",
             "collected": "2023-01-01/2024-06-30",
             "languages_expected": ["en", "zh-cn", "fr", "de", "es", "ru", "ja", "ar"],
             "max_doc_chars": 20000,
@@ -2411,6 +2442,7 @@ def _registry() -> list[dict[str, Any]]:
             "license": "proprietary",
             "acquisition": "licensed",
             "evidence": "contract NSN-2023-117, signed 2023-11-20 (legal/contracts/nsn-2023-117.pdf)",
+            "consent_basis": "contract",
             "collected": "2024-01-01/2024-03-31",
             "languages_expected": ["en", "zh-cn", "de"],
             "labelling": _registry_labelling("licensed_news"),
@@ -2424,6 +2456,7 @@ def _registry() -> list[dict[str, Any]]:
             "license": "CC BY-SA 4.0",
             "acquisition": "open-license",
             "evidence": "https://creativecommons.org/licenses/by-sa/4.0/",
+            "consent_basis": "none",
             "collected": "2024-02-15",
             "languages_expected": ["en", "fr", "es", "ru"],
         },
@@ -2434,6 +2467,7 @@ def _registry() -> list[dict[str, Any]]:
             "license": "cc-by-4.0",
             "acquisition": "user-data",
             "evidence": "forum terms of service v3, clause 7: posts licensed CC BY 4.0 and usable for training",
+            "consent_basis": "consent",
             "collected": "2022-06-01/2024-04-30",
             "languages_expected": ["en", "zh-cn", "ja"],
         },
@@ -2444,6 +2478,7 @@ def _registry() -> list[dict[str, Any]]:
             "license": "CC BY-SA 3.0",
             "acquisition": "self-collected",
             "evidence": "crawl record CR-2024-05-01 (robots.txt honoured)",
+            "consent_basis": "publicly-available",
             "collected": "2024-05-01",
             "languages_expected": ["en", "fr", "de", "es"],
         },
@@ -2456,6 +2491,8 @@ def _registry() -> list[dict[str, Any]]:
             "url_field": "permalink",
             "license": "see website",
             "acquisition": "self-collected",
+            "evidence": "scraper run log SB-2024-03 (contractor delivery of 2024-03-11)",
+            "consent_basis": "publicly-available",
             "collected": "2023-01-01/2023-12-31",
             "languages_expected": ["en", "es", "ar", "zh-cn"],
         },
@@ -2469,6 +2506,7 @@ def _registry() -> list[dict[str, Any]]:
             "license": "CC-BY-4.0",
             "acquisition": "open-license",
             "evidence": "https://creativecommons.org/licenses/by/4.0/",
+            "consent_basis": "none",
             "collected": "2024-04-01",
             "languages_expected": ["en", "zh-cn"],
             "role": "eval",

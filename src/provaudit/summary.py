@@ -73,3 +73,46 @@ def overlap_summary(summary: dict[str, Any], overlap_dir: str) -> str:
     if not summary["contamination"]:
         lines.append("    (no source with role: eval)")
     return "\n".join(lines)
+
+
+def safe(value: object) -> str:
+    """Render a value taken from a corpus or registry for a terminal or HTML: markup escaped, controls shown."""
+    import html
+
+    text = str(value)
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return html.escape(text, quote=True)
+
+
+def profile_summary(rows: list[dict[str, Any]], labelling_rows: list[dict[str, Any]], paths: dict[str, str]) -> str:
+    """Return the profile summary: per source its volume, unknown licenses, PII, opt-outs, inspection."""
+    lines = ["provaudit profile",
+             f"  source profile:    {paths['source']}",
+             f"  labelling profile: {paths['labelling']}",
+             f"  inspection sample: {paths['sample']}",
+             f"    {'source':<26} {'docs':>7} {'unknown lic.':>12} {'PII docs':>8} {'opted out':>9} {'unsafe<=':>8}"]
+    for r in rows:
+        bound = r["inspection_unsafe_upper95"]
+        lines.append(f"    {safe(r['source']):<26} {r['documents']:>7,} {100 * r['unknown_license_share']:>11.1f}% "
+                     f"{r['pii_documents']:>8,} {r['opted_out_documents']:>9,} "
+                     f"{'-' if bound is None else f'{100 * bound:.1f}%':>8}")
+    lines.append(f"  labelling batches: {len(labelling_rows)}")
+    for b in labelling_rows:
+        acc = "-" if b["qa_accuracy"] is None else f"{b['qa_accuracy']:.3f}"
+        lines.append(f"    {safe(b['batch']):<26} {b['kind']:<10} {b['items']:>5} items  trained "
+                     f"{100 * b['trained_share']:.0f}%  QA {100 * b['qa_sample_share']:.0f}% accuracy {acc}")
+    return "\n".join(lines)
+
+
+def validation_summary(verdicts: list[Any], docs_index: str, results_path: str) -> str:
+    """Return the validation summary: counts, then every failure with its requirement ids."""
+    passed = sum(v.success for v in verdicts)
+    lines = [f"provaudit validate: {passed} of {len(verdicts)} expectations passed",
+             f"  Data Docs: {docs_index}", f"  results:   {results_path}"]
+    for v in verdicts:
+        if v.success:
+            continue
+        who = ", ".join(safe(f) for f in v.failing) or "(the table as a whole)"
+        lines.append(f"  FAILED [{v.severity}] {v.suite}: {', '.join(v.requirement_ids)}: {v.description}")
+        lines.append(f"         {v.column}: {who}")
+    return "\n".join(lines)

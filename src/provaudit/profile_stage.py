@@ -1,0 +1,162 @@
+"""The profile stage: a run's ledger + overlap outputs -> per-source profile and inspection sample.
+
+``run_profile`` reads the ledger with Beam, aggregates one :class:`SourceStats` per source
+(a CombinePerKey, so the work spreads over workers), draws each source's deterministic
+inspection sample (the documents with the smallest keyed hash, ``Top.PerKey``), and
+writes under ``<run>/``: ``profiles/source_profile.parquet`` (schema in
+``schemas/source_profile.schema.json``) and ``inspection/sample.jsonl`` (document
+locations for human review; no text, so no personal information). Reviewers' verdicts,
+imported from the files the run config names, give each source's unsafe share.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from provaudit.config import RunConfig
+from provaudit.contracts import arrow_schema
+from provaudit.errors import InputError
+from provaudit.overlap_stage import _read_text, find_run
+from provaudit.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
+                                source_profile_rows)
+from provaudit.runners import make_runner, pipeline_options, runner_name
+from provaudit.transforms import join_path, write_bytes
+
+
+@dataclass
+class ProfileResult:
+    """Where the profile stage wrote its outputs, and their rows."""
+
+    run_dir: str
+    rows: list[dict[str, Any]]
+    labelling_rows: list[dict[str, Any]]
+
+    @property
+    def profile_path(self) -> str:
+        return join_path(self.run_dir, "profiles", "source_profile.parquet")
+
+    @property
+    def sample_path(self) -> str:
+        return join_path(self.run_dir, "inspection", "sample.jsonl")
+
+    @property
+    def labelling_path(self) -> str:
+        return join_path(self.run_dir, "profiles", "labelling_profile.parquet")
+
+
+class SourceStatsFn(beam.CombineFn):
+    """Combine ledger rows of one source into a SourceStats."""
+
+    def __init__(self, opt_out: frozenset[str], expected: dict[str, frozenset[str]]) -> None:
+        self._opt_out = opt_out
+        self._expected = expected
+
+    def create_accumulator(self) -> SourceStats:
+        return SourceStats()
+
+    def add_input(self, acc: SourceStats, row: dict[str, Any]) -> SourceStats:
+        return acc.add(row, self._opt_out, self._expected.get(row["source"], frozenset()))
+
+    def merge_accumulators(self, accs: Iterable[SourceStats]) -> SourceStats:
+        accs = iter(accs)
+        first = next(accs)
+        for acc in accs:
+            first.merge(acc)
+        return first
+
+    def extract_output(self, acc: SourceStats) -> SourceStats:
+        return acc
+
+
+def _table(rows: list[dict[str, Any]], name: str) -> bytes:
+    schema = arrow_schema(name)
+    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args: Iterable[str] = (),
+                report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+                ) -> ProfileResult:
+    """Profile every source of a scan run that has its overlap outputs."""
+    run_dir = find_run(config.output, run_id)
+    manifest = json.loads(_read_text(join_path(run_dir, "manifest.json")))
+    try:
+        rates = json.loads(_read_text(join_path(run_dir, "overlap", "duplicate_rates.json")))
+        matrix = json.loads(_read_text(join_path(run_dir, "overlap", "matrix.json")))["matrix"]
+    except OSError:
+        raise InputError(f"{run_dir}: no overlap outputs; run `provaudit overlap CONFIG` first") from None
+    opt_out = load_opt_out(config.opt_out) if config.opt_out else frozenset()
+    verdicts = load_verdicts(config.inspection.verdicts)
+    expected = {s.name: frozenset(s.languages_expected) for s in config.sources}
+    size, seed = config.inspection.sample_size, config.inspection.seed
+    options = pipeline_options(config.beam, extra_beam_args)
+    report(f"profile: run {manifest['run_id']}: {len(config.sources)} sources, "
+           f"opt-out list of {len(opt_out)} domains, {len(verdicts)} inspection verdicts")
+
+    pipeline = beam.Pipeline(runner=make_runner(options), options=options)
+    rows = pipeline | "ReadLedger" >> beam.io.ReadFromParquet(
+        join_path(run_dir, "ledger", "*", "*.parquet"), columns=list(PROFILE_COLUMNS) + ["shard", "location"])
+    stats = (rows
+             | "KeyBySource" >> beam.Map(lambda r: (r["source"], r))
+             | "ProfileSources" >> beam.CombinePerKey(SourceStatsFn(opt_out, expected)))
+    samples = (rows
+               | "RankForInspection" >> beam.Map(
+                   lambda r: (r["source"], (sample_rank(seed, r["source"], r["shard"], r["location"]),
+                                            r["shard"], r["location"])))
+               | "SampleForInspection" >> beam.combiners.Top.PerKey(size, reverse=True))
+
+    class WriteProfilesFn(beam.DoFn):
+        def process(self, _: Any, stats_list: list, sample_list: list):
+            sampled = {src: sorted((shard, loc) for _, shard, loc in picks) for src, picks in sample_list}
+            profile = source_profile_rows(config.sources, dict(stats_list), manifest, rates, matrix,
+                                          sampled, verdicts)
+            write_bytes(join_path(run_dir, "profiles", "source_profile.parquet"),
+                        _table(profile, "source_profile"))
+            lines = [json.dumps({"source": src, "shard": shard, "location": loc, "verdict": None},
+                                sort_keys=True, ensure_ascii=False)
+                     for src in sorted(sampled) for shard, loc in sampled[src]]
+            write_bytes(join_path(run_dir, "inspection", "sample.jsonl"),
+                        "".join(line + "\n" for line in lines).encode("utf-8"))
+            yield len(profile)
+
+    _ = (pipeline
+         | "Start" >> beam.Create([None])
+         | "WriteProfiles" >> beam.ParDo(WriteProfilesFn(), beam.pvalue.AsList(stats),
+                                         beam.pvalue.AsList(samples)))
+    pipeline.run().wait_until_finish()
+    table = pq.read_table(io.BytesIO(_read_bytes(join_path(run_dir, "profiles", "source_profile.parquet"))))
+    out = table.to_pylist()
+    labelling_rows = labelling_profiles(config)
+    write_bytes(join_path(run_dir, "profiles", "labelling_profile.parquet"),
+                _table(labelling_rows, "labelling_profile"))
+    report(f"profile: done: {len(out)} sources and {len(labelling_rows)} labelling batches profiled "
+           f"({runner_name(options)})")
+    return ProfileResult(run_dir, out, labelling_rows)
+
+
+def labelling_profiles(config: RunConfig) -> list[dict[str, Any]]:
+    """Profile every source's labelling record set, one row per batch (records are read on the driver)."""
+    from provaudit.labelling import labelling_profile, load_source_labelling
+
+    rows: list[dict[str, Any]] = []
+    for source in sorted(config.sources, key=lambda s: s.name):
+        if source.labelling:
+            rows.extend(labelling_profile(load_source_labelling(source.labelling), source.name))
+    return rows
+
+
+def _read_bytes(path: str) -> bytes:
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path) as fh:
+        return fh.read()

@@ -1,0 +1,183 @@
+"""The validate stage: run the Great Expectations suites on a run's profiles; build offline Data Docs.
+
+Contract: the suites are the JSON files under ``expectations/`` (shipped in the package);
+each expectation's ``meta`` names the requirement ids (REGULATIONS.md) it evidences and
+says in plain language what it checks. Thresholds are suite parameters filled from the
+run config's ``validation:`` mapping (regulatory defaults in
+:class:`~provaudit.config.ValidationSettings`). Validation reads the profiles only (one
+row per source or labelling batch), so its cost does not grow with the corpus.
+
+Outputs under ``<run>/``: ``docs/`` (GX Data Docs, made to work offline by
+:mod:`provaudit.datadocs`), ``validation/results.json`` (provaudit's compact verdicts: per
+expectation its requirement ids, success and the failing sources or batches) and
+``validation/gx/*.json`` (GX's own validation results). GX usage statistics are off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+from provaudit.config import RunConfig
+
+SUITES = {  # suite -> (profile table, the column naming each row)
+    "legitimate_sources": ("source_profile", "source"),
+    "labelling_process": ("labelling_profile", "batch"),
+    "data_quality": ("source_profile", "source"),
+}
+
+
+@lru_cache(maxsize=None)
+def load_suite(name: str) -> dict[str, Any]:
+    """Return a suite's JSON document from ``expectations/``."""
+    return json.loads(resources.files("provaudit").joinpath("expectations", f"{name}.json").read_text("utf-8"))
+
+
+def suite_parameters(config: RunConfig) -> dict[str, Any]:
+    """Return the values of every ``$PARAMETER`` the suites use."""
+    params: dict[str, Any] = dict(config.validation._asdict())
+    params["registered_sources"] = sorted(s.name for s in config.sources)
+    return params
+
+
+@dataclass
+class Verdict:
+    """One expectation's outcome on one profile table."""
+
+    suite: str
+    expectation: str
+    column: Optional[str]
+    requirement_ids: list[str]
+    description: str
+    severity: str
+    success: bool
+    failing: list[str]  # the sources or batches that failed it
+    observed: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ValidationResult:
+    """All verdicts of one validation, and where its outputs are."""
+
+    run_dir: str
+    verdicts: list[Verdict]
+
+    @property
+    def success(self) -> bool:
+        """True when every critical expectation passed."""
+        return all(v.success for v in self.verdicts if v.severity == "critical")
+
+    @property
+    def docs_index(self) -> str:
+        return os.path.join(self.run_dir, "docs", "index.html")
+
+    @property
+    def results_path(self) -> str:
+        return os.path.join(self.run_dir, "validation", "results.json")
+
+
+def _read_profile(run_dir: str, table: str):
+    import pyarrow.parquet as pq
+
+    from provaudit.errors import InputError
+
+    path = os.path.join(run_dir, "profiles", f"{table}.parquet")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no profile; run `provaudit profile CONFIG` first")
+    return pq.read_table(path).to_pandas()
+
+
+def _quiet_gx() -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("great_expectations"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_validation(config: RunConfig, run_id: Optional[str] = None) -> ValidationResult:
+    """Validate a run's profiles with the three suites; write Data Docs and results."""
+    from provaudit.overlap_stage import find_run
+
+    run_dir = find_run(config.output, run_id)
+    frames = {table: _read_profile(run_dir, table) for table, _ in set(SUITES.values())}
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _quiet_gx()  # again: importing GX sets its loggers up
+    docs_dir = os.path.join(run_dir, "docs")
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    ctx.add_data_docs_site("provaudit", {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    datasource = ctx.data_sources.add_pandas("provaudit_profiles")
+    params = suite_parameters(config)
+    verdicts: list[Verdict] = []
+    gx_results: dict[str, Any] = {}
+    for table in sorted({t for t, _ in SUITES.values()}):
+        batch = datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
+        definitions = []
+        for name, (suite_table, _key) in SUITES.items():
+            if suite_table != table:
+                continue
+            doc = load_suite(name)
+            suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=doc["expectations"],
+                                                       meta=doc.get("meta", {})))
+            definitions.append(ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{name}_on_{table}", data=batch, suite=suite)))
+        key = SUITES[[n for n, (t, _) in SUITES.items() if t == table][0]][1]
+        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+            name=f"provaudit_{table}", validation_definitions=definitions,
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=["provaudit"])],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [key]},
+        ))
+        outcome = checkpoint.run(batch_parameters={"dataframe": frames[table]}, expectation_parameters=params)
+        for result in outcome.run_results.values():
+            suite_name = result.suite_name
+            gx_results[suite_name] = _jsonable(result.to_json_dict())
+            for r in result.results:
+                cfg = r.expectation_config
+                failing = sorted({str(row.get(key)) for row in (r.result or {}).get("unexpected_index_list") or []
+                                  if isinstance(row, dict)})
+                verdicts.append(Verdict(
+                    suite=suite_name, expectation=cfg.type, column=cfg.kwargs.get("column"),
+                    requirement_ids=list(cfg.meta.get("requirement_ids", [])),
+                    description=cfg.meta.get("description", ""), severity=str(cfg.severity.value),
+                    success=bool(r.success), failing=failing,
+                    observed=_jsonable((r.result or {}).get("observed_value")),
+                ))
+    from provaudit.datadocs import make_offline
+
+    make_offline(Path(docs_dir))
+    order = list(SUITES)
+    verdicts.sort(key=lambda v: order.index(v.suite))
+    out_dir = os.path.join(run_dir, "validation")
+    os.makedirs(os.path.join(out_dir, "gx"), exist_ok=True)
+    summary = {
+        "success": all(v.success for v in verdicts if v.severity == "critical"),
+        "parameters": params,
+        "verdicts": [v.as_dict() for v in verdicts],
+    }
+    Path(out_dir, "results.json").write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False)
+                                             + "\n", encoding="utf-8")
+    for name, doc in gx_results.items():
+        Path(out_dir, "gx", f"{name}.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                                       encoding="utf-8")
+    return ValidationResult(run_dir, verdicts)
