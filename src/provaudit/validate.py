@@ -15,6 +15,7 @@ expectation its requirement ids, success and the failing sources or batches) and
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -31,6 +32,24 @@ SUITES = {  # suite -> (profile table, the column naming each row)
     "labelling_process": ("labelling_profile", "batch"),
     "data_quality": ("source_profile", "source"),
 }
+# columns shown beside each failing row in Data Docs
+INDEX_COLUMNS = {"source_profile": ["source", "license_declared"], "labelling_profile": ["batch", "source"]}
+
+
+def escape_frame(frame):
+    """HTML-escape every text cell: GX 1.24's Data Docs insert failing rows' values unescaped.
+
+    The suites compare text only with enum values (acquisition, role, kind, consent basis),
+    which escaping leaves unchanged, and with the registered source names, which are
+    escaped the same way (suite_parameters); results are unescaped again for results.json.
+    """
+    import html
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: html.escape(v, quote=True) if isinstance(v, str) else v)
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -41,8 +60,10 @@ def load_suite(name: str) -> dict[str, Any]:
 
 def suite_parameters(config: RunConfig) -> dict[str, Any]:
     """Return the values of every ``$PARAMETER`` the suites use."""
+    import html
+
     params: dict[str, Any] = dict(config.validation._asdict())
-    params["registered_sources"] = sorted(s.name for s in config.sources)
+    params["registered_sources"] = sorted(html.escape(s.name, quote=True) for s in config.sources)
     return params
 
 
@@ -113,7 +134,7 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
     from provaudit.overlap_stage import find_run
 
     run_dir = find_run(config.output, run_id)
-    frames = {table: _read_profile(run_dir, table) for table, _ in set(SUITES.values())}
+    frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
     _quiet_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -146,7 +167,7 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
         checkpoint = ctx.checkpoints.add(gx.Checkpoint(
             name=f"provaudit_{table}", validation_definitions=definitions,
             actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=["provaudit"])],
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [key]},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[table]},
         ))
         outcome = checkpoint.run(batch_parameters={"dataframe": frames[table]}, expectation_parameters=params)
         for result in outcome.run_results.values():
@@ -154,7 +175,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
             gx_results[suite_name] = _jsonable(result.to_json_dict())
             for r in result.results:
                 cfg = r.expectation_config
-                failing = sorted({str(row.get(key)) for row in (r.result or {}).get("unexpected_index_list") or []
+                failing = sorted({html.unescape(str(row.get(key)))
+                                  for row in (r.result or {}).get("unexpected_index_list") or []
                                   if isinstance(row, dict)})
                 verdicts.append(Verdict(
                     suite=suite_name, expectation=cfg.type, column=cfg.kwargs.get("column"),
