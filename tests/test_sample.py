@@ -307,3 +307,194 @@ def _spec_for(corpus: Path, source: str, shard: str) -> ReaderSpec:
     fmt = next(s.format for s in list_shards(config) if s.name == shard)
     spec = next(s for s in config.sources if s.name == source)
     return spec.reader_spec(fmt, config.scan.max_doc_chars)
+
+
+# --------------------------------------------------------------------------- audit checks
+# The sample fails exactly three audit checks by design: an unlicensed source, an
+# untrained-annotator labelling batch (test_labelling.py) and opted-out crawl pages.
+
+
+def _registry_sources(corpus: Path) -> dict[str, dict[str, Any]]:
+    registry = yaml.safe_load((corpus / "registry.yaml").read_text("utf-8"))
+    return {s["name"]: s for s in registry["sources"]}
+
+
+def _opt_out_domains(path: Path) -> set[str]:
+    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text("utf-8").splitlines())
+    return {line for line in lines if line}
+
+
+def _is_opted_out(url: str | None, domains: set[str]) -> bool:
+    """The pipeline's rule: the URL's host, or any parent domain of the host, is listed."""
+    from urllib.parse import urlsplit
+
+    labels = ((urlsplit(url).hostname or "") if url else "").split(".")
+    return any(".".join(labels[i:]) in domains for i in range(len(labels)) if labels[i:] != [""])
+
+
+def test_opt_out_list_and_opted_out_documents(
+    corpus: Path,
+    read_back: tuple[dict[str, Document], list[Quarantined]],
+    truth: dict[str, Any],
+) -> None:
+    docs, _ = read_back
+    planted = truth["opt_out"]
+    path = corpus / planted["file"]
+    text = path.read_text("utf-8")
+    assert text.startswith("#") and "text-and-data mining" in text and "robots" in text
+    domains = _opt_out_domains(path)
+    assert domains == set(planted["domains"]) and len(domains) >= 3
+    found: dict[str, list[str]] = {}
+    for doc_id, doc in sorted(docs.items()):
+        if _is_opted_out(doc.url, domains):
+            found.setdefault(doc.source, []).append(doc_id)
+    assert found == planted["opted_out_documents"]
+    assert set(found) == {"web_crawl"} and 2 <= len(found["web_crawl"]) <= 5
+    # one listed domain holds those pages, the others appear nowhere (no URL of any source)
+    hit = {d for d in domains if any(_is_opted_out(doc.url, {d}) for doc in docs.values())}
+    assert len(hit) == 1 and len(domains - hit) >= 2
+    # the rule matches parent domains: the pages sit on hosts below the listed domain
+    (listed,) = hit
+    hosts = {(docs[i].url or "").split("/")[2] for i in found["web_crawl"]}
+    assert all(h.endswith("." + listed) for h in hosts)
+    if (profiles := _optional("provaudit.profiles")) is not None and hasattr(
+        profiles, "load_opt_out"
+    ):
+        opt_out = profiles.load_opt_out(str(path))
+        assert opt_out == frozenset(domains)
+        assert {i for i, doc in docs.items() if profiles.opted_out(doc.url, None, opt_out)} == set(
+            found["web_crawl"]
+        )
+
+
+def _optional(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def test_inspection_verdicts_cover_exactly_the_training_documents(
+    corpus: Path, truth: dict[str, Any]
+) -> None:
+    planted = truth["inspection"]
+    lines = (corpus / planted["verdicts"]).read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    registry = _registry_sources(corpus)
+    training = {n for n, s in registry.items() if s.get("role", "train") != "eval"}
+    expected = {
+        (d["source"], d["shard"], d["location"])
+        for d in truth["documents"].values()
+        if d["source"] in training
+    }
+    keys = [(r["source"], r["shard"], r["location"]) for r in records]
+    assert len(keys) == len(set(keys)) and set(keys) == expected
+    assert keys == sorted(keys)
+    for r in records:
+        assert set(r) == {"source", "shard", "location", "verdict", "reviewer"}
+        assert r["verdict"] in ("safe", "unsafe") and r["reviewer"].startswith("rev-")
+    where = {(d["source"], d["shard"], d["location"]): i for i, d in truth["documents"].items()}
+    unsafe: dict[str, list[str]] = {}
+    for r in records:
+        if r["verdict"] == "unsafe":
+            unsafe.setdefault(r["source"], []).append(
+                where[(r["source"], r["shard"], r["location"])]
+            )
+    assert unsafe == planted["unsafe"] and set(unsafe) == {"web_crawl"}
+    assert len(unsafe["web_crawl"]) == 1
+    reviewed = {s: sum(r["source"] == s for r in records) for s in training}
+    assert reviewed == planted["reviewed"]
+    assert {s: truth["sources"][s]["documents"] for s in training} == reviewed
+    # the largest source, so one unsafe page is an unsafe share well under 5%
+    assert max(reviewed, key=reviewed.get) == "web_crawl"
+    assert 1 / reviewed["web_crawl"] <= 0.05
+    # the unsafe page has no other planted role, so it fails nothing else
+    (page,) = unsafe["web_crawl"]
+    assert page not in truth["pii"] and page not in truth["pii_decoys"]
+    assert all(page not in group for group in truth["exact_duplicates"])
+    assert all(page not in (p["a"], p["b"]) for p in truth["near_duplicates"])
+
+
+_BASES = {
+    "consent",
+    "contract",
+    "legal-obligation",
+    "public-interest",
+    "legitimate-interest",
+    "publicly-available",
+    "none",
+}
+
+
+def test_consent_basis_declared_for_every_source_with_personal_data(
+    corpus: Path, truth: dict[str, Any]
+) -> None:
+    registry = _registry_sources(corpus)
+    with_pii = {truth["documents"][doc_id]["source"] for doc_id in truth["pii"]}
+    assert with_pii >= {"web_crawl", "licensed_news", "forum_dump", "scraped_blogs"}
+    for name, source in registry.items():
+        basis = source["consent_basis"]
+        assert basis in _BASES, name
+        assert (basis != "none") == (name in with_pii), (name, basis)
+        assert truth["sources"][name]["consent_basis"] == basis
+        assert truth["sources"][name]["documents_with_pii"] == sum(
+            truth["documents"][d]["source"] == name for d in truth["pii"]
+        )
+    assert registry["forum_dump"]["consent_basis"] == "consent"
+    assert registry["licensed_news"]["consent_basis"] == "contract"
+
+
+def test_every_source_has_evidence_and_scraped_blogs_only_lacks_a_license(corpus: Path) -> None:
+    registry = _registry_sources(corpus)
+    for name, source in registry.items():
+        assert source.get("evidence", "").strip(), name
+    blogs = registry["scraped_blogs"]
+    assert blogs["license"] == "see website" and blogs["consent_basis"] != "none"
+
+
+def test_unknown_license_shares(
+    corpus: Path,
+    read_back: tuple[dict[str, Document], list[Quarantined]],
+    truth: dict[str, Any],
+) -> None:
+    """As the pipeline computes them: the document's license_field value, else the source's."""
+    from provaudit.licenses import normalize_license
+
+    docs, _ = read_back
+    registry = _registry_sources(corpus)
+    total: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    spellings: set[str] = set()
+    for doc in docs.values():
+        raw = (
+            doc.license_raw if doc.license_raw is not None else registry[doc.source].get("license")
+        )
+        total[doc.source] = total.get(doc.source, 0) + 1
+        if normalize_license(raw).category == "unknown":
+            unknown[doc.source] = unknown.get(doc.source, 0) + 1
+        elif doc.source == "web_crawl":
+            spellings.add(raw)
+    shares = {name: unknown.get(name, 0) / n for name, n in total.items()}
+    assert shares["scraped_blogs"] == 1
+    assert 0 < shares["web_crawl"] <= 0.04 and unknown["web_crawl"] >= 3
+    assert all(
+        share == 0 for name, share in shares.items() if name not in ("scraped_blogs", "web_crawl")
+    )
+    assert len(spellings) >= 15  # the crawl keeps its variety of license spellings
+    for name, facts in truth["sources"].items():
+        assert facts["unknown_license_documents"] == unknown.get(name, 0), name
+        assert facts["unknown_license_share"] == pytest.approx(shares[name], abs=1e-6), name
+
+
+def test_quarantine_shares_and_duplicate_rates_are_planted(truth: dict[str, Any]) -> None:
+    for name, facts in truth["sources"].items():
+        read = facts["documents"] + facts["quarantined"]
+        assert facts["quarantine_share"] == pytest.approx(facts["quarantined"] / read, abs=1e-6)
+    training = {d["source"] for d in truth["documents"].values()} - {"eval_qa"}
+    for name in training:
+        rates = truth["sources"][name]
+        assert 0 <= rates["exact_duplicate_rate"] <= rates["near_duplicate_rate"] <= 1
+        assert rates["near_duplicate_rate"] <= rates["duplicate_rate_any_source"] <= 1
+    assert truth["sources"]["licensed_news"]["duplicate_rate_any_source"] >= 20 / 94

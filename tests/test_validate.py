@@ -199,3 +199,11 @@ def test_cli_validate_exit_codes(sample_run, tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "provaudit.cli", "validate", str(cfg.config_path), "--run", "nope"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2
+
+
+def test_pii_documents_count_each_document_once(sample_run) -> None:
+    _, _, profile, _ = sample_run
+    rows = {r["source"]: r for r in profile.rows}
+    for source, facts in PLANTED["sources"].items():
+        if "documents_with_pii" in facts:
+            assert rows[source]["pii_documents"] == facts["documents_with_pii"], source

@@ -76,6 +76,7 @@ class SourceStats:
     documents: int = 0
     characters: int = 0
     empty: int = 0
+    pii_any: int = 0
     unknown_license: int = 0
     opted_out: int = 0
     language_mismatch: int = 0
@@ -97,14 +98,15 @@ class SourceStats:
         self.opted_out += opted_out(row.get("url"), row.get("domain"), opt_out)
         if expected and row["language"] != "und" and row["language"] not in expected:
             self.language_mismatch += 1
-        for kind in PII_KINDS:
-            if row[f"pii_{kind}"]:
-                self.pii_documents[kind] += 1
+        found = [kind for kind in PII_KINDS if row[f"pii_{kind}"]]
+        self.pii_documents.update(found)
+        self.pii_any += bool(found)
         return self
 
     def merge(self, other: "SourceStats") -> "SourceStats":
         """Add another accumulator's counts to this one."""
-        for name in ("documents", "characters", "empty", "unknown_license", "opted_out", "language_mismatch"):
+        for name in ("documents", "characters", "empty", "pii_any", "unknown_license", "opted_out",
+                     "language_mismatch"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("languages", "license_categories", "pii_documents", "domains"):
             getattr(self, name).update(getattr(other, name))
@@ -220,7 +222,7 @@ def source_profile_rows(sources: Iterable[Any], stats: dict[str, SourceStats], m
             "unknown_license_documents": st.unknown_license,
             "unknown_license_share": round(st.unknown_license / st.documents, 6) if st.documents else 0.0,
             **{f"pii_{kind}_documents": st.pii_documents[kind] for kind in PII_KINDS},
-            "pii_documents": sum(st.pii_documents.values()),
+            "pii_documents": st.pii_any,
             "empty_documents": st.empty,
             "documents_read": read,
             "quarantined": man.get("quarantined", 0),

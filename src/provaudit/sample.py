@@ -1,17 +1,20 @@
 """Write the bundled sample corpus: seven sources with planted facts and their ground truth.
 
 Contract. :func:`write_sample_corpus` writes, under ``out_dir``, the shards of seven
-registered sources, the labelling record sets of two of them under ``labelling/``,
-``registry.yaml`` describing them and ``planted.json`` holding what was planted in them. The output is a pure function of the seed: same bytes on every run
-(fixed seeds, gzip without name or time, JSON with sorted keys, Parquet written from
-explicit tables, WARC records with fixed ids and dates). Files a previous run left inside
-the source folders and ``labelling/`` are removed; nothing else under ``out_dir`` is touched.
+registered sources, the labelling record sets of two of them under ``labelling/``, the
+team's opt-out list ``opt_out.txt``, reviewers' verdicts ``inspection/verdicts.jsonl``,
+``registry.yaml`` describing them and ``planted.json`` holding what was planted in them.
+The output is a pure function of the seed: same bytes on every run (fixed seeds, gzip
+without name or time, JSON with sorted keys, Parquet written from explicit tables, WARC
+records with fixed ids and dates). Files a previous run left inside the source folders,
+``labelling/`` and ``inspection/`` are removed; nothing else under ``out_dir`` is touched.
 
 Sources (folder: format, acquisition, declared license):
 
 - ``web_crawl``: JSONL with ``url`` and a per-document ``license`` field in varied
-  spellings; eight languages; ``max_doc_chars: 20000``; one empty shard, one shard with
-  a bad line of every kind and a 30,000-character document.
+  spellings (six pages, about 3%, with none, a null or an unrecognisable one); eight
+  languages; ``max_doc_chars: 20000``; one empty shard, one shard with a bad line of every
+  kind and a 30,000-character document; three pages from a site on the opt-out list.
 - ``licensed_news``: JSONL, gzip and zstd, licensed (declared ``proprietary``); its last
   shard is a truncated gzip stream.
 - ``open_books``: Parquet, open-license ``CC BY-SA 4.0``; a null text row and a file
@@ -20,8 +23,8 @@ Sources (folder: format, acquisition, declared license):
   ``cc-by-4.0``; a latin-1 file and a blank one.
 - ``crawl_warc``: gzip WARC of HTML pages (format inferred); an image response and a
   gzip file that is not a WARC.
-- ``scraped_blogs``: JSONL declared ``see website``, no evidence: the planted source with
-  no usable license.
+- ``scraped_blogs``: JSONL declared ``see website`` (with a scraper run log as evidence):
+  the planted source with no usable license, and nothing else wrong.
 - ``eval_qa``: a held-out QA benchmark (``role: eval``) written from prose no training
   source draws from; six of its passages leak, verbatim or nearly, into training sources,
   and three more leak one sentence each (a training document quotes it).
@@ -43,6 +46,17 @@ Sources (folder: format, acquisition, declared license):
 - ``pii``: counts by kind for every document with personal information; ``pii_decoys``:
   documents holding look-alikes (bad checksums, versions, local numbers) that count 0.
 - ``quarantine``: every bad record with its expected reason code and location.
+- ``sources``: per source, documents, quarantined and the quarantine share
+  quarantined / (documents + quarantined), languages, unknown-license documents and share
+  (``provaudit.licenses.normalize_license`` of the document's license_field value, else the
+  source's license: web_crawl <= 4%, scraped_blogs 100%, the others 0), the documents with
+  personal data, the registry's ``consent_basis`` (``none`` exactly for the sources without
+  personal data), and for training sources the duplicate rates as the overlap stage
+  defines them.
+- ``opt_out``: the list file, its domains and the documents opted out by the pipeline's rule
+  (the URL's host or a parent domain of it is listed): three crawl pages, no other source.
+- ``inspection``: the verdicts file (one line per document of every training source, all
+  ``safe`` but one crawl page), the unsafe documents by source and the reviewed counts.
 - ``labelling``: the labelling profile expected per batch (``batches``, the fields of
   ``schemas/labelling_profile.schema.json`` with lists as lists), the checks' default
   thresholds and which batch fails which check (``fails``).
@@ -1065,7 +1079,12 @@ _WEB_SITES = {  # language -> (host, license spellings)
     "fr": (("www.lecturesdusoir.fr", ("Licence Creative Commons Attribution 4.0", "CC BY 4.0")),),
     "de": (("www.wanderwelt.de", ("cc by 4.0", "CC-BY-4.0")),),
     "es": (("www.viajerosdelsur.es", ("CC0", "CC0 1.0")),),
-    "ru": (("www.taiga-travel.ru", ("https://creativecommons.org/licenses/by/4.0/deed.ru", "CC BY 4.0")),),
+    "ru": (
+        (
+            "www.taiga-travel.ru",
+            ("https://creativecommons.org/licenses/by/4.0/deed.ru", "CC BY 4.0"),
+        ),
+    ),
     "ja": (("www.fujinokaze.jp", ("Creative Commons Attribution 4.0 International",)),),
     "ar": (("www.alwaha-magazine.com", ("public domain", "Public Domain")),),
 }
@@ -1083,10 +1102,10 @@ _OPT_OUT_HOSTS = ("www.inkwell-review.com", "www.inkwell-review.com", "archive.i
 _OPT_OUT_LICENSE = "All rights reserved"
 _OPT_OUT_FILE = "opt_out.txt"
 _OPT_OUT_HEADER = """\
-# Opt-out list of the provaudit sample corpus: domains whose owners reserved text-and-data
-# mining (a TDM reservation in the site's terms or metadata) or disallow our crawler in
-# robots.txt, as collected by the data team. One registrable domain per line; '#' starts
-# a comment. A document is opted out when its URL host, or any parent domain of the host,
+# Opt-out list of the provaudit sample corpus, collected by the data team: domains whose
+# owners reserved text-and-data mining (a TDM reservation in the site's terms or metadata)
+# or disallow our crawler in robots.txt. One registrable domain per line; '#' starts a
+# comment. A document is opted out when its URL host, or any parent domain of the host,
 # is on this list.
 # Written by `python -m provaudit.sample OUT_DIR`; do not edit by hand.
 """
@@ -1201,13 +1220,12 @@ def _web_fields(plan: _Plan, doc: _Doc, host: str | None = None) -> None:
         "fetched": plan.date(2024, plan.rng.randint(1, 6)),
     }
     spelling = plan.rng.choice(site[1])
-    if n % 23 != 0:
+    if n % 23 != 0 or n // 23 % 4 == 3:
         doc.fields["license"] = spelling
-    elif n // 23 % 3 == 1:  # a few records carry a null or unrecognisable license
+    elif n // 23 % 3 == 1:  # a few records carry a null or unrecognisable license, or none
         doc.fields["license"] = None
     elif n // 23 % 3 == 2:
         doc.fields["license"] = _WEB_UNKNOWN_LICENSE
-    # else: no license key at all
 
 
 _LONG = 100  # shingles a near-duplicate base needs, so one edit moves J by less than 0.1
@@ -1838,20 +1856,36 @@ def _ground_truth(plan: _Plan, seed: int) -> dict[str, Any]:
     ]
     quarantine.sort(key=lambda q: (q["shard"], location_key(q["location"])))
 
+    registry = {s["name"]: s for s in _registry()}
+    pii = {
+        doc.doc_id: {kind: counts.get(kind, 0) for kind in _PII_KINDS} for doc, counts in plan.pii
+    }
+    rates = _duplicate_rates(docs, exact, near)
     sources: dict[str, dict[str, Any]] = {}
     for name in SOURCES:
         mine = [d for d in docs if d.source == name]
         languages: dict[str, int] = {}
         for d in mine:
             languages[d.language] = languages.get(d.language, 0) + 1
+        quarantined = sum(q["source"] == name for q in quarantine)
+        unknown = sum(_license_of(d, registry[name]).category == "unknown" for d in mine)
+        with_pii = sum(d.doc_id in pii for d in mine)
+        basis = registry[name]["consent_basis"]
+        if (basis == "none") != (with_pii == 0):
+            raise RuntimeError(f"{name}: consent basis {basis!r} with {with_pii} PII documents")
         sources[name] = {
             "documents": len(mine),
-            "quarantined": sum(q["source"] == name for q in quarantine),
+            "quarantined": quarantined,
+            # the quarantine share of what the readers read: quarantined / (documents + quarantined)
+            "quarantine_share": round(quarantined / (len(mine) + quarantined), 6),
             "languages": dict(sorted(languages.items())),
+            "unknown_license_documents": unknown,
+            "unknown_license_share": round(unknown / len(mine), 6),
+            "documents_with_pii": with_pii,
+            "consent_basis": basis,
+            **rates.get(name, {}),
         }
-    pii = {
-        doc.doc_id: {kind: counts.get(kind, 0) for kind in _PII_KINDS} for doc, counts in plan.pii
-    }
+    _check_licenses(sources)
     return {
         "about": "Ground truth of the provaudit sample corpus; written by python -m provaudit.sample.",
         "seed": seed,
@@ -1884,7 +1918,175 @@ def _ground_truth(plan: _Plan, seed: int) -> dict[str, Any]:
         "pii_totals": {k: sum(c[k] for c in pii.values()) for k in _PII_KINDS},
         "pii_decoys": sorted(d.doc_id for d in plan.decoys),
         "quarantine": quarantine,
+        "opt_out": _opt_out_truth(plan, docs, registry),
     }
+
+
+def _license_of(doc: _Doc, source: dict[str, Any]) -> Any:
+    """The license the pipeline gives a document: its license_field value, else the source's."""
+    from provaudit.licenses import normalize_license
+
+    raw = doc.fields.get(source["license_field"]) if "license_field" in source else None
+    return normalize_license(raw if raw is not None else source.get("license"))
+
+
+# Unknown-license shares the sample promises: web_crawl a few per-document gaps, the
+# unlicensed source all, every other source none.
+_UNKNOWN_LICENSE_MAX = {"web_crawl": 0.04}
+_UNLICENSED = "scraped_blogs"
+
+
+def _check_licenses(sources: dict[str, dict[str, Any]]) -> None:
+    for name, facts in sources.items():
+        share = facts["unknown_license_share"]
+        if name == _UNLICENSED:
+            ok = share == 1
+        elif name in _UNKNOWN_LICENSE_MAX:
+            ok = 0 < share <= _UNKNOWN_LICENSE_MAX[name]
+        else:
+            ok = share == 0
+        if not ok:
+            raise RuntimeError(f"{name}: unknown-license share {share} is not as planted")
+
+
+def _duplicate_rates(
+    docs: Sequence[_Doc], exact: list[list[str]], near: list[dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Per training source, shares of its documents with a duplicate, counted from the truth.
+
+    As the overlap stage defines them: ``exact_duplicate_rate`` an exact copy in the same
+    source, ``near_duplicate_rate`` a near or exact copy in the same source,
+    ``duplicate_rate_any_source`` a near or exact copy in any training source.
+    """
+    roles = {s["name"]: s.get("role", "train") for s in _registry()}
+    source_of = {d.doc_id: d.source for d in docs if roles[d.source] != "eval"}
+    exact_within: set[str] = set()
+    near_within: set[str] = set()
+    near_any: set[str] = set()
+    for group in exact:
+        members = [i for i in group if i in source_of]
+        for i in members:
+            others = [o for o in members if o != i]
+            if others:
+                near_any.add(i)
+            if any(source_of[o] == source_of[i] for o in others):
+                exact_within.add(i)
+                near_within.add(i)
+    for pair in near:
+        a, b = pair["a"], pair["b"]
+        if a in source_of and b in source_of:
+            near_any.update((a, b))
+            if source_of[a] == source_of[b]:
+                near_within.update((a, b))
+    out = {}
+    for name in sorted(set(source_of.values())):
+        n = sum(s == name for s in source_of.values())
+
+        def share(found: set[str], name: str = name, n: int = n) -> float:
+            return round(sum(source_of[i] == name for i in found) / n, 6)
+
+        out[name] = {
+            "exact_duplicate_rate": share(exact_within),
+            "near_duplicate_rate": share(near_within),
+            "duplicate_rate_any_source": share(near_any),
+        }
+    return out
+
+
+def _url_of(doc: _Doc, source: dict[str, Any]) -> str | None:
+    """The URL the ledger gives a document: its url_field value (a WARC record's target URI)."""
+    return doc.fields.get(source.get("url_field", "url"))
+
+
+def _opted_out(url: str | None, domains: Iterable[str]) -> bool:
+    """The pipeline's rule: the URL's host, or any parent domain of it, is on the list."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    labels = host.split(".") if host else []
+    return not {".".join(labels[i:]) for i in range(len(labels))}.isdisjoint(domains)
+
+
+def _opt_out_truth(
+    plan: _Plan, docs: Sequence[_Doc], registry: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The opted-out documents by the matching rule; fail unless they are the planted ones."""
+    found: dict[str, list[str]] = {}
+    for doc in docs:
+        if _opted_out(_url_of(doc, registry[doc.source]), _OPT_OUT_DOMAINS):
+            found.setdefault(doc.source, []).append(doc.doc_id)
+    planted = {"web_crawl": sorted(d.doc_id for d in plan.opted_out)}
+    found = {source: sorted(ids) for source, ids in sorted(found.items())}
+    if found != planted or len(planted["web_crawl"]) != len(_OPT_OUT_HOSTS):
+        raise RuntimeError(f"opted-out documents {found} are not the planted {planted}")
+    for domain in _OPT_OUT_DOMAINS[1:]:
+        if any(_opted_out(_url_of(d, registry[d.source]), [domain]) for d in docs):
+            raise RuntimeError(f"{domain} should appear nowhere in the corpus")
+    return {
+        "file": _OPT_OUT_FILE,
+        "domains": sorted(_OPT_OUT_DOMAINS),
+        "opted_out_documents": found,
+    }
+
+
+def _opt_out_file() -> bytes:
+    return (_OPT_OUT_HEADER + "".join(f"{d}\n" for d in _OPT_OUT_DOMAINS)).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- inspection
+# Reviewers' verdicts on every training document (the inspection sample of a corpus this
+# small is all of it): all safe but one crawl page, an unsafe share of 1/N in the largest
+# source, under the 5% bar.
+
+INSPECTION_DIR = "inspection"
+_VERDICTS = f"{INSPECTION_DIR}/verdicts.jsonl"
+_REVIEWERS = ("rev-01", "rev-02", "rev-03")
+_UNSAFE_SOURCE = "web_crawl"
+
+
+def _inspection(truth: dict[str, Any], seed: int) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Write inspection/verdicts.jsonl and return (files, planted facts).
+
+    The unsafe page is drawn among crawl pages with no other planted role (no duplicate,
+    near twin, leak, personal data, decoy or opt-out), so that it fails nothing else.
+    """
+    rng = random.Random(f"provaudit-sample-inspection:{seed}")
+    roles = {s["name"]: s.get("role", "train") for s in _registry()}
+    documents = truth["documents"]
+    planted_roles = set(truth["pii"]) | set(truth["pii_decoys"])
+    planted_roles.update(i for group in truth["exact_duplicates"] for i in group)
+    planted_roles.update(p[k] for p in truth["near_duplicates"] for k in ("a", "b"))
+    planted_roles.update(i for leak in truth["eval_ngram_leaks"] for i in leak["train"])
+    planted_roles.update(i for ids in truth["opt_out"]["opted_out_documents"].values() for i in ids)
+    candidates = sorted(
+        doc_id
+        for doc_id, d in documents.items()
+        if d["source"] == _UNSAFE_SOURCE and doc_id not in planted_roles
+    )
+    unsafe = rng.choice(candidates)
+    lines = []
+    reviewed: dict[str, int] = {}
+    for doc_id, d in documents.items():
+        if roles[d["source"]] == "eval":
+            continue
+        reviewed[d["source"]] = reviewed.get(d["source"], 0) + 1
+        lines.append(
+            {
+                "source": d["source"],
+                "shard": d["shard"],
+                "location": d["location"],
+                "verdict": "unsafe" if doc_id == unsafe else "safe",
+                "reviewer": rng.choice(_REVIEWERS),
+            }
+        )
+    lines.sort(key=lambda r: (r["source"], r["shard"], r["location"]))
+    data = b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in lines)
+    facts = {
+        "verdicts": _VERDICTS,
+        "unsafe": {_UNSAFE_SOURCE: [unsafe]},
+        "reviewed": dict(sorted(reviewed.items())),
+    }
+    return {_VERDICTS: data}, facts
 
 
 def _eval_ngram_leaks(plan: _Plan, docs: Sequence[_Doc]) -> list[dict[str, Any]]:
@@ -2538,6 +2740,9 @@ def write_sample_corpus(out_dir: Path, seed: int = SEED) -> list[Path]:
     truth = _ground_truth(plan, seed)
     labelling_files, truth["labelling"] = _labelling(truth["documents"], seed)
     files.update(labelling_files)
+    inspection_files, truth["inspection"] = _inspection(truth, seed)
+    files.update(inspection_files)
+    files[_OPT_OUT_FILE] = _opt_out_file()
     files["registry.yaml"] = _registry_yaml()
     files["planted.json"] = (
         json.dumps(truth, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
@@ -2550,7 +2755,7 @@ def write_sample_corpus(out_dir: Path, seed: int = SEED) -> list[Path]:
         written.append(path)
     keep = set(written)
     # files an earlier version left behind would be read as shards (or as guidelines)
-    for name in (*SOURCES, LABELLING_DIR):
+    for name in (*SOURCES, LABELLING_DIR, INSPECTION_DIR):
         folder = out_dir / name
         for stale in sorted(p for p in folder.rglob("*") if p.is_file() and p not in keep):
             stale.unlink()
