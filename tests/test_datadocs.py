@@ -28,6 +28,7 @@ import pytest
 
 from provaudit.datadocs import (
     CDN_ASSETS,
+    NOTICE_ID,
     OFFLINE_DIR,
     find_external_references,
     make_offline,
@@ -219,6 +220,106 @@ def test_missing_package_is_named_and_site_left_alone(gx_site, tmp_path):
     assert not (site / OFFLINE_DIR).exists()
 
 
+# -- degraded mode: no npm assets ----------------------------------------------------------
+
+NOTICE_TEXT = (
+    "Offline assets not installed: this page is shown without styles and scripts. "
+    "Run npm ci --ignore-scripts in the provaudit checkout (or set PROVAUDIT_DOCS_ASSETS) "
+    "and validate again for the full Data Docs."
+)
+
+
+@pytest.fixture(scope="module")
+def degraded_site(gx_site: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The GX site made offline without any npm package: what a pip-only machine gets."""
+    work = tmp_path_factory.mktemp("degraded")
+    site = work / "site"
+    shutil.copytree(gx_site, site)
+    (work / "node_modules").mkdir()
+    return site, make_offline(site, work / "node_modules", require_assets=False)
+
+
+def _text(markup: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", markup).split())
+
+
+def test_degraded_site_leaves_nothing_external(degraded_site, data_context_id):
+    site, report = degraded_site
+    assert report.degraded
+    assert "bootstrap@4.3.1: not installed" in report.missing
+    assert {f"{a.package}@{a.version}" for a in CDN_ASSETS.values()} == {
+        m.split(":")[0] for m in report.missing
+    }
+    assert set(CDN_ASSETS) <= set(report.removed)
+    assert list(find_external_references(site)) == []
+    for path in [*_pages(site), *site.rglob("*.css")]:
+        text = path.read_text("utf-8")
+        assert not re.search(r"https?://|[\"'(=]\s*//\w", text), path
+        assert data_context_id not in text, path
+        assert "great-expectations-web-assets" not in text, path
+    # Nothing of the npm packages was copied; only the dark logo the module writes itself.
+    assert report.copied == (f"{OFFLINE_DIR}/provaudit/logo-dark.svg",)
+    assert report.unlinked  # website links lost their href, kept their text
+    assert re.search(r"<a\s*>\s*Great Expectations\s*</a>", (site / "index.html").read_text())
+
+
+def test_degraded_pages_drop_scripts_and_stylesheets_and_say_why(degraded_site):
+    site, _ = degraded_site
+    for page in _pages(site):
+        text = page.read_text("utf-8")
+        assert not re.search(r"<script\b", text, re.IGNORECASE), page
+        links = re.findall(r"<link\b[^>]*>", text)
+        assert all("favicon" in link for link in links), (page, links)
+        assert text.count(f'id="{NOTICE_ID}"') == 1, page
+        body = re.search(r"<body\b[^>]*>(.*)", text, re.DOTALL).group(1)
+        assert body.lstrip().startswith(f'<div id="{NOTICE_ID}"'), page
+        notice = re.search(rf'<div id="{NOTICE_ID}".*?</div>', text, re.DOTALL).group(0)
+        assert _text(notice).startswith(NOTICE_TEXT), page
+        # The logo comes from the copy GX placed in the site, the dark one from the module.
+        for ref in re.findall(r"<img\b[^>]*?\ssrc=\"([^\"]+)\"", text):
+            assert (page.parent / unquote(ref)).resolve().is_file(), f"{page}: {ref}"
+        assert "static/images/logo-long.png" in text
+        assert f"{OFFLINE_DIR}/provaudit/logo-dark.svg" in text
+    assert (site / "static/images/logo-long.png").is_file()
+
+
+def test_degraded_index_lists_the_pages_its_tables_would_show(degraded_site):
+    site, _ = degraded_site
+    index = (site / "index.html").read_text("utf-8")
+    notice = re.search(rf'<div id="{NOTICE_ID}".*?</div>', index, re.DOTALL).group(0)
+    listed = set(re.findall(r'<a href="([^"]+)"', notice))
+    pages = {p.relative_to(site).as_posix() for p in _pages(site)} - {"index.html"}
+    assert listed == pages
+    assert _validation_page(site).relative_to(site).as_posix() in listed
+
+
+def test_degraded_make_offline_twice_changes_nothing(degraded_site, tmp_path):
+    site, _ = degraded_site
+    again = tmp_path / "site"
+    shutil.copytree(site, again)
+    report = make_offline(again, tmp_path / "node_modules", require_assets=False)
+    assert report.files == () and not report.degraded
+    for page in _pages(again):
+        assert page.read_text("utf-8").count(f'id="{NOTICE_ID}"') == 1
+
+
+def test_assets_present_is_not_degraded(offline_site):
+    site, report = offline_site
+    assert not report.degraded and report.missing == () and report.removed == ()
+    assert not any(NOTICE_ID in page.read_text("utf-8") for page in _pages(site))
+
+
+def test_require_assets_false_with_assets_is_the_full_site(gx_site, offline_site, tmp_path):
+    site, full = offline_site
+    again = tmp_path / "site"
+    shutil.copytree(gx_site, again)
+    report = make_offline(again, NODE_MODULES, require_assets=False)
+    assert report == full
+    for page in _pages(site):
+        twin = again / page.relative_to(site)
+        assert twin.read_text("utf-8") == page.read_text("utf-8"), page
+
+
 # -- small hand-made sites (no GX build, no npm) -------------------------------------------
 
 
@@ -299,6 +400,60 @@ def test_rewritten_script_drops_integrity_and_points_up_the_tree(tmp_path):
     page = (site / "validations" / "page.html").read_text("utf-8")
     assert '<script src="../static/offline/jquery/dist/jquery.min.js"></script>' in page
     assert report.copied == ("static/offline/jquery/dist/jquery.min.js",)
+
+
+def test_degraded_drops_every_package_even_those_installed(tmp_path):
+    jq = "https://code.jquery.com/jquery-3.7.1.min.js"
+    bs = "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"
+    site = _site(
+        tmp_path,
+        f'<script src="{jq}"></script><script>$(".x").hide();</script>'
+        f'<link rel="stylesheet" href="{bs}"><link rel="icon" href="../favicon.ico">'
+        "<p>kept</p>",
+    )
+    _fake_package(tmp_path / "nm", "jquery", "3.7.1", {"dist/jquery.min.js": b"/* jq */"})
+    report = make_offline(site, tmp_path / "nm", require_assets=False)
+    page = (site / "validations" / "page.html").read_text("utf-8")
+    assert report.degraded and report.missing == ("bootstrap@4.3.1: not installed",)
+    assert report.removed == tuple(sorted((bs, jq)))
+    assert report.copied == () and not (site / OFFLINE_DIR).exists()
+    assert "<script" not in page and bs not in page
+    assert '<link rel="icon" href="../favicon.ico">' in page
+    assert page.startswith(f'<html><head></head><body><div id="{NOTICE_ID}"')
+    assert page.endswith('</div><link rel="icon" href="../favicon.ico"><p>kept</p></body></html>')
+
+
+def test_degraded_still_refuses_unknown_external_references(tmp_path):
+    bs = "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"
+    site = _site(
+        tmp_path,
+        f'<link rel="stylesheet" href="{bs}"><img src="https://img.example/track.gif">'
+        '<script src="https://evil.example/x.js"></script>',
+    )
+    before = (site / "validations" / "page.html").read_text("utf-8")
+    with pytest.raises(ProvauditError) as caught:
+        make_offline(site, tmp_path / "nm", require_assets=False)
+    message = str(caught.value)
+    assert "validations/page.html: https://img.example/track.gif" in message
+    assert "evil.example" not in message  # scripts are dropped, whatever their origin
+    assert (site / "validations" / "page.html").read_text("utf-8") == before
+
+
+def test_degraded_without_a_body_tag_still_shows_the_notice(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    url = "https://code.jquery.com/jquery-3.7.1.min.js"
+    (site / "fragment.html").write_text(f'<script src="{url}"></script><p>x</p>', "utf-8")
+    report = make_offline(site, tmp_path / "nm", require_assets=False)
+    text = (site / "fragment.html").read_text("utf-8")
+    assert report.degraded and text.startswith(f'<div id="{NOTICE_ID}"') and "<script" not in text
+
+
+def test_no_assets_needed_is_never_degraded(tmp_path):
+    site = _site(tmp_path, '<a href="https://greatexpectations.io">GX</a>')
+    report = make_offline(site, tmp_path / "nm", require_assets=False)
+    assert not report.degraded
+    assert NOTICE_ID not in (site / "validations" / "page.html").read_text("utf-8")
 
 
 # -- in a real browser ---------------------------------------------------------------------
@@ -615,5 +770,42 @@ def test_dark_colour_scheme_takes_its_logo_from_the_site(offline_site, browser):
     try:
         _assert_stayed_local(visit)
         assert any(u.endswith(f"{OFFLINE_DIR}/provaudit/logo-dark.svg") for u in visit.requests)
+    finally:
+        visit.close()
+
+
+# What a degraded page must still do: show the notice first, draw the logo, run no script.
+_DEGRADED_PROBE = f"""(() => {{
+  const notice = document.getElementById('{NOTICE_ID}');
+  const logo = document.querySelector('.navbar-brand img');
+  const box = notice && notice.getBoundingClientRect();
+  return {{
+    notice: notice ? notice.innerText.replace(/\\s+/g, ' ').trim() : '',
+    noticeVisible: !!box && box.height > 0 && box.top < 100,
+    scripts: document.scripts.length,
+    jquery: typeof window.jQuery,
+    logo: logo ? logo.naturalWidth : 0,
+  }};
+}})()"""
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("page", ["validation", "index"])
+def test_degraded_pages_stay_local_in_chromium(degraded_site, browser, page, dark):
+    site, _ = degraded_site
+    path = _validation_page(site) if page == "validation" else site / "index.html"
+    visit = Visit(browser, path.as_uri(), dark=dark)
+    try:
+        _assert_stayed_local(visit)  # no request off the machine, nothing broken, no error
+        assert not any("dataContextId" in u or "amazonaws" in u for u in visit.requests)
+        probe = visit.evaluate(_DEGRADED_PROBE)
+        assert probe["notice"].startswith(NOTICE_TEXT), probe
+        assert probe["noticeVisible"] and probe["logo"] > 0, probe
+        assert probe["scripts"] == 0 and probe["jquery"] == "undefined", probe
+        text = visit.evaluate("document.body.innerText")
+        if page == "validation":
+            assert SUITE in text and "unknown_license_share" in text
+        else:
+            assert "profiles-source_profile" in text  # listed by the notice
     finally:
         visit.close()

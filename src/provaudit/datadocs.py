@@ -20,6 +20,15 @@ is reading. ``make_offline`` runs after a Data Docs build and:
 
 Pure file manipulation: nothing here touches the network. Nothing is written before every
 needed asset has been found, so a missing package leaves the site as GX built it.
+
+Degraded mode (``require_assets=False``, used by ``provaudit validate`` so that the Quick
+start works with only Python): when packages are missing, the site is still made to stay on
+the machine, but without its browser assets. Every ``<script>`` element (external ones would
+leave the machine; inline ones only drive the missing libraries) and every ``<link>`` to an
+external URL is removed, logos and website links are handled as above, and each page gets a
+visible notice at the top of its body saying how to get the full pages (the index page also
+lists the site's pages, since its tables are otherwise filled by JavaScript). Step 4 runs as
+in the full mode.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from provaudit.errors import InputError, ProvauditError
 __all__ = [
     "ASSETS_ENV",
     "CDN_ASSETS",
+    "NOTICE_ID",
     "OFFLINE_DIR",
     "Asset",
     "OfflineReport",
@@ -167,6 +177,9 @@ class OfflineReport(NamedTuple):
     unlinked: tuple[str, ...]  # targets of links to websites whose href was removed
     repaired: tuple[str, ...]  # "file: ref" of relative links into static/ that GX got wrong
     files: tuple[str, ...]  # HTML and CSS files that changed
+    degraded: bool = False  # assets missing: scripts and external stylesheets left out
+    missing: tuple[str, ...] = ()  # "package@version: problem" when degraded
+    removed: tuple[str, ...] = ()  # external script/link URLs removed when degraded
 
 
 class _Ref(NamedTuple):
@@ -186,27 +199,38 @@ class _Plan:
     unknown: list[tuple[str, str]] = field(default_factory=list)  # (file, url)
 
 
-def make_offline(site_dir: Path, assets_dir: Path | None = None) -> OfflineReport:
+def make_offline(
+    site_dir: Path, assets_dir: Path | None = None, require_assets: bool = True
+) -> OfflineReport:
     """Copy the assets a GX Data Docs site loads from CDNs into it and point its pages at them.
 
     ``assets_dir`` is a ``node_modules`` folder holding the packages of ``CDN_ASSETS``; it
     defaults to ``$PROVAUDIT_DOCS_ASSETS``, else ``node_modules`` at the repository root.
-    Raises ``InputError`` naming the npm packages to install when one is missing or has the
-    wrong version, and ``ProvauditError`` listing every file and URL that would still leave
-    the machine.
+    When one is missing or has the wrong version, raises ``InputError`` naming the npm
+    packages to install -- or, with ``require_assets=False``, degrades instead: the pages
+    lose their scripts and external stylesheets, gain a notice saying how to install the
+    assets, and the report says ``degraded``. Either way raises ``ProvauditError`` listing
+    every file and URL that would still leave the machine.
     """
     site_dir = Path(site_dir)
     files = _site_files(site_dir)  # listed before any copy: copied stylesheets stay as shipped
     if not any(path.suffix != ".css" for path in files):
         raise InputError(f"{site_dir}: no Data Docs site here (no HTML page)")
     modules = _resolve_assets_dir(assets_dir)
+    texts = {path: path.read_text(encoding="utf-8") for path in files}
 
-    plan = _Plan()
-    for path in files:
-        for ref in _references(path.read_text(encoding="utf-8"), css=path.suffix == ".css"):
-            _plan_reference(plan, modules, ref, _rel(path, site_dir))
+    plan = _make_plan(texts, site_dir, modules)
+    missing: tuple[str, ...] = ()
+    removed: set[str] = set()
     if plan.missing:
-        raise InputError(_missing_message(plan.missing, modules))
+        if require_assets:
+            raise InputError(_missing_message(plan.missing, modules))
+        missing = tuple(f"{key}: {why}" for key, why in sorted(plan.missing.items()))
+        for path in files:
+            if path.suffix != ".css":
+                texts[path] = _strip_assets(texts[path], removed)
+        # Planned again without packages: a CDN URL left outside a script or link is unknown.
+        plan = _make_plan(texts, site_dir, None)
     if plan.unknown:
         raise ProvauditError(
             _listing(site_dir, plan.unknown, "has external references it cannot serve offline")
@@ -218,7 +242,9 @@ def make_offline(site_dir: Path, assets_dir: Path | None = None) -> OfflineRepor
     changed, repaired = [], []
     for path in files:
         text = path.read_text(encoding="utf-8")
-        new, fixed = _rewrite(text, path, site_dir, plan.rewritten)
+        new, fixed = _rewrite(texts[path], path, site_dir, plan.rewritten)
+        if missing and path.suffix != ".css":
+            new = _add_notice(new, path, site_dir, files)
         repaired += [f"{_rel(path, site_dir)}: {ref}" for ref in fixed]
         if new != text:
             path.write_text(new, encoding="utf-8")
@@ -233,6 +259,9 @@ def make_offline(site_dir: Path, assets_dir: Path | None = None) -> OfflineRepor
         unlinked=tuple(sorted(plan.unlinked)),
         repaired=tuple(sorted(repaired)),
         files=tuple(sorted(changed)),
+        degraded=bool(missing),
+        missing=missing,
+        removed=tuple(sorted(removed)),
     )
 
 
@@ -308,13 +337,22 @@ def _references(text: str, *, css: bool) -> Iterator[_Ref]:
                     )
 
 
-def _plan_reference(plan: _Plan, modules: Path, ref: _Ref, where: str) -> None:
+def _make_plan(texts: dict[Path, str], site_dir: Path, modules: Path | None) -> _Plan:
+    plan = _Plan()
+    for path, text in texts.items():
+        for ref in _references(text, css=path.suffix == ".css"):
+            _plan_reference(plan, modules, ref, _rel(path, site_dir))
+    return plan
+
+
+def _plan_reference(plan: _Plan, modules: Path | None, ref: _Ref, where: str) -> None:
+    """Plan one reference; without ``modules`` (degraded mode) a CDN URL cannot be served."""
     if ref.url in plan.rewritten:  # seen on an earlier page
         if ref.integrity:
             plan.integrity[ref.url] = ref.integrity
         return
     asset = CDN_ASSETS.get(ref.url)
-    if asset is not None:
+    if asset is not None and modules is not None:
         source = _package_file(plan, modules, asset)
         if source is None:
             return
@@ -489,6 +527,65 @@ def _rewrite(
         return out
 
     return _TAG_RE.sub(in_tag, text), repaired
+
+
+# -- degraded mode -------------------------------------------------------------------------
+
+# A script element up to the first end tag, as an HTML parser reads it.
+_SCRIPT_RE = re.compile(
+    r"<script\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>.*?</script\s*>", re.IGNORECASE | re.DOTALL
+)
+_BODY_RE = re.compile(r"<body\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.IGNORECASE)
+NOTICE_ID = "provaudit-offline-notice"
+_NOTICE = (
+    f'<div id="{NOTICE_ID}" role="note" style="margin:0 0 1em 0;padding:0.75em 1em;'
+    "border:2px solid #b35900;background:#fff4e5;color:#1a1a1a;font-family:sans-serif;"
+    'font-size:16px;line-height:1.4">'
+    "<strong>Offline assets not installed:</strong> this page is shown without styles and "
+    "scripts. Run <code>npm ci --ignore-scripts</code> in the provaudit checkout (or set "
+    f"<code>{ASSETS_ENV}</code>) and validate again for the full Data Docs.{{pages}}</div>"
+)
+
+
+def _strip_assets(text: str, removed: set[str]) -> str:
+    """Remove every script element and every link element pointing off the machine."""
+
+    def script(match: re.Match[str]) -> str:
+        start = _TAG_RE.match(match.group(0))
+        for attr in _ATTR_RE.finditer(start.group(0) if start else ""):
+            removed.update(u for u in _attr_urls(attr) if _is_external(u))
+        return ""
+
+    def link(tag: re.Match[str]) -> str:
+        if tag.group("name").lower() != "link":
+            return tag.group(0)
+        urls = [u for a in _ATTR_RE.finditer(tag.group(0)) for u in _attr_urls(a)]
+        external = [u for u in urls if _is_external(u)]
+        removed.update(external)
+        return "" if external else tag.group(0)
+
+    return _TAG_RE.sub(link, _SCRIPT_RE.sub(script, text))
+
+
+def _add_notice(text: str, path: Path, site_dir: Path, files: list[Path]) -> str:
+    """Put the degraded-mode notice first in the page's body (once)."""
+    if NOTICE_ID in text:
+        return text
+    pages = ""
+    if path == site_dir / "index.html":  # its tables are filled by JavaScript: list the pages
+        items = "".join(
+            f'<li><a href="{quote(_rel(page, site_dir), safe="/@")}">'
+            f"{html.escape(_rel(page, site_dir).removesuffix('.html'))}</a></li>"
+            for page in files
+            if page.suffix != ".css" and page != path
+        )
+        if items:
+            pages = f'<p style="margin:0.5em 0 0 0">Pages of this site:</p><ul>{items}</ul>'
+    notice = _NOTICE.format(pages=pages)
+    body = _BODY_RE.search(text)
+    if body is None:
+        return notice + text
+    return text[: body.end()] + notice + text[body.end() :]
 
 
 def _repair_static(url: str, path: Path, site_dir: Path) -> str | None:

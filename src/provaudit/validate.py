@@ -19,6 +19,7 @@ import html
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -187,7 +188,10 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
                 ))
     from provaudit.datadocs import make_offline
 
-    make_offline(Path(docs_dir))
+    if make_offline(Path(docs_dir), require_assets=False).degraded:
+        print("provaudit: warning: Data Docs built without their browser assets "
+              "(node_modules missing): styles and scripts left out; "
+              "run `npm ci --ignore-scripts` for the full pages", file=sys.stderr)
     order = list(SUITES)
     verdicts.sort(key=lambda v: order.index(v.suite))
     out_dir = os.path.join(run_dir, "validation")
