@@ -22,7 +22,7 @@ def _source(**over: object) -> dict:
 
 
 def _config(tmp_path: Path, sources: list[dict], **over: object) -> Path:
-    reg = write_yaml(tmp_path / "reg" / "registry.yaml", {"sources": sources})
+    write_yaml(tmp_path / "reg" / "registry.yaml", {"sources": sources})
     doc = {"registry": "reg/registry.yaml", "output": "out"}
     doc.update(over)
     return write_yaml(tmp_path / "config.yaml", doc)

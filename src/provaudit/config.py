@@ -145,13 +145,18 @@ class Shard(NamedTuple):
     format: str
 
 
-def _read_yaml(path: Path, what: str) -> Any:
+def read_config_text(path: Path, what: str) -> str:
+    """Read a config-like file as UTF-8; a ConfigError names the file when it cannot be read."""
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), "", f"{what} file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), "", f"cannot read {what}: {exc}") from None
+
+
+def _read_yaml(path: Path, what: str) -> Any:
+    text = read_config_text(path, what)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

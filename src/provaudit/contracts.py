@@ -34,3 +34,16 @@ def arrow_schema(name: str) -> pa.Schema:
         ],
         metadata={"provaudit.table": name, "provaudit.schema_version": str(doc["version"])},
     )
+
+
+def rows_to_parquet(rows: list[dict[str, Any]], name: str) -> bytes:
+    """Encode rows as a Parquet file with the Arrow schema ``schemas/<name>.schema.json``."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(name)
+    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()

@@ -13,7 +13,7 @@ Contract
   a scheme (``http://intranet/`` -> ``intranet``); ``localhost`` also without one;
 * ``None`` for ``None``, empty or malformed input, a host that is a public suffix
   (``co.uk``), URIs without a host (``mailto:``, ``data:``, ``file:///``), and a bare
-  word without a scheme or a dot (``n/a``, ``unknown``: placeholders, not hosts).
+  word without a scheme or a dot (``n/a``, ``unknown``: stand-in words, not hosts).
 
 A bare host without a scheme (``www.example.org/path``, ``example.org:8080``) is read as
 ``http://``; user info and port are ignored.
@@ -120,7 +120,7 @@ def _domain_of_host(host: str, explicit: bool) -> str | None:
     psl = public_suffix_list()
     if "." not in ascii_host:
         if not explicit and ascii_host != "localhost":
-            return None  # "n/a", "unknown", "none": placeholders, not hosts
+            return None  # "n/a", "unknown", "none": stand-in words, not hosts
         if psl.publicsuffix(ascii_host, accept_unknown=False) is not None:
             return None  # a bare TLD such as "com"
         return _unicode_host(ascii_host)

@@ -60,7 +60,7 @@ from typing import Any, NamedTuple
 
 import jsonschema
 
-from provaudit.config import _describe, _most_specific, _read_yaml
+from provaudit.config import _describe, _most_specific, _read_yaml, read_config_text
 from provaudit.contracts import load_schema
 from provaudit.errors import ConfigError, InputError
 from provaudit.readers import compression_of, infer_format
@@ -250,12 +250,7 @@ def _load_roster(path: Path) -> dict[str, RosterEntry]:
 def _read_mapping(path: Path, what: str) -> Any:
     """Read a YAML (safe loading) or JSON file; dates YAML parsed become ISO strings."""
     if path.suffix.lower() == ".json":
-        try:
-            text = path.read_text("utf-8")
-        except FileNotFoundError:
-            raise ConfigError(str(path), "", f"{what} file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(str(path), "", f"cannot read {what}: {exc}") from None
+        text = read_config_text(path, what)
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -11,7 +11,6 @@ writes under ``<run>/overlap/``: ``clusters.parquet``, ``pairs.parquet``, ``matr
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -20,17 +19,15 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from provaudit.config import RunConfig, list_shards
-from provaudit.contracts import arrow_schema
+from provaudit.contracts import rows_to_parquet
 from provaudit.errors import InputError
 from provaudit.overlap import OverlapReport, assemble, band_shards, lsh_params
 from provaudit.runners import make_runner, pipeline_options, runner_name
 from provaudit.scan import plan_tasks
 from provaudit.transforms import (FindExactGroups, FindNearDuplicates, FindSharedNgrams, join_path,
-                                  ledger_member, write_bytes)
+                                  ledger_member, read_bytes, write_bytes)
 
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
 
@@ -48,10 +45,7 @@ class OverlapResult:
 
 
 def _read_text(path: str) -> str:
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as fh:
-        return fh.read().decode("utf-8")
+    return read_bytes(path).decode("utf-8")
 
 
 def find_run(output: str, run_id: Optional[str] = None) -> str:
@@ -73,13 +67,6 @@ def find_run(output: str, run_id: Optional[str] = None) -> str:
         raise InputError(f"{output}: no scan run yet; run `provaudit scan CONFIG` first")
     return os.path.join(output, runs[-1])
 
-
-def _table(rows: list[dict[str, Any]], name: str) -> bytes:
-    schema = arrow_schema(name)
-    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
 
 
 def _json(value: Any) -> bytes:
@@ -106,8 +93,8 @@ class WriteOverlapOutputsFn(beam.DoFn):
         report: OverlapReport = assemble(
             exact, pairs, dict(counts), hits, self._training, self._evals, self._params, self._cap,
             self._ngram)
-        write_bytes(join_path(self._out, "clusters.parquet"), _table(report.clusters, "clusters"))
-        write_bytes(join_path(self._out, "pairs.parquet"), _table(report.pairs, "pairs"))
+        write_bytes(join_path(self._out, "clusters.parquet"), rows_to_parquet(report.clusters, "clusters"))
+        write_bytes(join_path(self._out, "pairs.parquet"), rows_to_parquet(report.pairs, "pairs"))
         write_bytes(join_path(self._out, "matrix.json"), _json(report.matrix))
         write_bytes(join_path(self._out, "duplicate_rates.json"), _json(report.rates))
         write_bytes(join_path(self._out, "contamination.json"), _json(report.contamination))

@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
 import apache_beam as beam
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from provaudit.config import RunConfig
-from provaudit.contracts import arrow_schema
+from provaudit.contracts import rows_to_parquet
 from provaudit.errors import InputError
 from provaudit.overlap_stage import _read_text, find_run
 from provaudit.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
                                 source_profile_rows)
 from provaudit.runners import make_runner, pipeline_options, runner_name
-from provaudit.transforms import join_path, write_bytes
+from provaudit.transforms import join_path, read_bytes, write_bytes
 
 
 @dataclass
@@ -76,13 +75,6 @@ class SourceStatsFn(beam.CombineFn):
         return acc
 
 
-def _table(rows: list[dict[str, Any]], name: str) -> bytes:
-    schema = arrow_schema(name)
-    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
-
 
 def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args: Iterable[str] = (),
                 report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
@@ -121,7 +113,7 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
             profile = source_profile_rows(config.sources, dict(stats_list), manifest, rates, matrix,
                                           sampled, verdicts)
             write_bytes(join_path(run_dir, "profiles", "source_profile.parquet"),
-                        _table(profile, "source_profile"))
+                        rows_to_parquet(profile, "source_profile"))
             lines = [json.dumps({"source": src, "shard": shard, "location": loc, "verdict": None},
                                 sort_keys=True, ensure_ascii=False)
                      for src in sorted(sampled) for shard, loc in sampled[src]]
@@ -134,11 +126,11 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
          | "WriteProfiles" >> beam.ParDo(WriteProfilesFn(), beam.pvalue.AsList(stats),
                                          beam.pvalue.AsList(samples)))
     pipeline.run().wait_until_finish()
-    table = pq.read_table(io.BytesIO(_read_bytes(join_path(run_dir, "profiles", "source_profile.parquet"))))
+    table = pq.read_table(io.BytesIO(read_bytes(join_path(run_dir, "profiles", "source_profile.parquet"))))
     out = table.to_pylist()
     labelling_rows = labelling_profiles(config)
     write_bytes(join_path(run_dir, "profiles", "labelling_profile.parquet"),
-                _table(labelling_rows, "labelling_profile"))
+                rows_to_parquet(labelling_rows, "labelling_profile"))
     report(f"profile: done: {len(out)} sources and {len(labelling_rows)} labelling batches profiled "
            f"({runner_name(options)})")
     return ProfileResult(run_dir, out, labelling_rows)
@@ -153,10 +145,3 @@ def labelling_profiles(config: RunConfig) -> list[dict[str, Any]]:
         if source.labelling:
             rows.extend(labelling_profile(load_source_labelling(source.labelling), source.name))
     return rows
-
-
-def _read_bytes(path: str) -> bytes:
-    from apache_beam.io.filesystems import FileSystems
-
-    with FileSystems.open(path) as fh:
-        return fh.read()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, BinaryIO, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -30,6 +30,9 @@ from provaudit.ledger import rows_to_table, table_to_parquet_bytes, location_key
 from provaudit.pii import mask_text
 from provaudit.readers import ReaderSpec, read_shard
 from provaudit.records import Document, LedgerRow, Quarantined
+
+if TYPE_CHECKING:
+    from provaudit.overlap import LshParams, Member
 
 QUARANTINE = "quarantine"
 SHARD_INFO = "shard_info"
@@ -82,6 +85,15 @@ def write_bytes(path: str, data: bytes) -> None:
         return
     with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
         fh.write(data)
+
+
+def read_bytes(path: str) -> bytes:
+    """Read a whole file on any Beam filesystem."""
+    if "://" not in path:
+        with open(path, "rb") as fh:
+            return fh.read()
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+        return fh.read()
 
 
 def shard_checksum(path: str) -> str:
