@@ -46,9 +46,12 @@ def escape_frame(frame):
     """
     import html
 
+    import pandas as pd
+
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        # object columns (pandas 2) and the string dtype (pandas 3's default for text)
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
             out[column] = out[column].map(lambda v: html.escape(v, quote=True) if isinstance(v, str) else v)
     return out
 
