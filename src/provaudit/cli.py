@@ -143,6 +143,21 @@ def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
     return 0
 
 
+def pipeline_driver(stage: str, argv: Optional[Sequence[str]] = None) -> int:
+    """Run one stage the Beam way: --config CONFIG [--run RUN_ID] and any Beam options.
+
+    What ``pipelines/<stage>.py`` calls; unknown options are Beam pipeline options.
+    """
+    parser = argparse.ArgumentParser(prog=f"pipelines/{stage}.py",
+                                     description=f"Run provaudit's {stage} stage; other options go to Beam.")
+    parser.add_argument("--config", required=True, help="run config (YAML)")
+    if stage != "scan":
+        parser.add_argument("--run", dest="run_id", help="scan run id (default: the latest)")
+    known, beam_args = parser.parse_known_args(argv)
+    extra = ["--run", known.run_id] if getattr(known, "run_id", None) else []
+    return main([stage, known.config, *extra, "--", *beam_args])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the provaudit command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
