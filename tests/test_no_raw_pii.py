@@ -42,7 +42,10 @@ def _sample_config_path() -> Path:
 def run_outputs(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("pii")
     _CONFIG.append(_sample_config(tmp))
-    _, _, _, result = _all_stages(_CONFIG[0])
+    cfg, run_id, _, result = _all_stages(_CONFIG[0])
+    from provaudit.disclose_stage import run_disclose
+
+    run_disclose(cfg, run_id)  # the disclosures and exports too
     return Path(result.run_dir), _planted_values()
 
 

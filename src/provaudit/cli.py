@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -56,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     stage("validate", "Validate a run's profiles with the Great Expectations suites under "
           "expectations/; build offline Data Docs in <run>/docs/. Exit 0 when every critical "
           "expectation passes, 1 when one fails.", with_run=True)
-    stage("run", "Run every stage on a config: scan, overlap, profile, validate (exit code of validate).")
+    stage("disclose", "Write the run's disclosures (legitimate sources, labelling process, CN filing "
+          "annex, EU AI Act training-content summary, California AB 2013; HTML, Markdown, JSON), the "
+          "Croissant and SPDX exports, and the run's index.html.", with_run=True)
+    stage("run", "Run every stage on a config: scan, overlap, profile, validate, disclose "
+          "(exit code of validate).")
 
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
@@ -90,7 +95,9 @@ def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False
         run_id = result.manifest["run_id"]
         _overlap(config, run_id, beam_args)
         _profile(config, run_id, beam_args)
-        return _validate(config, run_id)
+        code = _validate(config, run_id)
+        _disclose(config, run_id)
+        return code
     return 0
 
 
@@ -110,6 +117,22 @@ def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
     result = run_profile(config, run_id, extra_beam_args=beam_args)
     print(profile_summary(result.rows, result.labelling_rows, {
         "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
+    return 0
+
+
+def _disclose(config_or_path, run_id: Optional[str]) -> int:
+    config = _config(config_or_path)
+    from provaudit.disclose_stage import run_disclose
+    from provaudit.overlap_stage import find_run
+    from provaudit.summary import safe
+
+    find_run(config.output, run_id)
+    result = run_disclose(config, run_id)
+    bad = [s for s in result.index["sources"] if not s["legitimate"]]
+    print(f"provaudit disclose: {len(result.files)} files in {os.path.join(result.run_dir, 'disclosures')}")
+    for source in bad:
+        print(f"  NOT legitimately documented: {safe(source['name'])}: {safe('; '.join(source['reasons']))}")
+    print(f"disclose: done: open {result.index_path}")
     return 0
 
 
@@ -179,6 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _profile(args.config, args.run_id, beam_args)
         if args.command == "validate":
             return _validate(args.config, args.run_id)
+        if args.command == "disclose":
+            return _disclose(args.config, args.run_id)
         if args.command == "sample":
             from provaudit.sample import write_sample_corpus
 

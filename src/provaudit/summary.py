@@ -81,7 +81,7 @@ def safe(value: object) -> str:
 
     text = str(value)
     text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)
 
 
 def profile_summary(rows: list[dict[str, Any]], labelling_rows: list[dict[str, Any]], paths: dict[str, str]) -> str:

@@ -1,0 +1,110 @@
+"""The disclose stage: profiles + validation results -> disclosures and the run's index page.
+
+``run_disclose`` reads what the earlier stages wrote (manifest, overlap reports, profiles,
+validation results, registry), builds the five disclosure documents
+(:mod:`provaudit.disclosures`), checks each against ``schemas/disclosure.schema.json``,
+renders them (:mod:`provaudit.render`) and writes under ``<run>/``:
+
+    disclosures/<kind>.json | .md | .html   legitimate_sources, labelling_process,
+                                            cn_filing_annex, eu_training_summary, ca_ab2013
+    disclosures/croissant.json              Croissant JSON-LD with Responsible-AI fields
+    disclosures/spdx.json                   SPDX 3.0 dataset document
+    index.html                              the run's verdict, sources not legitimately
+                                            documented and why, links to everything
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from provaudit.config import RunConfig
+
+KINDS = ("legitimate_sources", "labelling_process", "cn_filing_annex", "eu_training_summary", "ca_ab2013")
+TITLES = {
+    "legitimate_sources": "Legitimate data sources",
+    "labelling_process": "Data labelling process",
+    "cn_filing_annex": "CN filing annex (Interim Measures, TC260-003)",
+    "eu_training_summary": "EU AI Act public summary of training content",
+    "ca_ab2013": "California AB 2013 training data documentation",
+}
+
+
+@dataclass
+class DiscloseResult:
+    """Where the disclose stage wrote its outputs, and the index page's data."""
+
+    run_dir: str
+    files: list[str]
+    index: dict[str, Any]
+
+    @property
+    def index_path(self) -> str:
+        return os.path.join(self.run_dir, "index.html")
+
+
+def _write(path: str, text: str) -> str:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def run_disclose(config: RunConfig, run_id: Optional[str] = None) -> DiscloseResult:
+    """Build, check, render and write every disclosure of a validated run, and its index page."""
+    from provaudit.disclosures import build_all, index_page, load_inputs, validate_document
+    from provaudit.errors import InputError
+    from provaudit.exports import croissant, license_counts, spdx_dataset
+    from provaudit.overlap_stage import find_run
+    from provaudit.render import render_html, render_index, render_markdown
+
+    run_dir = find_run(config.output, run_id)
+    if "://" in run_dir:
+        raise InputError(f"{run_dir}: disclosures are written to local output folders only")
+    if not os.path.isfile(os.path.join(run_dir, "validation", "results.json")):
+        raise InputError(f"{run_dir}: no validation results; run `provaudit validate CONFIG` first")
+    inputs = load_inputs(config, run_dir)
+    documents = build_all(inputs)
+    out = os.path.join(run_dir, "disclosures")
+    files: list[str] = []
+    links = [{"label": "Data Docs (Great Expectations)", "href": "docs/index.html",
+              "description": "every expectation, its result and the failing rows"}]
+    for kind in KINDS:
+        doc = documents[kind]
+        validate_document(doc)
+        files.append(_write(os.path.join(out, f"{kind}.json"), _json(doc)))
+        files.append(_write(os.path.join(out, f"{kind}.md"), render_markdown(doc)))
+        files.append(_write(os.path.join(out, f"{kind}.html"), render_html(doc)))
+        links.append({"label": TITLES[kind], "href": f"disclosures/{kind}.html",
+                      "description": f"also as disclosures/{kind}.md and .json"})
+    import pyarrow.parquet as pq
+
+    manifest = inputs.manifest
+    licenses = license_counts(pq.read_table(os.path.join(run_dir, "ledger"),
+                                            columns=["source", "license_spdx"]).to_pylist())
+    files.append(_write(os.path.join(out, "croissant.json"), _json(croissant(
+        manifest["run_id"], inputs.sources, inputs.source_profile, manifest, inputs.labelling_profile,
+        document_licenses=licenses))))
+    files.append(_write(os.path.join(out, "spdx.json"), _json(spdx_dataset(
+        manifest["run_id"], inputs.sources, inputs.source_profile, manifest, document_licenses=licenses))))
+    links += [
+        {"label": "Croissant JSON-LD", "href": "disclosures/croissant.json",
+         "description": "the corpus description with Responsible-AI fields"},
+        {"label": "SPDX 3.0 dataset document", "href": "disclosures/spdx.json",
+         "description": "packages, licenses and sizes of the corpus and each source"},
+        {"label": "Validation results (JSON)", "href": "validation/results.json",
+         "description": "every verdict with its requirement ids"},
+        {"label": "Scan manifest", "href": "manifest.json",
+         "description": "every shard with size and checksum, counts and their reconciliation"},
+        {"label": "Overlap summary", "href": "overlap/summary.json",
+         "description": "duplicate clusters, source overlap, evaluation contamination"},
+    ]
+    page = index_page(inputs, links)
+    files.append(_write(os.path.join(run_dir, "index.html"), render_index(page)))
+    return DiscloseResult(run_dir, files, page)

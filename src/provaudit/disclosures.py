@@ -1,0 +1,1174 @@
+"""Disclosure documents built from one run's outputs (pure: no Beam, no Great Expectations).
+
+A disclosure is a plain dict of the shared document model (``schemas/disclosure.schema.json``):
+``schema_version, kind, title, run_id, generated_by, verdict, facts, sections``. Builders here
+produce the five documents and the run's index page; renderers turn them into HTML and
+Markdown. Every figure is copied from the source profile, labelling profile, manifest or overlap
+outputs as written there (no re-rounding); the few derived figures (totals, a domain's share of
+its source) are sums or quotients of those figures and say so in their names.
+
+Verdict policy of a document:
+  * ``fail``    a critical expectation related to the document failed;
+  * ``partial`` nothing related failed but the document still has fields only a person can
+                fill (``human_fields``), so it cannot be filed as it stands;
+  * ``pass``    nothing related failed and nothing is left for a person.
+Related expectations: legitimate_sources -> suites legitimate_sources and data_quality;
+labelling_process -> suite labelling_process; cn_filing_annex / eu_training_summary -> every
+expectation citing one of the annex's / summary's requirement ids; ca_ab2013 -> none (no
+expectation cites a US-CA id), so it is ``partial`` while its statements are open.
+
+Requirement statuses: ``evidenced`` (every expectation citing the id passed, or for a purely
+descriptive item of a disclosure format, the data filling it is present), ``failed`` (an
+expectation citing it failed; the detail names the failing sources or batches),
+``not-evidenced`` (no data check exists for it in this run) and ``statement-needed`` (the
+requirement's evidence is a statement only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
+
+from provaudit import __version__
+from provaudit.errors import ProvauditError
+
+SCHEMA_VERSION = 1
+GENERATED_BY = f"provaudit {__version__}"
+KINDS = ("legitimate_sources", "labelling_process", "cn_filing_annex", "eu_training_summary", "ca_ab2013")
+TITLES = {
+    "legitimate_sources": "Legitimate data sources",
+    "labelling_process": "Data labelling process",
+    "cn_filing_annex": "China filing annex: Interim Measures and TC260-003 requirements",
+    "eu_training_summary": "EU AI Act public summary of training content (data-fillable sections)",
+    "ca_ab2013": "California AB 2013 training-data documentation",
+}
+PII_KINDS = ("email", "phone", "cn_id", "card", "ip")
+
+# --------------------------------------------------------------------------- requirements
+# Copied from ../shared/REGULATIONS.md (not shipped with the package): id -> (requirement, evidence).
+# ``statement`` marks how much of the evidence only a person can give:
+#   "none" (data only), "part" (data plus a statement), "only" (statement only).
+REQUIREMENTS: dict[str, dict[str, str]] = {
+    # China: Interim Measures for the Management of Generative AI Services (CAC, 2023-08-15)
+    "CN-IM-7.1": {"requirement": "training data and foundation models come from legitimate sources",
+                  "evidence": "data: every document in a registered source with an acquisition basis and evidence",
+                  "statement": "none"},
+    "CN-IM-7.2": {"requirement": "no infringement of intellectual-property rights",
+                  "evidence": "data: license known and category compatible with the intended use; "
+                              "unknown-license share",
+                  "statement": "none"},
+    "CN-IM-7.3": {"requirement": "personal information only with consent or another legal basis",
+                  "evidence": "data: PII counts per source vs the source's declared consent basis",
+                  "statement": "none"},
+    "CN-IM-7.4": {"requirement": "measures to raise quality: truthfulness, accuracy, objectivity, diversity",
+                  "evidence": "data: duplicate rates, quarantine share, language and source diversity",
+                  "statement": "none"},
+    "CN-IM-8.1": {"requirement": "clear, specific, operable labelling rules",
+                  "evidence": "data: every labelled item names a known guideline version with a checksum",
+                  "statement": "none"},
+    "CN-IM-8.2": {"requirement": "labelling quality assessed; accuracy of labelled content sample-checked",
+                  "evidence": "data: QA sample share and accuracy per batch",
+                  "statement": "none"},
+    "CN-IM-8.3": {"requirement": "labellers trained",
+                  "evidence": "data: every labelled item by an annotator trained before the labelling date",
+                  "statement": "none"},
+    "CN-IM-19": {"requirement": "on inspection, explain source, scale, type, labelling rules of training data",
+                 "evidence": "data: the legitimate-sources and labelling-process disclosures",
+                 "statement": "none"},
+    # China: TC260-003 Basic Security Requirements (2024), GB/T 45654-2025, 45652-2025, 45674-2025
+    "CN-TC-5.1a": {"requirement": "a source whose sampled content is more than 5% illegal or harmful is not used",
+                   "evidence": "data: per-source inspection sample (default 4,000 items or all) and reviewers' "
+                               "verdicts; upper confidence bound of the unsafe share ≤ 5%",
+                   "statement": "none"},
+    "CN-TC-5.1b": {"requirement": "sources are diverse: several sources per language and per type",
+                   "evidence": "data: sources per language",
+                   "statement": "none"},
+    "CN-TC-5.1c-open": {"requirement": "open-source corpora have their license agreement",
+                        "evidence": "data: acquisition open-license with a known license and a reference",
+                        "statement": "none"},
+    "CN-TC-5.1c-self": {"requirement": "self-collected corpora have collection records and respect collection "
+                                       "refusals (robots and similar)",
+                        "evidence": "data: collection record present; opted-out documents = 0",
+                        "statement": "none"},
+    "CN-TC-5.1c-commercial": {"requirement": "commercial corpora have a valid contract and the supplier's "
+                                             "commitments",
+                              "evidence": "data: evidence present for licensed sources; statement for its contents",
+                              "statement": "part"},
+    "CN-TC-5.1c-user": {"requirement": "user data used for training has authorisation records",
+                        "evidence": "data: evidence present for user-data sources",
+                        "statement": "none"},
+    "CN-TC-5.2-ip": {"requirement": "IP risks of the corpus identified before use",
+                     "evidence": "data: license categories per source; statement for the IP policy",
+                     "statement": "part"},
+    "CN-TC-5.2-pi": {"requirement": "personal information (sensitive personal information separately) only "
+                                    "with consent",
+                     "evidence": "data: PII kinds per source vs declared basis",
+                     "statement": "none"},
+    "CN-TC-5.3-staff": {"requirement": "labellers assessed and trained",
+                        "evidence": "data: annotator roster with training dates",
+                        "statement": "none"},
+    "CN-TC-5.3-rules": {"requirement": "labelling rules cover goals, formats, methods, quality indicators; "
+                                       "functional and safety rules separate",
+                        "evidence": "data: guideline versions by kind; statement for their contents",
+                        "statement": "part"},
+    "CN-TC-8.1": {"requirement": "a keyword library covering the risk categories of the standard's appendix, of "
+                                 "substantial size (10,000 terms or more (verify))",
+                  "evidence": "data: libraries configured and their sizes; statement for coverage",
+                  "statement": "part"},
+    "CN-TC-9.2-manual": {"requirement": "corpus safety assessment: a manual random sample of at least 4,000 items "
+                                        "from all training data, qualified share ≥ 96% (verify)",
+                         "evidence": "data: inspection verdicts",
+                         "statement": "none"},
+    "CN-TC-9.2-auto": {"requirement": "corpus safety assessment by keywords and classifiers on a random sample of "
+                                      "at least 10% of the training data, qualified share ≥ 98% (verify)",
+                       "evidence": "data: screening hits",
+                       "statement": "none"},
+    "CN-TC-5.3-accuracy": {"requirement": "labelled batches sample-checked for accuracy; safety labels each "
+                                          "reviewed",
+                           "evidence": "data: functional QA accuracy ≥ 0.90 (verify), safety labels reviewed share "
+                                       "= 1 and accuracy ≥ 0.98 (verify)",
+                           "statement": "none"},
+    # European Union: AI Act Art. 53(1)(c),(d) and the AI Office template (2025)
+    "EU-53d-general": {"requirement": "modalities and size of training data (by ranges)", "evidence": "data",
+                       "statement": "none"},
+    "EU-53d-public": {"requirement": "publicly available datasets, the large ones named",
+                      "evidence": "data: sources with acquisition open-license/public-domain, by share",
+                      "statement": "none"},
+    "EU-53d-private": {"requirement": "private datasets licensed from third parties, by category",
+                       "evidence": "data: licensed sources", "statement": "none"},
+    "EU-53d-crawled": {"requirement": "crawled data: crawlers, period, content type, top domain names by share",
+                       "evidence": "data: domains from URLs, collection period", "statement": "none"},
+    "EU-53d-user": {"requirement": "user data", "evidence": "data: user-data sources", "statement": "none"},
+    "EU-53d-synthetic": {"requirement": "synthetic data", "evidence": "data: synthetic sources",
+                         "statement": "none"},
+    "EU-53c-optout": {"requirement": "text-and-data-mining opt-outs respected",
+                      "evidence": "data: opted-out documents = 0; statement for the crawler's policy",
+                      "statement": "part"},
+    "EU-53d-illegal": {"requirement": "measures against illegal content",
+                       "evidence": "data: inspection results; statement for the measures", "statement": "part"},
+    # United States, California: AB 2013 (in force 2026-01-01)
+    "US-CA-1": {"requirement": "sources or owners of the datasets", "evidence": "data", "statement": "none"},
+    "US-CA-2": {"requirement": "how the datasets further the system's purpose", "evidence": "statement",
+                "statement": "only"},
+    "US-CA-3": {"requirement": "number of data points (ranges allowed)", "evidence": "data", "statement": "none"},
+    "US-CA-4": {"requirement": "types of data points; for labelled data the label types", "evidence": "data",
+                "statement": "none"},
+    "US-CA-5": {"requirement": "copyright, trademark or patent protected data, or entirely public domain",
+                "evidence": "data: license categories", "statement": "none"},
+    "US-CA-6": {"requirement": "purchased or licensed by the developer", "evidence": "data: acquisition",
+                "statement": "none"},
+    "US-CA-7": {"requirement": "personal information included", "evidence": "data: PII counts",
+                "statement": "none"},
+    "US-CA-8": {"requirement": "aggregate consumer information included", "evidence": "statement",
+                "statement": "only"},
+    "US-CA-9": {"requirement": "cleaning, processing or other modification, and its purpose",
+                "evidence": "data: dedup and quarantine figures; statement for purpose", "statement": "part"},
+    "US-CA-10": {"requirement": "period of collection, and whether collection is ongoing",
+                 "evidence": "data: collected ranges", "statement": "none"},
+    "US-CA-11": {"requirement": "dates the datasets were first used in development",
+                 "evidence": "data: first run that saw each source", "statement": "none"},
+    "US-CA-12": {"requirement": "synthetic data generation used", "evidence": "data: synthetic sources",
+                 "statement": "none"},
+}
+CN_IM_IDS = tuple(k for k in REQUIREMENTS if k.startswith("CN-IM-"))
+CN_TC_IDS = tuple(k for k in REQUIREMENTS if k.startswith("CN-TC-"))
+EU_IDS = tuple(k for k in REQUIREMENTS if k.startswith("EU-"))
+CA_IDS = tuple(f"US-CA-{n}" for n in range(1, 13))
+
+# Requirements no expectation checks but which a disclosure of this run fulfils by existing.
+_FULFILLED_BY_DISCLOSURES = {
+    "CN-IM-19": "the legitimate-sources and labelling-process disclosures of this run explain the source, "
+                "scale, type and labelling rules of the training data",
+}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class DisclosureInputs(NamedTuple):
+    """Everything the builders read: one run's outputs plus the registry."""
+
+    run_id: str
+    manifest: dict
+    sources: tuple  # provaudit.config.Source, registry order
+    source_profile: list  # rows of profiles/source_profile.parquet
+    labelling_profile: list  # rows of profiles/labelling_profile.parquet ([] without labelling)
+    guidelines: list  # dicts: version, kind, title, sha256, checksum_ok, path (file name), effective, sources
+    overlap: dict  # summary, matrix, rates, contamination (the overlap/*.json documents)
+    validation: dict  # validation/results.json
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise ProvauditError(f"{path}: missing; run the stages before `disclose`") from None
+
+
+def _read_parquet_rows(path: str, required: bool) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    if not os.path.exists(path):
+        if required:
+            raise ProvauditError(f"{path}: missing; run `provaudit profile` first")
+        return []
+    return pq.read_table(path).to_pylist()
+
+
+def load_guidelines(sources: Iterable[Any]) -> list[dict[str, Any]]:
+    """Guideline versions of every labelled source, one entry per (version, sha256)."""
+    from provaudit.labelling import load_source_labelling
+
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in sources:
+        if not source.labelling:
+            continue
+        for g in load_source_labelling(source.labelling).guidelines.values():
+            entry = found.setdefault((g.version, g.sha256), {
+                "version": g.version, "kind": g.kind, "title": g.title, "sha256": g.sha256,
+                "checksum_ok": g.verified, "path": PurePosixPath(g.path.replace(os.sep, "/")).name,
+                "effective": g.effective.isoformat(), "sources": []})
+            entry["sources"] = sorted(set(entry["sources"]) | {source.name})
+    return [found[k] for k in sorted(found)]
+
+
+def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
+    """Read one run's manifest, overlap, profile and validation outputs (local files)."""
+    run_dir = os.fspath(run_dir)
+    manifest = _read_json(os.path.join(run_dir, "manifest.json"))
+    overlap = {key: _read_json(os.path.join(run_dir, "overlap", f"{name}.json"))
+               for key, name in (("summary", "summary"), ("matrix", "matrix"),
+                                 ("rates", "duplicate_rates"), ("contamination", "contamination"))}
+    return DisclosureInputs(
+        run_id=manifest.get("run_id") or Path(run_dir).name,
+        manifest=manifest,
+        sources=tuple(config.sources),
+        source_profile=_read_parquet_rows(os.path.join(run_dir, "profiles", "source_profile.parquet"), True),
+        labelling_profile=_read_parquet_rows(os.path.join(run_dir, "profiles", "labelling_profile.parquet"),
+                                             False),
+        guidelines=load_guidelines(config.sources),
+        overlap=overlap,
+        validation=_read_json(os.path.join(run_dir, "validation", "results.json")),
+    )
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+class _Verdict(NamedTuple):
+    id: str  # suite:column, with #N when a suite checks a column more than once
+    suite: str
+    column: str
+    description: str
+    requirement_ids: tuple[str, ...]
+    severity: str
+    success: bool
+    failing: tuple[str, ...]
+    row_condition: dict | None
+
+    def public(self) -> dict[str, Any]:
+        return {"expectation": self.id, "suite": self.suite, "column": self.column,
+                "description": self.description, "requirement_ids": list(self.requirement_ids),
+                "severity": self.severity, "success": self.success, "failing": list(self.failing)}
+
+
+def _suite_conditions(suite: str) -> list[tuple[str, dict | None]]:
+    try:
+        text = resources.files("provaudit").joinpath("expectations", f"{suite}.json").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return []
+    return [(e.get("kwargs", {}).get("column", ""), e.get("kwargs", {}).get("row_condition"))
+            for e in json.loads(text).get("expectations", [])]
+
+
+def _verdicts(inputs: DisclosureInputs) -> list[_Verdict]:
+    out: list[_Verdict] = []
+    seen: dict[str, int] = {}
+    position: dict[str, int] = {}
+    conditions: dict[str, list] = {}
+    for raw in inputs.validation.get("verdicts", []):
+        suite, column = raw["suite"], raw.get("column") or ""
+        base = f"{suite}:{column}"
+        seen[base] = seen.get(base, 0) + 1
+        vid = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        if suite not in conditions:
+            conditions[suite] = _suite_conditions(suite)
+        pos = position[suite] = position.get(suite, -1) + 1
+        cond = None
+        if pos < len(conditions[suite]) and conditions[suite][pos][0] == column:
+            cond = conditions[suite][pos][1]
+        out.append(_Verdict(vid, suite, column, raw.get("description", ""), tuple(raw.get("requirement_ids", [])),
+                            raw.get("severity", "critical"), bool(raw["success"]), tuple(raw.get("failing", [])),
+                            cond))
+    return out
+
+
+def _holds(condition: Mapping[str, Any] | None, row: Mapping[str, Any]) -> bool:
+    """Evaluate a GX row_condition (comparison / and / or) on one profile row; unknown forms hold."""
+    if not condition:
+        return True
+    kind = condition.get("type")
+    if kind in ("and", "or"):
+        results = [_holds(c, row) for c in condition.get("conditions", [])]
+        return all(results) if kind == "and" else any(results)
+    if kind != "comparison":
+        return True
+    name = (condition.get("column") or {}).get("name")
+    if name not in row:
+        return True
+    value, op, param = row[name], condition.get("operator"), condition.get("parameter")
+    try:
+        if op == "==":
+            return value == param
+        if op == "!=":
+            return value != param
+        if op == "IN":
+            return value in param
+        if op == "NOT IN":
+            return value not in param
+        if value is None:
+            return False
+        return {">": value > param, ">=": value >= param, "<": value < param, "<=": value <= param}.get(op, True)
+    except TypeError:
+        return True
+
+
+def _status_for(v: _Verdict, name: str, row: Mapping[str, Any] | None) -> str:
+    if name in v.failing:
+        return "failed"
+    if row is not None and not _holds(v.row_condition, row):
+        return "not-applicable"
+    return "passed"
+
+
+def _failed(verdicts: Iterable[_Verdict], critical_only: bool = True) -> list[_Verdict]:
+    return [v for v in verdicts if not v.success and (v.severity == "critical" or not critical_only)]
+
+
+def _requirement_status(rid: str, verdicts: Sequence[_Verdict]) -> dict[str, Any]:
+    """Status of one requirement id over the run's verdicts (see the module docstring)."""
+    req = REQUIREMENTS.get(rid, {"requirement": rid, "evidence": "", "statement": "none"})
+    citing = [v for v in verdicts if rid in v.requirement_ids]
+    failed = [v for v in citing if not v.success]
+    if failed:
+        status = "failed"
+        detail = "; ".join(f"failed: {v.description} Failing: {', '.join(v.failing) or 'see results'}"
+                           for v in failed)
+    elif citing:
+        status = "evidenced"
+        detail = f"{len(citing)} expectation(s) passed: " + "; ".join(v.description for v in citing)
+    elif req["statement"] == "only":
+        status, detail = "statement-needed", "only a person can state this (no data evidences it)"
+    elif rid in _FULFILLED_BY_DISCLOSURES:
+        status, detail = "evidenced", _FULFILLED_BY_DISCLOSURES[rid]
+    else:
+        status, detail = "not-evidenced", "no data check for this requirement exists in this run"
+    if req["statement"] == "part" and status != "statement-needed":
+        detail += "; a statement is also needed for " + req["evidence"].split("statement for", 1)[-1].strip()
+    return {"id": rid, "status": status, "detail": detail,
+            "expectations": [v.id for v in citing], "failing": sorted({f for v in failed for f in v.failing})}
+
+
+def _req_entry(rid: str, verdicts: Sequence[_Verdict]) -> dict[str, str]:
+    s = _requirement_status(rid, verdicts)
+    return {"id": rid, "status": s["status"], "detail": s["detail"]}
+
+
+def _descriptive_req(rid: str, detail: str) -> dict[str, str]:
+    """A descriptive disclosure item filled from data (no pass/fail criterion)."""
+    return {"id": rid, "status": "evidenced", "detail": detail}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _loads(value: Any, default: Any) -> Any:
+    if value is None or value == "":
+        return default
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _section(sid: str, heading: str, paragraphs: Sequence[str] = (), table: dict | None = None,
+             chart: dict | None = None, requirements: Sequence[dict] = (),
+             human_fields: Sequence[dict] = ()) -> dict[str, Any]:
+    return {"id": sid, "heading": heading, "paragraphs": list(paragraphs), "table": table, "chart": chart,
+            "requirements": list(requirements), "human_fields": list(human_fields)}
+
+
+def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    return {"columns": list(columns), "rows": [list(r) for r in rows]}
+
+
+def _chart(ctype: str, title: str, x_label: str, y_label: str, unit: str, categories: Sequence[str],
+           series: Sequence[tuple[str, Sequence[float]]] = (), columns: Sequence[str] = (),
+           matrix: Sequence[Sequence[float]] = ()) -> dict[str, Any]:
+    chart: dict[str, Any] = {"type": ctype, "title": title, "x_label": x_label, "y_label": y_label, "unit": unit,
+                             "categories": list(categories),
+                             "series": [{"name": n, "values": list(v)} for n, v in series]}
+    if ctype == "heatmap":
+        chart["columns"] = list(columns)
+        chart["matrix"] = [list(r) for r in matrix]
+    return chart
+
+
+def _human(fid: str, label: str, hint: str) -> dict[str, str]:
+    return {"id": fid, "label": label, "hint": hint}
+
+
+def _pct(share: float | None) -> str:
+    if share is None:
+        return "n/a"
+    text = f"{share * 100:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def _document(kind: str, inputs: DisclosureInputs, verdict: dict, facts: dict, sections: list) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "kind": kind, "title": TITLES[kind], "run_id": inputs.run_id,
+            "generated_by": GENERATED_BY, "verdict": verdict, "facts": facts, "sections": sections}
+
+
+def _doc_verdict(related: Sequence[_Verdict], sections: Sequence[dict], what: str) -> dict[str, str]:
+    failed = _failed(related)
+    open_fields = sum(len(s["human_fields"]) for s in sections)
+    if failed:
+        names = "; ".join(f"{v.description} ({', '.join(v.requirement_ids)}) failing: {', '.join(v.failing)}"
+                          for v in failed)
+        return {"status": "fail", "summary": f"{len(failed)} critical expectation(s) about {what} failed: {names}"}
+    checked = f"all {len(related)} related expectation(s) passed" if related else "no expectation checks it"
+    if open_fields:
+        return {"status": "partial",
+                "summary": f"{checked}; {open_fields} field(s) still need a person's statement"}
+    return {"status": "pass", "summary": f"{checked}"}
+
+
+class _Corpus:
+    """Indexed view of the inputs shared by the builders."""
+
+    def __init__(self, inputs: DisclosureInputs) -> None:
+        self.inputs = inputs
+        self.verdicts = _verdicts(inputs)
+        self.rows = {r["source"]: r for r in inputs.source_profile}
+        self.registry = {s.name: s for s in inputs.sources}
+        self.names = sorted(self.rows)
+        self.train = [n for n in self.names if self.rows[n]["role"] == "train"]
+        self.batches = sorted(inputs.labelling_profile, key=lambda b: b["batch"])
+
+    def suite(self, *suites: str) -> list[_Verdict]:
+        return [v for v in self.verdicts if v.suite in suites]
+
+    def citing(self, ids: Iterable[str]) -> list[_Verdict]:
+        ids = set(ids)
+        return [v for v in self.verdicts if ids & set(v.requirement_ids)]
+
+    def description(self, name: str) -> str | None:
+        src = self.registry.get(name)
+        return src.description if src is not None else None
+
+    def source_facts(self, name: str) -> dict[str, Any]:
+        r = self.rows[name]
+        return {
+            "role": r["role"], "description": self.description(name),
+            "acquisition": r["acquisition"], "evidence": r["evidence"], "evidence_present": r["evidence_present"],
+            "license_declared": r["license_declared"],
+            "license_categories": _loads(r["license_categories"], {}),
+            "unknown_license_documents": r["unknown_license_documents"],
+            "unknown_license_share": r["unknown_license_share"],
+            "collected_from": r["collected_from"], "collected_to": r["collected_to"],
+            "collection_ongoing": r["collection_ongoing"],
+            "documents": r["documents"], "characters": r["characters"], "share_of_corpus": r["share_of_corpus"],
+            "documents_read": r["documents_read"], "quarantined": r["quarantined"],
+            "quarantine_share": r["quarantine_share"], "empty_documents": r["empty_documents"],
+            "languages": _loads(r["languages"], {}), "languages_expected": _loads(r["languages_expected"], []),
+            "language_mismatch_documents": r["language_mismatch_documents"],
+            "language_mismatch_share": r["language_mismatch_share"],
+            "language_sources_min": r["language_sources_min"],
+            "consent_basis": r["consent_basis"], "pii_documents": r["pii_documents"],
+            "pii_documents_by_kind": {k: r[f"pii_{k}_documents"] for k in PII_KINDS},
+            "exact_duplicate_rate": r["exact_duplicate_rate"], "near_duplicate_rate": r["near_duplicate_rate"],
+            "duplicate_rate_any_source": r["duplicate_rate_any_source"],
+            "overlap_with_sources": _loads(r["overlap_with_sources"], {}),
+            "opted_out_documents": r["opted_out_documents"],
+            "top_domains": _loads(r["top_domains"], {}),
+            "inspection_sampled": r["inspection_sampled"], "inspection_reviewed": r["inspection_reviewed"],
+            "inspection_unsafe": r["inspection_unsafe"], "inspection_unsafe_share": r["inspection_unsafe_share"],
+            "inspection_unsafe_upper95": r["inspection_unsafe_upper95"],
+        }
+
+    def source_verdicts(self, name: str) -> list[dict[str, Any]]:
+        row = self.rows.get(name)
+        return [{"expectation": v.id, "suite": v.suite, "description": v.description,
+                 "requirement_ids": list(v.requirement_ids), "severity": v.severity,
+                 "status": _status_for(v, name, row)}
+                for v in self.suite("legitimate_sources", "data_quality")]
+
+    def totals(self) -> dict[str, Any]:
+        t = self.inputs.manifest.get("totals", {})
+        return {"training_sources": len(self.train), "eval_sources": len(self.names) - len(self.train),
+                "training_documents": sum(self.rows[n]["documents"] for n in self.train),
+                "training_characters": sum(self.rows[n]["characters"] for n in self.train),
+                "ledger_documents": t.get("ledger"), "documents_read": t.get("documents_read"),
+                "quarantined": t.get("quarantined"), "shards": t.get("shards"),
+                "license_categories": t.get("license_categories", {}), "languages": t.get("languages", {})}
+
+
+def _size_range(n: int) -> str:
+    for upper, label in ((1_000, "fewer than 1,000"), (1_000_000, "1,000 to 1 million"),
+                         (1_000_000_000, "1 million to 1 billion")):
+        if n < upper:
+            return label
+    return "1 billion or more"
+
+
+# --------------------------------------------------------------------------- legitimate sources
+
+
+def build_legitimate_sources(inputs: DisclosureInputs) -> dict[str, Any]:
+    c = _Corpus(inputs)
+    related = c.suite("legitimate_sources", "data_quality")
+    facts_sources = {}
+    for n in c.names:
+        f = c.source_facts(n)
+        f["verdicts"] = c.source_verdicts(n)
+        facts_sources[n] = f
+    contamination = {name: {"items": d.get("items"),
+                            "near_duplicate_items": d.get("near_duplicate", {}).get("items"),
+                            "ngram_items": d.get("ngram", {}).get("items"),
+                            "either_items": d.get("either", {}).get("items"),
+                            "either_share": d.get("either", {}).get("share")}
+                     for name, d in sorted(inputs.overlap.get("contamination", {}).items())}
+    facts = {"sources": facts_sources, "totals": c.totals(), "contamination": contamination,
+             "verdicts": [v.public() for v in related]}
+    S = facts_sources
+    reqs = lambda ids: [_req_entry(i, related) for i in ids]
+    sections = []
+    tot = facts["totals"]
+    sections.append(_section(
+        "overview", "Sources and volume",
+        [(f"{tot['training_sources']} training source(s) and {tot['eval_sources']} evaluation source(s) are "
+         f"registered; the training sources hold {tot['training_documents']} documents and "
+         f"{tot['training_characters']} characters. Evaluation sources are scanned but never counted as "
+         "training data (share 0).")],
+        _table(["source", "role", "origin", "acquisition", "license declared", "evidence", "collected from",
+                "collected to", "documents", "characters", "share of corpus"],
+               [[n, S[n]["role"], S[n]["description"], S[n]["acquisition"], S[n]["license_declared"],
+                 S[n]["evidence"], S[n]["collected_from"], S[n]["collected_to"], S[n]["documents"],
+                 S[n]["characters"], S[n]["share_of_corpus"]] for n in c.names]),
+        _chart("bar", "Share of training documents by source", "source", "share of documents", "share",
+               c.train, [("share of corpus", [S[n]["share_of_corpus"] for n in c.train])]),
+        reqs(["CN-IM-7.1", "CN-TC-5.1c-commercial", "CN-TC-5.1c-user"])))
+    categories = sorted({k for n in c.names for k in S[n]["license_categories"]})
+    sections.append(_section(
+        "licenses", "Licenses",
+        [("Documents per license category (SPDX licenses normalised to categories), with the share whose "
+         "license could not be identified.")],
+        _table(["source", "license declared", *categories, "unknown license share"],
+               [[n, S[n]["license_declared"], *[S[n]["license_categories"].get(k, 0) for k in categories],
+                 S[n]["unknown_license_share"]] for n in c.names]),
+        _chart("stacked_bar", "License categories per source", "source", "documents", "count", c.names,
+               [(k, [S[n]["license_categories"].get(k, 0) for n in c.names]) for k in categories]),
+        reqs(["CN-IM-7.2", "CN-TC-5.2-ip", "CN-TC-5.1c-open"])))
+    languages = sorted({k for n in c.names for k in S[n]["languages"]})
+    sections.append(_section(
+        "languages", "Languages",
+        ["Share of each source's documents per detected language."],
+        _table(["source", "languages expected", *languages, "mismatch share"],
+               [[n, ", ".join(S[n]["languages_expected"]), *[S[n]["languages"].get(k, 0) for k in languages],
+                 S[n]["language_mismatch_share"]] for n in c.names]),
+        _chart("stacked_bar", "Languages per source", "source", "share of documents", "share", c.names,
+               [(k, [S[n]["languages"].get(k, 0) for n in c.names]) for k in languages]),
+        reqs(["CN-TC-5.1b"])))
+    sections.append(_section(
+        "personal-information", "Personal information",
+        [("Documents with at least one indicator of each kind (a document may count under several kinds), "
+         "against the source's declared legal basis. Examples are never shown unmasked.")],
+        _table(["source", "consent basis", *[f"{k} documents" for k in PII_KINDS], "documents with any"],
+               [[n, S[n]["consent_basis"], *[S[n]["pii_documents_by_kind"][k] for k in PII_KINDS],
+                 S[n]["pii_documents"]] for n in c.names]),
+        None, reqs(["CN-IM-7.3", "CN-TC-5.2-pi"])))
+    msources = inputs.overlap.get("matrix", {}).get("sources", [])
+    matrix = inputs.overlap.get("matrix", {}).get("matrix", {})
+    paragraphs = [("Rates are shares of a source's documents with an exact or near duplicate (Jaccard "
+                  "threshold of the run) within the source or in any training source. The heatmap shows, "
+                  "row by column, the share of the row source's documents with a near duplicate in the column "
+                  "source.")]
+    for name, d in contamination.items():
+        paragraphs.append(f"Evaluation set {name}: {d['near_duplicate_items']} of {d['items']} items have a near "
+                          f"duplicate in training data; {d['ngram_items']} share a long n-gram with it.")
+    sections.append(_section(
+        "deduplication", "Deduplication and overlap", paragraphs,
+        _table(["source", "quarantined", "quarantine share", "exact duplicate rate", "near duplicate rate",
+                "duplicate rate (any source)", "overlaps with"],
+               [[n, S[n]["quarantined"], S[n]["quarantine_share"], S[n]["exact_duplicate_rate"],
+                 S[n]["near_duplicate_rate"], S[n]["duplicate_rate_any_source"],
+                 ", ".join(f"{k} ({v['count']})" for k, v in sorted(S[n]["overlap_with_sources"].items()))]
+                for n in c.train]),
+        _chart("bar", "Documents with a duplicate in any training source", "source", "share of documents",
+               "share", c.train, [("duplicate rate (any source)", [S[n]["duplicate_rate_any_source"]
+                                                                    for n in c.train])]),
+        reqs(["CN-IM-7.4"])))
+    sections.append(_section(
+        "overlap-heatmap", "Source-by-source overlap",
+        ["Share of the row source's documents with a near duplicate in the column source."],
+        None,
+        _chart("heatmap", "Overlap between training sources", "duplicate found in", "source", "share",
+               msources, columns=msources,
+               matrix=[[matrix.get(a, {}).get(b, {}).get("share", 0.0) for b in msources] for a in msources])))
+    sections.append(_section(
+        "opt-out", "Opt-out handling",
+        [("Documents whose URL's domain is on the run's opt-out list (robots.txt or text-and-data-mining "
+         "reservations).")],
+        _table(["source", "acquisition", "opted-out documents"],
+               [[n, S[n]["acquisition"], S[n]["opted_out_documents"]] for n in c.names]),
+        None, reqs(["EU-53c-optout", "CN-TC-5.1c-self"])))
+    sections.append(_section(
+        "inspection", "Sampling inspection",
+        [(f"Reviewers judged a random sample of each source; the upper bound is the one-sided 95% bound of the "
+         f"unsafe share (maximum {_pct(inputs.validation.get('parameters', {}).get('max_unsafe_upper95'))}).")],
+        _table(["source", "sampled", "reviewed", "unsafe", "unsafe share", "unsafe upper bound (95%)"],
+               [[n, S[n]["inspection_sampled"], S[n]["inspection_reviewed"], S[n]["inspection_unsafe"],
+                 S[n]["inspection_unsafe_share"], S[n]["inspection_unsafe_upper95"]] for n in c.names]),
+        None, reqs(["CN-TC-5.1a", "EU-53d-illegal"])))
+    for n in c.names:
+        f = S[n]
+        ids = sorted({i for v in related if n in v.failing or _holds(v.row_condition, c.rows[n])
+                      for i in v.requirement_ids})
+        source_reqs = []
+        for rid in ids:
+            vs = [v for v in related if rid in v.requirement_ids and _status_for(v, n, c.rows[n]) != "not-applicable"]
+            bad = [v for v in vs if n in v.failing]
+            source_reqs.append({"id": rid, "status": "failed" if bad else "evidenced",
+                                "detail": "; ".join(("failed: " if n in v.failing else "passed: ") + v.description
+                                                    for v in vs)})
+        period = f["collected_from"] or "unknown"
+        if f["collected_to"] != f["collected_from"]:
+            period += f" to {f['collected_to'] or 'ongoing'}"
+        sections.append(_section(
+            f"source-{n}", f"Source {n}",
+            [f"Origin: {f['description'] or 'not described in the registry'}",
+             (f"Acquisition basis: {f['acquisition']}; evidence: {f['evidence'] or 'none registered'}; "
+             f"license declared: {f['license_declared'] or 'none (per document)'}; collected: {period}."),
+             (f"{f['documents']} documents ({f['characters']} characters, share of corpus "
+             f"{_pct(f['share_of_corpus'])}); {f['quarantined']} quarantined of {f['documents_read']} read.")],
+            _table(["expectation", "requirement ids", "severity", "status"],
+                   [[v["description"], ", ".join(v["requirement_ids"]), v["severity"], v["status"]]
+                    for v in f["verdicts"]]),
+            None, source_reqs))
+    return _document("legitimate_sources", inputs, _doc_verdict(related, sections, "the sources"), facts, sections)
+
+
+# --------------------------------------------------------------------------- labelling process
+
+
+def build_labelling_process(inputs: DisclosureInputs) -> dict[str, Any]:
+    c = _Corpus(inputs)
+    related = c.suite("labelling_process")
+    batches = {}
+    for b in c.batches:
+        d = {k: b[k] for k in ("source", "kind", "items", "labels", "annotators", "unknown_guideline_items",
+                               "trained_share", "qa_reviewed", "qa_accepted", "qa_sample_share", "qa_accuracy",
+                               "double_labelled_items", "agreement", "kappa", "first_labelled_at",
+                               "last_labelled_at")}
+        d["guideline_versions"] = _loads(b["guideline_versions"], [])
+        d["untrained_annotators"] = _loads(b["untrained_annotators"], [])
+        d["verdicts"] = [{"expectation": v.id, "description": v.description,
+                          "requirement_ids": list(v.requirement_ids), "severity": v.severity,
+                          "status": _status_for(v, b["batch"], b)} for v in related]
+        batches[b["batch"]] = d
+    untrained = sorted({a for d in batches.values() for a in d["untrained_annotators"]})
+    facts = {"guidelines": inputs.guidelines, "batches": batches,
+             "training": {"untrained_annotators": untrained,
+                          "batches_fully_trained": sum(1 for d in batches.values() if d["trained_share"] == 1),
+                          "batches": len(batches)},
+             "totals": {"items": sum(d["items"] for d in batches.values()),
+                        "labels": sum(d["labels"] for d in batches.values())},
+             "verdicts": [v.public() for v in related]}
+    reqs = lambda ids: [_req_entry(i, related) for i in ids]
+    names = list(batches)
+    sections = [
+        _section("rules", "Labelling rules",
+                 [("Every guideline version labelled items name, with the SHA-256 declared in the guideline "
+                  "index and whether the document on disk matches it.")],
+                 _table(["version", "kind", "title", "effective", "document", "sha256", "checksum matches",
+                         "sources"],
+                        [[g["version"], g["kind"], g["title"], g["effective"], g["path"], g["sha256"],
+                          "yes" if g["checksum_ok"] else "no", ", ".join(g["sources"])]
+                         for g in inputs.guidelines]),
+                 None, reqs(["CN-IM-8.1", "CN-TC-5.3-rules"]),
+                 [_human("rules-contents", "What the rules cover",
+                         "State how the guidelines cover goals, data formats, labelling methods and quality "
+                         "indicators, and how functional and safety rules are kept separate (CN-TC-5.3-rules).")]),
+        _section("training", "Annotator training",
+                 [f"{facts['training']['batches_fully_trained']} of {len(batches)} batch(es) were labelled only "
+                  "by annotators trained before the labelling date."
+                  + (f" Untrained annotators: {', '.join(untrained)}." if untrained else "")],
+                 _table(["batch", "annotators", "trained share", "untrained annotators"],
+                        [[n, batches[n]["annotators"], batches[n]["trained_share"],
+                          ", ".join(batches[n]["untrained_annotators"])] for n in names]),
+                 _chart("bar", "Share of labels given by trained annotators", "batch", "share of labels",
+                        "share", names, [("trained share", [batches[n]["trained_share"] for n in names])]),
+                 reqs(["CN-IM-8.3", "CN-TC-5.3-staff"])),
+        _section("batches", "Batches",
+                 [("Items, annotators and guideline versions per labelling batch, with the QA sample and the "
+                  "agreement of double-labelled items.")],
+                 _table(["batch", "source", "kind", "items", "labels", "annotators", "guideline versions",
+                         "QA sample share", "QA accuracy", "agreement", "kappa", "first labelled",
+                         "last labelled"],
+                        [[n, batches[n]["source"], batches[n]["kind"], batches[n]["items"], batches[n]["labels"],
+                          batches[n]["annotators"], ", ".join(batches[n]["guideline_versions"]),
+                          batches[n]["qa_sample_share"], batches[n]["qa_accuracy"], batches[n]["agreement"],
+                          batches[n]["kappa"], batches[n]["first_labelled_at"], batches[n]["last_labelled_at"]]
+                         for n in names])),
+        _section("quality", "Quality checks",
+                 ["Share of labels sampled for review and the share of reviewed labels accepted."],
+                 _table(["batch", "kind", "QA reviewed", "QA accepted", "QA sample share", "QA accuracy"],
+                        [[n, batches[n]["kind"], batches[n]["qa_reviewed"], batches[n]["qa_accepted"],
+                          batches[n]["qa_sample_share"], batches[n]["qa_accuracy"]] for n in names]),
+                 _chart("bar", "QA accuracy per batch", "batch", "accepted share of reviewed labels", "share",
+                        names, [("QA accuracy", [batches[n]["qa_accuracy"] or 0 for n in names])]),
+                 reqs(["CN-IM-8.2", "CN-TC-5.3-accuracy"])),
+        _section("verdicts", "Expectations",
+                 ["Each expectation of the labelling_process suite, with the batches it failed for."],
+                 _table(["expectation", "requirement ids", "severity", "result", "failing batches"],
+                        [[v.description, ", ".join(v.requirement_ids), v.severity,
+                          "passed" if v.success else "failed", ", ".join(v.failing)] for v in related])),
+    ]
+    return _document("labelling_process", inputs, _doc_verdict(related, sections, "the labelling process"),
+                     facts, sections)
+
+
+# --------------------------------------------------------------------------- CN filing annex
+
+
+def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
+    c = _Corpus(inputs)
+    related = c.citing(CN_IM_IDS + CN_TC_IDS)
+    reqs = {}
+    for rid in CN_IM_IDS + CN_TC_IDS:
+        s = _requirement_status(rid, c.verdicts)
+        reqs[rid] = {"regulation": "Interim Measures" if rid.startswith("CN-IM-") else "TC260-003",
+                     "requirement": REQUIREMENTS[rid]["requirement"], "evidence": REQUIREMENTS[rid]["evidence"],
+                     **{k: s[k] for k in ("status", "detail", "expectations", "failing")}}
+    counts = {st: sum(1 for r in reqs.values() if r["status"] == st)
+              for st in ("evidenced", "failed", "not-evidenced", "statement-needed")}
+    reviewed = sum(c.rows[n]["inspection_reviewed"] for n in c.train)
+    unsafe = sum(c.rows[n]["inspection_unsafe"] for n in c.train)
+    facts = {"requirements": reqs, "counts": counts, "corpus": c.totals(),
+             "inspection": {"reviewed": reviewed, "unsafe": unsafe},
+             "verdicts": [v.public() for v in related]}
+    # the inspection figures bear on CN-TC-9.2-manual although no expectation checks it
+    if reqs["CN-TC-9.2-manual"]["status"] == "not-evidenced":
+        reqs["CN-TC-9.2-manual"]["detail"] += (f"; the per-source inspection reviewed {reviewed} training items, "
+                                               f"{unsafe} judged unsafe")
+
+    def part(ids: Sequence[str], sid: str, heading: str, intro: str) -> dict[str, Any]:
+        human = [_human(f"{rid}-statement", f"{rid}: statement",
+                        f"{REQUIREMENTS[rid]['requirement']} — give: "
+                        + REQUIREMENTS[rid]["evidence"].split("statement for", 1)[-1].strip())
+                 for rid in ids if REQUIREMENTS[rid]["statement"] in ("part", "only")]
+        human += [_human(f"{rid}-evidence", f"{rid}: evidence outside the data",
+                         f"No data check exists for '{REQUIREMENTS[rid]['requirement']}' in this run; describe "
+                         "the evidence.")
+                  for rid in ids if reqs[rid]["status"] == "not-evidenced"]
+        return _section(
+            sid, heading, [intro],
+            _table(["id", "requirement", "evidence", "status", "detail"],
+                   [[rid, reqs[rid]["requirement"], reqs[rid]["evidence"], reqs[rid]["status"], reqs[rid]["detail"]]
+                    for rid in ids]),
+            None, [{"id": rid, "status": reqs[rid]["status"], "detail": reqs[rid]["detail"]} for rid in ids], human)
+
+    tot = facts["corpus"]
+    sections = [
+        _section("corpus", "Corpus facts",
+                 [(f"{tot['training_sources']} training sources, {tot['training_documents']} documents, "
+                  f"{tot['training_characters']} characters; {tot['quarantined']} of {tot['documents_read']} "
+                  f"documents read were quarantined."),
+                  (f"Requirements: {counts['evidenced']} evidenced, {counts['failed']} failed, "
+                  f"{counts['not-evidenced']} not evidenced by data, {counts['statement-needed']} needing a "
+                  "statement.")],
+                 _table(["source", "acquisition", "license declared", "documents", "share of corpus",
+                         "unknown license share", "personal-information documents", "consent basis"],
+                        [[n, c.rows[n]["acquisition"], c.rows[n]["license_declared"], c.rows[n]["documents"],
+                          c.rows[n]["share_of_corpus"], c.rows[n]["unknown_license_share"],
+                          c.rows[n]["pii_documents"], c.rows[n]["consent_basis"]] for n in c.names])),
+        part(CN_IM_IDS, "interim-measures", "Interim Measures for Generative AI Services (CAC, 2023)",
+             "Articles 7, 8 and 19 requirement by requirement."),
+        part(CN_TC_IDS, "tc260", "TC260-003 basic security requirements (GB/T 45654-2025, 45652-2025, 45674-2025)",
+             "Data-side requirements requirement by requirement; thresholds marked (verify) are configurable "
+             "defaults."),
+    ]
+    return _document("cn_filing_annex", inputs, _doc_verdict(related, sections, "the filing requirements"),
+                     facts, sections)
+
+
+# --------------------------------------------------------------------------- EU training summary
+
+
+def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
+    c = _Corpus(inputs)
+    related = c.citing(EU_IDS)
+    R = c.rows
+
+    def group(*acquisitions: str) -> list[str]:
+        return [n for n in c.train if R[n]["acquisition"] in acquisitions]
+
+    def entries(names: Sequence[str]) -> list[dict[str, Any]]:
+        return [{"source": n, "description": c.description(n), "acquisition": R[n]["acquisition"],
+                 "license_declared": R[n]["license_declared"], "documents": R[n]["documents"],
+                 "characters": R[n]["characters"], "share_of_corpus": R[n]["share_of_corpus"],
+                 "collected_from": R[n]["collected_from"], "collected_to": R[n]["collected_to"],
+                 "collection_ongoing": R[n]["collection_ongoing"]} for n in names]
+
+    public, private, crawled = group("open-license", "public-domain"), group("licensed"), group("self-collected")
+    user, synthetic = group("user-data"), group("synthetic")
+    domains = []
+    for n in crawled:
+        for dom, count in _loads(R[n]["top_domains"], {}).items():
+            docs = R[n]["documents"]
+            domains.append({"source": n, "domain": dom, "documents": count,
+                            "share_of_source": round(count / docs, 6) if docs else 0.0})
+    domains.sort(key=lambda d: (d["source"], -d["documents"], d["domain"]))
+    documents = sum(R[n]["documents"] for n in c.train)
+    characters = sum(R[n]["characters"] for n in c.train)
+    facts = {
+        "general": {"modalities": ["text"], "documents": documents, "characters": characters,
+                    "documents_range": _size_range(documents), "characters_range": _size_range(characters)},
+        "public_datasets": entries(public), "private_licensed_datasets": entries(private),
+        "crawled_data": {"sources": entries(crawled), "top_domains": domains},
+        "user_data": entries(user), "synthetic_data": entries(synthetic),
+        "opt_out": {"opted_out_documents": {n: R[n]["opted_out_documents"] for n in c.train},
+                    "status": _requirement_status("EU-53c-optout", c.verdicts)["status"]},
+        "illegal_content": {n: {"inspection_sampled": R[n]["inspection_sampled"],
+                                "inspection_reviewed": R[n]["inspection_reviewed"],
+                                "inspection_unsafe": R[n]["inspection_unsafe"],
+                                "inspection_unsafe_upper95": R[n]["inspection_unsafe_upper95"]} for n in c.train},
+        "verdicts": [v.public() for v in related],
+    }
+
+    def source_table(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+        if not items:
+            return None
+        return _table(["source", "description", "license declared", "documents", "characters", "share of corpus"],
+                      [[e["source"], e["description"], e["license_declared"], e["documents"], e["characters"],
+                        e["share_of_corpus"]] for e in items])
+
+    def none_or(items: list, text: str) -> list[str]:
+        return [text] if items else ["No training source of this category is registered."]
+
+    g = facts["general"]
+    sections = [
+        _section("provider", "Provider and model",
+                 ["Identification fields of the template that the corpus cannot fill."], None, None, [],
+                 [_human("provider-name", "Provider name and contact", "Legal name and contact details."),
+                  _human("model-name", "Model name(s) and versions", "Every model the summary covers."),
+                  _human("placing-on-market", "Date of placement on the EU market", "YYYY-MM-DD."),
+                  _human("knowledge-cutoff", "Training data cut-off", "Latest date of the training data.")]),
+        _section("general", "Modalities and size",
+                 [(f"Modality: text. {g['documents']} training documents ({g['documents_range']}), "
+                  f"{g['characters']} characters ({g['characters_range']}).")],
+                 _table(["modality", "documents", "characters", "documents range", "characters range"],
+                        [["text", g["documents"], g["characters"], g["documents_range"], g["characters_range"]]]),
+                 None, [_descriptive_req("EU-53d-general", "filled from the source profile of this run")],
+                 [_human("token-range", "Size in tokens (template range)",
+                         "The template asks for ranges of tokens; provaudit counts documents and characters.")]),
+        _section("public-datasets", "Publicly available datasets",
+                 none_or(public, "Sources acquired under an open license or in the public domain, by name and "
+                                 "share of training documents."),
+                 source_table(entries(public)), None,
+                 [_descriptive_req("EU-53d-public", f"{len(public)} source(s) from the source profile")]),
+        _section("private-datasets", "Private datasets licensed from third parties",
+                 none_or(private, "Sources licensed under a contract."), source_table(entries(private)), None,
+                 [_descriptive_req("EU-53d-private", f"{len(private)} source(s) from the source profile")],
+                 [_human("private-categories", "Categories of licensed data",
+                         "Describe the kinds of content licensed (e.g. news, books).")] if private else []),
+        _section("crawled-data", "Data crawled from the web",
+                 none_or(crawled, "Self-collected sources with their collection period; the table lists each "
+                                  "source's most frequent domains by documents and share of the source."),
+                 _table(["source", "domain", "documents", "share of source"],
+                        [[d["source"], d["domain"], d["documents"], d["share_of_source"]] for d in domains])
+                 if domains else None,
+                 None,
+                 [_descriptive_req("EU-53d-crawled", f"{len(crawled)} source(s) and {len(domains)} top domain "
+                                                     "entries from the source profile")],
+                 [_human("crawlers", "Crawlers used", "Name and purpose of each crawler (user agent)."),
+                  _human("crawled-content-type", "Type of content crawled", "E.g. news, blogs, forums.")]
+                 if crawled else []),
+        _section("user-data", "User data", none_or(user, "Sources registered as user data."),
+                 source_table(entries(user)), None,
+                 [_descriptive_req("EU-53d-user", f"{len(user)} source(s) from the source profile")]),
+        _section("synthetic-data", "Synthetic data", none_or(synthetic, "Sources registered as synthetic."),
+                 source_table(entries(synthetic)), None,
+                 [_descriptive_req("EU-53d-synthetic", f"{len(synthetic)} source(s) from the source profile")]),
+        _section("opt-out", "Respect of text-and-data-mining opt-outs",
+                 ["Training documents whose domain is on the opt-out list of the run."],
+                 _table(["source", "opted-out documents"], [[n, R[n]["opted_out_documents"]] for n in c.train]),
+                 None, [_req_entry("EU-53c-optout", c.verdicts)],
+                 [_human("optout-policy", "Opt-out policy of the crawler",
+                         "How robots.txt and other machine-readable reservations are honoured.")]),
+        _section("illegal-content", "Measures against illegal content",
+                 ["Per-source sampling inspection by reviewers."],
+                 _table(["source", "sampled", "reviewed", "unsafe", "unsafe upper bound (95%)"],
+                        [[n, R[n]["inspection_sampled"], R[n]["inspection_reviewed"], R[n]["inspection_unsafe"],
+                          R[n]["inspection_unsafe_upper95"]] for n in c.train]),
+                 None, [_req_entry("EU-53d-illegal", c.verdicts)],
+                 [_human("illegal-content-measures", "Measures taken",
+                         "Filtering and removal measures against illegal content before and during training.")]),
+        _section("other", "Other information", [], None, None, [],
+                 [_human("other-sources", "Other sources of data",
+                         "Any data not registered with provaudit (e.g. data obtained otherwise)."),
+                  _human("processing", "Other relevant data processing", "Anything else the template asks.")]),
+    ]
+    return _document("eu_training_summary", inputs, _doc_verdict(related, sections, "the training content"),
+                     facts, sections)
+
+
+# --------------------------------------------------------------------------- California AB 2013
+
+
+def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
+    c = _Corpus(inputs)
+    R = c.rows
+    by_source_batches: dict[str, list[dict]] = {}
+    for b in c.batches:
+        by_source_batches.setdefault(b["source"], []).append(b)
+    documents = sum(R[n]["documents"] for n in c.train)
+    synthetic = [n for n in c.train if R[n]["acquisition"] == "synthetic"]
+    items: dict[str, Any] = {
+        "US-CA-1": {n: {"description": c.description(n), "acquisition": R[n]["acquisition"],
+                        "evidence": R[n]["evidence"], "license_declared": R[n]["license_declared"]} for n in c.train},
+        "US-CA-3": {"documents": {n: R[n]["documents"] for n in c.train}, "total": documents,
+                    "range": _size_range(documents)},
+        "US-CA-4": {n: {"type": "text documents",
+                        "label_kinds": sorted({b["kind"] for b in by_source_batches.get(n, [])}),
+                        "labelled_items": sum(b["items"] for b in by_source_batches.get(n, []))} for n in c.train},
+        "US-CA-5": {"license_categories": {n: _loads(R[n]["license_categories"], {}) for n in c.train},
+                    "entirely_public_domain": all(set(_loads(R[n]["license_categories"], {})) <= {"public-domain"}
+                                                  for n in c.train)},
+        "US-CA-6": {n: {"acquisition": R[n]["acquisition"], "licensed": R[n]["acquisition"] == "licensed"}
+                    for n in c.train},
+        "US-CA-7": {n: {"pii_documents": R[n]["pii_documents"],
+                        "pii_documents_by_kind": {k: R[n][f"pii_{k}_documents"] for k in PII_KINDS},
+                        "consent_basis": R[n]["consent_basis"]} for n in c.train},
+        "US-CA-9": {n: {"documents_read": R[n]["documents_read"], "quarantined": R[n]["quarantined"],
+                        "exact_duplicate_rate": R[n]["exact_duplicate_rate"],
+                        "near_duplicate_rate": R[n]["near_duplicate_rate"]} for n in c.train},
+        "US-CA-10": {n: {"collected_from": R[n]["collected_from"], "collected_to": R[n]["collected_to"],
+                         "collection_ongoing": R[n]["collection_ongoing"]} for n in c.train},
+        "US-CA-11": {"first_seen_run": inputs.run_id, "run_started": inputs.manifest.get("started"),
+                     "sources": list(c.train)},
+        "US-CA-12": {"synthetic_sources": synthetic, "synthetic_data_used": bool(synthetic)},
+    }
+    I = items
+
+    def item(n: int, heading: str, paragraphs: Sequence[str], table: dict | None, status: str = "evidenced",
+             detail: str = "filled from the registry and the source profile of this run",
+             human: Sequence[dict] = ()) -> dict[str, Any]:
+        rid = f"US-CA-{n}"
+        return _section(f"item-{n}", f"{n}. {heading}", paragraphs, table, None,
+                        [{"id": rid, "status": status, "detail": detail}], human)
+
+    started = inputs.manifest.get("started") or "unknown"
+    sections = [
+        item(1, "Sources or owners of the datasets", ["Each training source with its origin and basis."],
+             _table(["source", "origin", "acquisition", "evidence", "license declared"],
+                    [[n, *I["US-CA-1"][n].values()] for n in c.train]),
+             human=[_human("owners", "Owners of the datasets", "Name the owner of each dataset where it is not "
+                                                                "the developer (e.g. the licensor).")]),
+        item(2, "How the datasets further the intended purpose", [], None, "statement-needed",
+             "only a person can state this",
+             [_human("purpose", "Purpose", "How each dataset furthers the intended purpose of the system.")]),
+        item(3, "Number of data points",
+             [f"{documents} training documents in total ({I['US-CA-3']['range']})."],
+             _table(["source", "documents"], [[n, R[n]["documents"]] for n in c.train])),
+        item(4, "Types of data points", ["All sources are text; labelled sources name their label kinds."],
+             _table(["source", "type", "label kinds", "labelled items"],
+                    [[n, I["US-CA-4"][n]["type"], ", ".join(I["US-CA-4"][n]["label_kinds"]),
+                      I["US-CA-4"][n]["labelled_items"]] for n in c.train])),
+        item(5, "Protected or public-domain data",
+             ["The datasets are entirely in the public domain." if I["US-CA-5"]["entirely_public_domain"] else
+              "The datasets are not entirely in the public domain: documents per license category follow; "
+              "copyleft, permissive and proprietary content is protected by copyright."],
+             _table(["source", "license categories", "unknown license documents"],
+                    [[n, ", ".join(f"{k}: {v}" for k, v in sorted(I["US-CA-5"]["license_categories"][n].items())),
+                      R[n]["unknown_license_documents"]] for n in c.train]),
+             human=[_human("trademark-patent", "Trademark or patent protected data",
+                           "License categories cover copyright only.")]),
+        item(6, "Purchased or licensed", ["Acquisition basis per source."],
+             _table(["source", "acquisition", "licensed"],
+                    [[n, R[n]["acquisition"], "yes" if I["US-CA-6"][n]["licensed"] else "no"] for n in c.train])),
+        item(7, "Personal information", ["Documents with personal-information indicators per source."],
+             _table(["source", "documents with any", *[f"{k} documents" for k in PII_KINDS], "consent basis"],
+                    [[n, R[n]["pii_documents"], *[R[n][f"pii_{k}_documents"] for k in PII_KINDS],
+                      R[n]["consent_basis"]] for n in c.train])),
+        item(8, "Aggregate consumer information", [], None, "statement-needed", "only a person can state this",
+             [_human("aggregate-consumer", "Aggregate consumer information",
+                     "Whether the datasets include aggregate consumer information (Cal. Civ. Code 1798.140).")]),
+        item(9, "Cleaning, processing and modification",
+             ["Unreadable or untrusted documents are quarantined; duplicates are measured per source."],
+             _table(["source", "documents read", "quarantined", "exact duplicate rate", "near duplicate rate"],
+                    [[n, *I["US-CA-9"][n].values()] for n in c.train]),
+             detail="figures from the source profile; the purpose needs a statement",
+             human=[_human("cleaning-purpose", "Purpose of the cleaning and processing",
+                           "Why the data was cleaned, deduplicated or otherwise modified.")]),
+        item(10, "Collection period", ["Collection period per source as registered."],
+             _table(["source", "collected from", "collected to", "ongoing"],
+                    [[n, R[n]["collected_from"], R[n]["collected_to"], "yes" if R[n]["collection_ongoing"] else "no"]
+                     for n in c.train])),
+        item(11, "Dates first used in development",
+             [f"Every training source was seen by the run started {started}; earlier runs are not consulted."],
+             None, "statement-needed",
+             "this run is the earliest provaudit run read; the date of first use needs confirming",
+             [_human("first-used", "Date each dataset was first used", "YYYY-MM-DD per source.")]),
+        item(12, "Synthetic data generation",
+             [f"Synthetic sources: {', '.join(synthetic)}." if synthetic else
+              "No training source is registered as synthetic data."], None),
+    ]
+    verdict = _doc_verdict([], sections, "California AB 2013")
+    facts = {"items": {rid: I[rid] for rid in CA_IDS if rid in I},
+             "statement_items": [rid for rid in CA_IDS if REQUIREMENTS[rid]["statement"] == "only"]}
+    return _document("ca_ab2013", inputs, verdict, facts, sections)
+
+
+# --------------------------------------------------------------------------- all + index
+
+
+BUILDERS = {
+    "legitimate_sources": build_legitimate_sources,
+    "labelling_process": build_labelling_process,
+    "cn_filing_annex": build_cn_filing_annex,
+    "eu_training_summary": build_eu_training_summary,
+    "ca_ab2013": build_ca_ab2013,
+}
+
+
+def build_all(inputs: DisclosureInputs) -> dict[str, dict[str, Any]]:
+    """The five disclosure documents keyed by kind, each validated against the schema."""
+    docs = {kind: BUILDERS[kind](inputs) for kind in KINDS}
+    for doc in docs.values():
+        validate_document(doc)
+    return docs
+
+
+def _reason(v: _Verdict, row: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    ids = f"({', '.join(v.requirement_ids)})"
+    col = v.column
+    if col == "unknown_license_share":
+        return (f"license unknown for {_pct(row.get('unknown_license_share'))} of documents "
+                f"({row.get('unknown_license_documents')} of {row.get('documents')}; at most "
+                f"{_pct(params.get('max_unknown_license_share'))} allowed) {ids}")
+    if col == "opted_out_documents":
+        return (f"{row.get('opted_out_documents')} document(s) come from an opted-out domain (on the opt-out "
+                f"list: robots.txt or text-and-data-mining reservation) {ids}")
+    if col == "evidence_present":
+        return f"no acquisition evidence (contract, collection or authorisation record) registered {ids}"
+    if col == "pii_documents":
+        return (f"{row.get('pii_documents')} document(s) contain personal information but no consent or other "
+                f"legal basis is declared {ids}")
+    if col == "inspection_reviewed":
+        return f"no inspection sample with reviewers' verdicts {ids}"
+    if col == "inspection_unsafe_upper95":
+        return (f"unsafe content may exceed the limit: 95% upper bound {_pct(row.get('inspection_unsafe_upper95'))}"
+                f" of the inspected sample, at most {_pct(params.get('max_unsafe_upper95'))} allowed {ids}")
+    if col == "language_sources_min":
+        return (f"a main language is covered by only {row.get('language_sources_min')} training source(s) "
+                f"{ids}")
+    if col == "source":
+        return f"not registered with an acquisition basis {ids}"
+    return f"{v.description} {ids}"
+
+
+def index_page(inputs: DisclosureInputs, links: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    """The run's index page: verdict, which sources are not legitimately documented and why, links."""
+    c = _Corpus(inputs)
+    params = inputs.validation.get("parameters", {})
+    legit_failed = _failed(c.suite("legitimate_sources"))
+    names = [s.name for s in inputs.sources] or c.names
+    sources = []
+    for n in sorted(set(names) | set(c.names)):
+        row = c.rows.get(n, {})
+        reasons = [_reason(v, row, params) for v in legit_failed if n in v.failing]
+        role = row.get("role") or getattr(c.registry.get(n), "role", "train")
+        sources.append({"name": n, "role": role, "legitimate": not reasons, "reasons": reasons})
+    failures = [{"suite": v.suite, "requirement_ids": list(v.requirement_ids),
+                 "description": v.description + ("" if v.severity == "critical" else f" ({v.severity})"),
+                 "failing": list(v.failing)} for v in _failed(c.verdicts, critical_only=False)]
+    out_links = []
+    for link in links:
+        href = str(link["href"])
+        if "://" in href or href.startswith(("/", "\\", "//")) or ":" in href.split("/", 1)[0]:
+            raise ProvauditError(f"index page: link {href!r} is not a relative href")
+        out_links.append({"label": str(link["label"]), "href": href, "description": str(link.get("description", ""))})
+    critical = _failed(c.verdicts)
+    bad = [s["name"] for s in sources if not s["legitimate"]]
+    if critical:
+        summary = (f"{len(critical)} of {len(c.verdicts)} expectations failed (critical); "
+                   + (f"{len(bad)} of {len(sources)} sources not legitimately documented: {', '.join(bad)}"
+                      if bad else "every source is legitimately documented"))
+    else:
+        summary = f"all {len(c.verdicts)} critical expectations passed; every source is legitimately documented"
+    page = {"run_id": inputs.run_id, "generated_by": GENERATED_BY,
+            "verdict": {"status": "fail" if critical else "pass", "summary": summary},
+            "sources": sources, "failures": failures, "links": out_links}
+    validate_index_page(page)
+    return page
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _schema() -> dict[str, Any]:
+    from provaudit.contracts import load_schema
+
+    return load_schema("disclosure.schema.json")
+
+
+def _path(error: Any) -> str:
+    return "/" + "/".join(str(p) for p in error.absolute_path)
+
+
+def _check(doc: Any, ref: str, what: str) -> None:
+    import jsonschema
+
+    schema = dict(_schema())
+    schema["$ref"] = ref
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(list(e.absolute_path)), list(e.absolute_path)))
+    if errors:
+        e = errors[0]
+        raise ProvauditError(f"disclosure {what}: {_path(e)}: {e.message}")
+
+
+def validate_document(doc: Any) -> None:
+    """Validate one disclosure document; raise ProvauditError naming its kind and the path."""
+    kind = doc.get("kind", "?") if isinstance(doc, dict) else "?"
+    _check(doc, "#/$defs/document", repr(kind))
+    # shapes JSON Schema cannot express: lengths that must agree
+    for i, section in enumerate(doc["sections"]):
+        table = section.get("table")
+        if table:
+            for j, row in enumerate(table["rows"]):
+                if len(row) != len(table["columns"]):
+                    raise ProvauditError(f"disclosure {kind!r}: /sections/{i}/table/rows/{j}: "
+                                         f"{len(row)} cells for {len(table['columns'])} columns")
+        chart = section.get("chart")
+        if chart:
+            for j, series in enumerate(chart["series"]):
+                if len(series["values"]) != len(chart["categories"]):
+                    raise ProvauditError(f"disclosure {kind!r}: /sections/{i}/chart/series/{j}/values: "
+                                         f"{len(series['values'])} values for {len(chart['categories'])} categories")
+            if chart["type"] == "heatmap":
+                if len(chart["matrix"]) != len(chart["categories"]) or any(
+                        len(r) != len(chart["columns"]) for r in chart["matrix"]):
+                    raise ProvauditError(f"disclosure {kind!r}: /sections/{i}/chart/matrix: shape differs from "
+                                         "categories x columns")
+            elif chart["type"] == "bar" and len(chart["series"]) != 1:
+                raise ProvauditError(f"disclosure {kind!r}: /sections/{i}/chart/series: a bar chart has one series")
+
+
+def validate_index_page(page: Any) -> None:
+    """Validate an index page; raise ProvauditError naming the path."""
+    _check(page, "#/$defs/index_page", "index page")
