@@ -182,6 +182,15 @@ def test_markup_from_the_corpus_is_escaped_in_data_docs_and_summary(tmp_path: Pa
     assert "&lt;script&gt;alert(" in html_text  # the license is shown, escaped, beside the failing source
     summary = validation_summary(result.verdicts, result.docs_index, result.results_path)
     assert "<script>" not in summary
+    from provaudit.disclose_stage import run_disclose
+
+    disclosed = run_disclose(load_config(cfg_path), Path(result.run_dir).name)
+    pages = [Path(disclosed.index_path), *(Path(result.run_dir) / "disclosures").glob("*.html")]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "<img src=x" not in text, page.name
+    legit = (Path(result.run_dir) / "disclosures" / "legitimate_sources.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(" in legit  # the license string is shown, escaped
     from provaudit.config import ConfigError
 
     with pytest.raises(ConfigError, match="letters, digits"):  # markup never gets into a source name
