@@ -21,15 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from provaudit.config import RunConfig
-
-KINDS = ("legitimate_sources", "labelling_process", "cn_filing_annex", "eu_training_summary", "ca_ab2013")
-TITLES = {
-    "legitimate_sources": "Legitimate data sources",
-    "labelling_process": "Data labelling process",
-    "cn_filing_annex": "CN filing annex (Interim Measures, TC260-003)",
-    "eu_training_summary": "EU AI Act public summary of training content",
-    "ca_ab2013": "California AB 2013 training data documentation",
-}
+from provaudit.disclosures import KINDS, TITLES
 
 
 @dataclass

@@ -272,13 +272,18 @@ def _bar_svg(chart: dict[str, Any], chart_id: str) -> str:
                      f'fill="{_PALETTE[0][0]}"><title>{_e(cat)}: {_e(text)}</title></rect>')
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" '
                      f'class="value">{_e(text)}</text>')
-    axis_y = top + row * len(cats)
+    _bar_axis(parts, chart, left, top, top + row * len(cats), plot_w)
+    return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
+
+
+def _bar_axis(parts: list[str], chart: dict[str, Any], left: float, top: float, axis_y: float,
+              plot_w: float) -> None:
+    """Add the vertical axis of a horizontal bar chart and its caption below the bars."""
     parts.append(f'<line x1="{left:.1f}" y1="{top - 4:.1f}" x2="{left:.1f}" y2="{axis_y:.1f}" '
                  'class="axis"/>')
     if chart.get("x_label"):
         parts.append(_text(left + plot_w / 2, axis_y + 26, str(chart["x_label"]), 60, "middle",
                            ' class="axis-label"'))
-    return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
 
 
 def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
@@ -317,12 +322,7 @@ def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" class="value">'
                      f"{_e(_number(totals[i], unit))}</text>")
-    axis_y = top + row * len(cats)
-    parts.append(f'<line x1="{left:.1f}" y1="{top - 4:.1f}" x2="{left:.1f}" y2="{axis_y:.1f}" '
-                 'class="axis"/>')
-    if chart.get("x_label"):
-        parts.append(_text(left + plot_w / 2, axis_y + 26, str(chart["x_label"]), 60, "middle",
-                           ' class="axis-label"'))
+    _bar_axis(parts, chart, left, top, top + row * len(cats), plot_w)
     return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
 
 
