@@ -501,6 +501,7 @@ letter-spacing:.07em;color:var(--muted)}
 nav.toc ol{margin:0;padding-left:1.3rem}
 section{margin-top:2.6rem}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:1rem 0}
+.table-wrap{overflow-x:auto;max-width:100%}
 th,td{padding:.45rem .65rem;border-bottom:1px solid var(--rule);text-align:left;vertical-align:top}
 thead th{border-bottom:2px solid var(--ink);font-weight:600}
 tbody tr:nth-child(even){background:#f8fafc}
@@ -536,6 +537,7 @@ font-size:.8rem}
 *{background:none!important;box-shadow:none!important}
 body{font-size:11pt}
 main{max-width:none;margin:0;padding:0;border:0}
+.table-wrap{overflow:visible}table{font-size:8.5pt}
 .badge{color:#000!important;border-color:currentColor}
 .badge-pass,.badge-evidenced,.badge-legit{color:#1b7f3b!important}
 .badge-fail,.badge-failed,.badge-not-legit{color:#b42318!important}
@@ -589,8 +591,9 @@ def _table_html(table: dict[str, Any]) -> str:
             cls_attr = f' class="{cls}"' if cls else ""
             cells.append(f"<td{cls_attr}>{_e(_cell_text(value, column))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
-            + "\n".join(body) + "\n</tbody>\n</table>\n")
+    # wide tables scroll inside their box on screen instead of overflowing the page
+    return (f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+            + "\n".join(body) + "\n</tbody>\n</table></div>\n")
 
 
 def _requirements_html(requirements: list[dict[str, Any]]) -> str:
