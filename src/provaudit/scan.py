@@ -26,7 +26,7 @@ from provaudit.config import RunConfig, Shard, list_shards
 from provaudit.errors import ReconciliationError
 from provaudit.findings import Annotator, SourceFacts
 from provaudit.runners import make_runner, pipeline_options, runner_name
-from provaudit.transforms import Scan, ShardTask, join_path, write_bytes
+from provaudit.transforms import Scan, ShardTask, join_path, read_bytes, write_bytes
 
 _LOG = logging.getLogger(__name__)
 
@@ -139,11 +139,8 @@ def _read_json_files(folder: str) -> list[dict[str, Any]]:
     from apache_beam.io.filesystems import FileSystems
 
     match = FileSystems.match([join_path(folder, "*.json")])[0]
-    out = []
-    for meta in sorted(match.metadata_list, key=lambda m: m.path):
-        with FileSystems.open(meta.path) as fh:
-            out.append(json.loads(fh.read().decode("utf-8")))
-    return out
+    return [json.loads(read_bytes(meta.path).decode("utf-8"))
+            for meta in sorted(match.metadata_list, key=lambda m: m.path)]
 
 
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:

@@ -108,9 +108,10 @@ def shard_checksum(path: str) -> str:
 class ReadShardFn(beam.DoFn):
     """Read one shard: yield its documents, route bad items to the quarantine, report its info."""
 
-    def __init__(self, progress_dir: str | None, progress_every: int) -> None:
+    def __init__(self, progress_dir: str | None, progress_every: int, checksum: bool = True) -> None:
         self._progress_dir = progress_dir
         self._progress_every = progress_every
+        self._checksum = checksum
         self._documents = Metrics.counter("scan", "documents_read")
         self._quarantined = Metrics.counter("scan", "quarantined_at_read")
         self._shards = Metrics.counter("scan", "shards_read")
@@ -125,10 +126,11 @@ class ReadShardFn(beam.DoFn):
             _LOG.warning("cannot write progress for %s: %s", task.name, exc)
 
     def process(self, task: ShardTask) -> Iterator[Any]:
+        checksum = ""
         try:
-            checksum = shard_checksum(task.path)
+            if self._checksum:
+                checksum = shard_checksum(task.path)
         except OSError as exc:
-            checksum = ""
             _LOG.warning("cannot checksum %s: %s", task.name, exc)
         read = 0
         for item in read_shard(task.path, task.name, task.spec, open_input):
@@ -507,7 +509,8 @@ class FindSharedNgrams(beam.PTransform):
         eval_docs = (
             pipeline
             | "ListEvalShards" >> beam.Create(self._eval_tasks, reshuffle=False)
-            | "ReadEvalShards" >> beam.ParDo(ReadShardFn(None, 1 << 30))
+            # the driver checked these shards against the scan's checksums: no second checksum here
+            | "ReadEvalShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=False))
             .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
         ).documents
         eval_grams = eval_docs | "EvalNgrams" >> beam.FlatMap(
@@ -522,7 +525,7 @@ class FindSharedNgrams(beam.PTransform):
             pipeline
             | "ListTrainShards" >> beam.Create(self._train_tasks, reshuffle=False)
             | "SpreadTrainShards" >> beam.Reshuffle()
-            | "ReadTrainShards" >> beam.ParDo(ReadShardFn(None, 1 << 30))
+            | "ReadTrainShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=False))
             .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
         ).documents
         hit_hashes = (
