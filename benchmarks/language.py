@@ -8,7 +8,7 @@ in one process and one run:
 * ``langdetect full text``: ``langdetect.detect(text)`` with ``DetectorFactory.seed = 0``
   (a fresh, seeded detector per document, as langdetect is meant to be called);
 * ``langdetect 1000-char prefix``: the same on ``text[:1000]``;
-* ``provaudit prefix=N``: :meth:`provaudit.language.LanguageDetector.detect`, for each
+* ``provaudit prefix=N``: :meth:`provaudit.core.language.LanguageDetector.detect`, for each
   ``--prefix-chars`` value (setup, i.e. profile loading and compilation, timed apart);
 * ``py3langid`` when it is importable (never installed by this script).
 
@@ -63,7 +63,7 @@ def langdetect_label(detect: Callable[[str], str]) -> Callable[[str], str]:
 
 def provaudit_label(prefix_chars: int) -> tuple[Callable[[str], str], float]:
     """A provaudit detector after setup, and how long setup took."""
-    from provaudit.language import LanguageDetector
+    from provaudit.core.language import LanguageDetector
 
     detector = LanguageDetector(prefix_chars=prefix_chars)
     start = time.perf_counter()

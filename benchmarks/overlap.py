@@ -172,8 +172,8 @@ def datasketch_run(ledger: Ledger) -> tuple[float, float, set[IndexPair]]:
 
 def rensa_tokens(texts: list[str]) -> list[list[str]]:
     """Word (CJK: character) 5-gram shingles of each text, as provaudit makes them."""
-    from provaudit.language import detect_script
-    from provaudit.minhash import CJK_SCRIPTS, shingles
+    from provaudit.core.language import detect_script
+    from provaudit.core.minhash import CJK_SCRIPTS, shingles
 
     return [[s.decode("utf-8", "surrogatepass") for s in shingles(t, detect_script(t) in CJK_SCRIPTS)]
             for t in texts]
@@ -198,11 +198,11 @@ def rensa_run(tokens: list[list[str]], ledger: Ledger) -> tuple[float, float, se
 
 def normalised_texts(config_path: Path, ledger: Ledger) -> list[str]:
     """The normalised text of every live ledger document, in ledger order (provaudit's reader)."""
-    from provaudit.config import list_shards, load_config
-    from provaudit.findings import normalize_text
-    from provaudit.readers import read_shard
-    from provaudit.records import Document
-    from provaudit.scan import plan_tasks
+    from provaudit.core.config import list_shards, load_config
+    from provaudit.core.findings import normalize_text
+    from provaudit.core.readers import read_shard
+    from provaudit.core.records import Document
+    from provaudit.stages.scan import plan_tasks
 
     config = load_config(config_path)
     text = {}
@@ -314,10 +314,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from datasketch import MinHashLSH
 
-    from provaudit.config import load_config
-    from provaudit.overlap import lsh_params
-    from provaudit.overlap_stage import run_overlap
-    from provaudit.scan import run_scan
+    from provaudit.core.config import load_config
+    from provaudit.core.overlap import lsh_params
+    from provaudit.stages.overlap import run_overlap
+    from provaudit.stages.scan import run_scan
 
     params = lsh_params(THRESHOLD, NUM_PERM, WEIGHTS[1])
     probe = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=WEIGHTS)

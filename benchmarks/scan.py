@@ -36,11 +36,11 @@ from pathlib import Path
 
 import yaml
 
-from provaudit.config import ScanSettings
-from provaudit.findings import Annotator, SourceFacts, normalize_text
-from provaudit.ledger import rows_to_table, table_to_parquet_bytes
-from provaudit.readers import ReaderSpec, read_shard
-from provaudit.records import Document
+from provaudit.core.config import ScanSettings
+from provaudit.core.findings import Annotator, SourceFacts, normalize_text
+from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes
+from provaudit.core.readers import ReaderSpec, read_shard
+from provaudit.core.records import Document
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the language.py and signature.py benchmarks beside this file
@@ -181,8 +181,8 @@ def first_shards(shards: list[Path], limit: int, workdir: Path) -> list[str]:
 
 
 def beam_step(shards: list[Path], limit: int, workdir: Path) -> Callable[[], int]:
-    from provaudit.config import load_config
-    from provaudit.scan import run_scan
+    from provaudit.core.config import load_config
+    from provaudit.stages.scan import run_scan
 
     use = first_shards(shards, limit, workdir)
     config = workdir / "bench.yaml"

@@ -9,7 +9,7 @@ texts, word 5-grams, 128 permutations, seed 1, and is timed ``--repeat`` times
 (median reported). Shingling is inside every timed step:
 
   provaudit         MinHasher.signature (scheme affine32, datasketch's default; and legacy)
-  datasketch bulk   MinHash.bulk over provaudit.minhash.shingles, with datasketch's default
+  datasketch bulk   MinHash.bulk over provaudit.core.minhash.shingles, with datasketch's default
                     SHA-1 hash and with provaudit's shingle_hash (pure Python)
   datasketch doc    one MinHash(...).update_batch per document, SHA-1
   (for reference)   datasketch bulk with the shingles made beforehand (not timed), and
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from datasketch import MinHash
 
-from provaudit.minhash import MinHasher, shingle_hash, shingles
+from provaudit.core.minhash import MinHasher, shingle_hash, shingles
 
 NUM_PERM = 128
 SEED = 1

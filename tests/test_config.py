@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, write_yaml
-from provaudit.config import ScanSettings, list_shards, load_config
-from provaudit.errors import ConfigError, InputError
+from provaudit.core.config import ScanSettings, list_shards, load_config
+from provaudit.core.errors import ConfigError, InputError
 
 
 def _source(**over: object) -> dict:

@@ -26,14 +26,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from provaudit.datadocs import (
+from provaudit.reports.datadocs import (
     CDN_ASSETS,
     NOTICE_ID,
     OFFLINE_DIR,
     find_external_references,
     make_offline,
 )
-from provaudit.errors import InputError, ProvauditError
+from provaudit.core.errors import InputError, ProvauditError
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = Path(os.environ.get("PROVAUDIT_DOCS_ASSETS") or ROOT / "node_modules")

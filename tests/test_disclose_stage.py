@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from provaudit.datadocs import find_external_references
-from provaudit.disclose_stage import KINDS, run_disclose
-from provaudit.disclosures import validate_document
+from provaudit.reports.datadocs import find_external_references
+from provaudit.stages.disclose import KINDS, run_disclose
+from provaudit.reports.disclosures import validate_document
 from test_datadocs import Visit, _assert_stayed_local, browser  # noqa: F401
 from test_validate import _all_stages, _sample_config
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE, write_yaml
 
-from provaudit.config import load_config
-from provaudit.disclosures import (
+from provaudit.core.config import load_config
+from provaudit.reports.disclosures import (
     CN_IM_IDS,
     CN_TC_IDS,
     KINDS,
@@ -25,11 +25,11 @@ from provaudit.disclosures import (
     validate_document,
     validate_index_page,
 )
-from provaudit.errors import ProvauditError
-from provaudit.overlap_stage import run_overlap
-from provaudit.profile_stage import run_profile
-from provaudit.scan import run_scan
-from provaudit.validate import run_validation
+from provaudit.core.errors import ProvauditError
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.profile import run_profile
+from provaudit.stages.scan import run_scan
+from provaudit.stages.validate import run_validation
 
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
 LINKS = [{"label": "Validation (Data Docs)", "href": "docs/index.html", "description": "expectation results"},

@@ -1,4 +1,4 @@
-"""Unit tests of provaudit.domains: eTLD+1 of URLs, IP and IDN hosts, garbage, offline PSL."""
+"""Unit tests of provaudit.core.domains: eTLD+1 of URLs, IP and IDN hosts, garbage, offline PSL."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from provaudit import domains
-from provaudit.domains import registrable_domain
+from provaudit.core import domains
+from provaudit.core.domains import registrable_domain
 
 
 @pytest.mark.parametrize(

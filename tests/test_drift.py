@@ -38,7 +38,7 @@ def test_every_pipeline_driver_has_help_and_is_in_the_readme(script: str) -> Non
 def test_every_schema_file_is_valid_json_and_named_in_the_readme_or_code() -> None:
     import json
 
-    code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "provaudit").glob("*.py"))
+    code = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "provaudit").rglob("*.py"))
     for path in sorted((ROOT / "schemas").glob("*.json")):
         json.loads(path.read_text(encoding="utf-8"))
         stem = path.name.removesuffix(".schema.json")

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLE, write_yaml
 
-from provaudit import exports
-from provaudit.config import load_config
-from provaudit.overlap_stage import run_overlap
-from provaudit.profile_stage import run_profile
-from provaudit.scan import run_scan
+from provaudit.reports import exports
+from provaudit.core.config import load_config
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.profile import run_profile
+from provaudit.stages.scan import run_scan
 
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import yaml
 
-from provaudit.config import list_shards, load_config
-from provaudit.findings import normalize_text
-from provaudit.labelled import (
+from provaudit.core.config import list_shards, load_config
+from provaudit.core.findings import normalize_text
+from provaudit.fixtures.labelled import (
     BAND,
     LEVELS,
     MAX_BASE_JACCARD,
@@ -36,11 +36,11 @@ from provaudit.labelled import (
     standard_error,
     window,
 )
-from provaudit.language import detect_script
-from provaudit.minhash import CJK_SCRIPTS, MinHasher, jaccard_from_signatures
-from provaudit.overlap import lsh_params
-from provaudit.readers import read_shard
-from provaudit.records import Document
+from provaudit.core.language import detect_script
+from provaudit.core.minhash import CJK_SCRIPTS, MinHasher, jaccard_from_signatures
+from provaudit.core.overlap import lsh_params
+from provaudit.core.readers import read_shard
+from provaudit.core.records import Document
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample"
 TWO_MB = 2 * 1024 * 1024
@@ -112,7 +112,7 @@ def test_command_line_writes_the_same_bytes_in_another_process(
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = tmp_path / "cli"
     proc = subprocess.run(
-        [sys.executable, "-m", "provaudit.labelled", str(out)],
+        [sys.executable, "-m", "provaudit.fixtures.labelled", str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -339,7 +339,7 @@ _EMPTY_SIGNATURE = 0xFFFFFFFF
 
 
 def _signatures(corpus: Path) -> dict[str, np.ndarray]:
-    """Sign every document as the scan does (provaudit.findings.Annotator)."""
+    """Sign every document as the scan does (provaudit.core.findings.Annotator)."""
     hasher = MinHasher(num_perm=NUM_PERM, seed=1)
     sigs = {}
     for doc_id, text in _texts(corpus).items():
@@ -386,7 +386,7 @@ def _check(ev: Evaluation, recall: bool = True) -> None:
 def test_simulated_overlap_meets_the_targets(
     signatures: dict[str, np.ndarray], truth: LabelledTruth
 ) -> None:
-    """The stage's banding (provaudit.overlap.lsh_params) and verification meet the targets."""
+    """The stage's banding (provaudit.core.overlap.lsh_params) and verification meet the targets."""
     params = lsh_params(THRESHOLD, NUM_PERM)
     ev = evaluate(_overlap(signatures, params.bands, params.rows), truth, THRESHOLD, NUM_PERM)
     _check(ev)

@@ -15,10 +15,10 @@ from conftest import SAMPLE, write_yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provaudit.config import load_config
-from provaudit.contracts import arrow_schema, load_schema
-from provaudit.errors import ConfigError, InputError
-from provaudit.labelling import (
+from provaudit.core.config import load_config
+from provaudit.core.contracts import arrow_schema, load_schema
+from provaudit.core.errors import ConfigError, InputError
+from provaudit.core.labelling import (
     RosterEntry,
     cohens_kappa,
     label_key,

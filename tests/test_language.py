@@ -1,4 +1,4 @@
-"""Tests for provaudit.language: langdetect answers, faithfully and fast, and scripts."""
+"""Tests for provaudit.core.language: langdetect answers, faithfully and fast, and scripts."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 from langdetect.utils.lang_profile import LangProfile
 
-from provaudit import language
-from provaudit.language import (
+from provaudit.core import language
+from provaudit.core.language import (
     LANGUAGE_REASONS,
     Language,
     LanguageDetector,
@@ -392,7 +392,7 @@ def test_same_answer_in_another_process(detector: LanguageDetector) -> None:
     texts = [PARAGRAPHS["pt"], MIXED["python"], MIXED["markdown"], PARAGRAPHS["zh-tw"]]
     script = (
         "import json, sys\n"
-        "from provaudit.language import LanguageDetector\n"
+        "from provaudit.core.language import LanguageDetector\n"
         "d = LanguageDetector()\n"
         "print(json.dumps([d.detect(t) for t in json.load(sys.stdin)]))\n"
     )

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from conftest import ROOT
-from provaudit.ledger import ledger_schema, location_key, rows_to_table, table_to_parquet_bytes
-from provaudit.records import LedgerRow
+from provaudit.core.ledger import ledger_schema, location_key, rows_to_table, table_to_parquet_bytes
+from provaudit.core.records import LedgerRow
 
 REQUIRED = ["doc_id", "source", "shard", "location", "sha256", "chars", "bytes", "language", "script",
             "license_raw", "license_spdx", "license_category", "acquisition", "url", "domain",

@@ -1,4 +1,4 @@
-"""Unit tests of provaudit.licenses: spellings, URLs, expressions, unknowns, properties."""
+"""Unit tests of provaudit.core.licenses: spellings, URLs, expressions, unknowns, properties."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provaudit import licenses
-from provaudit.licenses import CATEGORIES, License, normalize_license
+from provaudit.core import licenses
+from provaudit.core.licenses import CATEGORIES, License, normalize_license
 
 KNOWN = [
     # Creative Commons

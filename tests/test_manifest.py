@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import write_yaml
-from provaudit.config import list_shards, load_config
-from provaudit.errors import ReconciliationError
-from provaudit.scan import build_manifest, plan_tasks
+from provaudit.core.config import list_shards, load_config
+from provaudit.core.errors import ReconciliationError
+from provaudit.stages.scan import build_manifest, plan_tasks
 
 
 def _config(tmp_path: Path):
@@ -60,7 +60,7 @@ def test_mismatch_is_reported(tmp_path: Path, counts: list, problem: str) -> Non
 
 def test_run_fails_on_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A shard whose written counts lose a document fails the run and leaves a manifest saying why."""
-    import provaudit.scan as scan
+    import provaudit.stages.scan as scan
 
     cfg, _ = _config(tmp_path)
     real = scan._read_json_files

@@ -13,8 +13,8 @@ from datasketch import MinHash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import provaudit.minhash as mh
-from provaudit.minhash import (
+import provaudit.core.minhash as mh
+from provaudit.core.minhash import (
     CJK_SCRIPTS,
     SCHEMES,
     MinHasher,

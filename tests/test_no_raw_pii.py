@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SAMPLE
-from provaudit import pii
-from provaudit.config import list_shards, load_config
-from provaudit.findings import normalize_text
-from provaudit.readers import read_shard
-from provaudit.records import Document
+from provaudit.core import pii
+from provaudit.core.config import list_shards, load_config
+from provaudit.core.findings import normalize_text
+from provaudit.core.readers import read_shard
+from provaudit.core.records import Document
 from test_validate import _all_stages, _sample_config
 
 
@@ -43,7 +43,7 @@ def run_outputs(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("pii")
     _CONFIG.append(_sample_config(tmp))
     cfg, run_id, _, result = _all_stages(_CONFIG[0])
-    from provaudit.disclose_stage import run_disclose
+    from provaudit.stages.disclose import run_disclose
 
     run_disclose(cfg, run_id)  # the disclosures and exports too
     return Path(result.run_dir), _planted_values()

@@ -15,10 +15,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from conftest import ROOT, SAMPLE, write_yaml
 
-from provaudit.config import load_config
-from provaudit.contracts import arrow_schema
-from provaudit.minhash import MinHasher
-from provaudit.overlap import (
+from provaudit.core.config import load_config
+from provaudit.core.contracts import arrow_schema
+from provaudit.core.minhash import MinHasher
+from provaudit.core.overlap import (
     Member,
     Pair,
     UnionFind,
@@ -32,9 +32,9 @@ from provaudit.overlap import (
     matches_by_document,
     overlap_matrix,
 )
-from provaudit.overlap_stage import find_run, run_overlap
-from provaudit.scan import run_scan
-from provaudit.transforms import FindExactGroups, FindNearDuplicates
+from provaudit.stages.overlap import find_run, run_overlap
+from provaudit.stages.scan import run_scan
+from provaudit.beam.scan import FindExactGroups, FindNearDuplicates
 
 TestPipeline.__test__ = False
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
@@ -199,7 +199,7 @@ def test_near_duplicates_match_in_memory_buckets_whatever_the_shards(shards: int
 
 
 def test_shared_buckets_fn_merges_lists_and_compacted_accumulators() -> None:
-    from provaudit.transforms import FindSharedBucketsFn
+    from provaudit.beam.scan import FindSharedBucketsFn
 
     fn = FindSharedBucketsFn()
     a = fn.add_input(fn.add_input(fn.create_accumulator(), (1, [10, 11])), (2, [12, 13]))
@@ -271,7 +271,7 @@ def test_overlap_outputs_are_deterministic(stage, tmp_path: Path) -> None:
 
 
 def test_find_run_errors(tmp_path: Path) -> None:
-    from provaudit.errors import InputError
+    from provaudit.core.errors import InputError
 
     with pytest.raises(InputError, match="no scan run yet"):
         find_run(str(tmp_path))

@@ -1,4 +1,4 @@
-"""The overlap stage on the labelled benchmark the project builds itself (provaudit.labelled):
+"""The overlap stage on the labelled benchmark the project builds itself (provaudit.fixtures.labelled):
 real sample documents plus controlled edits at known Jaccard similarities 0.3 to 1.0,
 Chinese included, and degenerate documents. The real Beam stage runs on it end to end."""
 
@@ -10,10 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SAMPLE, write_yaml
-from provaudit.config import load_config
-from provaudit.labelled import build_labelled_corpus, evaluate
-from provaudit.overlap_stage import run_overlap
-from provaudit.scan import run_scan
+from provaudit.core.config import load_config
+from provaudit.fixtures.labelled import build_labelled_corpus, evaluate
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.scan import run_scan
 
 
 @pytest.fixture(scope="module")

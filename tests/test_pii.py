@@ -1,4 +1,4 @@
-"""Unit tests of provaudit.pii: validators, detection per kind, exclusivity, masking."""
+"""Unit tests of provaudit.core.pii: validators, detection per kind, exclusivity, masking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from provaudit.pii import PiiCounts, cn_id_valid, find_pii, luhn_valid, mask_text, pii_examples
+from provaudit.core.pii import PiiCounts, cn_id_valid, find_pii, luhn_valid, mask_text, pii_examples
 
 # ---------------------------------------------------------------------------------------
 # Independent implementations of the check algorithms, to build test data.
@@ -518,6 +518,6 @@ def test_values_at_text_edges(text: str, expected: PiiCounts) -> None:
 
 
 def test_kinds_match_counts_fields() -> None:
-    from provaudit.pii import KINDS
+    from provaudit.core.pii import KINDS
 
     assert PiiCounts._fields == KINDS

@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SAMPLE, write_yaml
-from provaudit.config import load_config
-from provaudit.overlap_stage import run_overlap
-from provaudit.scan import run_scan
+from provaudit.core.config import load_config
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.scan import run_scan
 
 pytestmark = pytest.mark.portable
 
@@ -101,7 +101,7 @@ def _overlap_outputs(run_dir: str) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def direct_run(tmp_path_factory: pytest.TempPathFactory) -> str:
     global _COLUMNS
-    from provaudit.ledger import ledger_schema
+    from provaudit.core.ledger import ledger_schema
 
     _COLUMNS = set(ledger_schema().names)
     return _scan(tmp_path_factory.mktemp("direct"), "direct", {"runner": "DirectRunner"})

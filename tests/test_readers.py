@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from provaudit.readers import (
+from provaudit.core.readers import (
     FORMATS,
     ReaderSpec,
     compression_of,
@@ -24,7 +24,7 @@ from provaudit.readers import (
     infer_format,
     read_shard,
 )
-from provaudit.records import QUARANTINE_REASONS, Document, Quarantined
+from provaudit.core.records import QUARANTINE_REASONS, Document, Quarantined
 
 EMAIL = "jane.roe@example.org"
 

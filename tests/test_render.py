@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from test_datadocs import Visit, _assert_stayed_local, browser  # noqa: F401
 
-from provaudit.render import render_html, render_index, render_markdown
+from provaudit.reports.render import render_html, render_index, render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "docs" / "disclosure-example.png"

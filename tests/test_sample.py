@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from provaudit.config import list_shards, load_config
-from provaudit.readers import ReaderSpec, read_shard
-from provaudit.records import Document, Quarantined
-from provaudit.sample import SOURCES, _shingles, main, write_sample_corpus
+from provaudit.core.config import list_shards, load_config
+from provaudit.core.readers import ReaderSpec, read_shard
+from provaudit.core.records import Document, Quarantined
+from provaudit.fixtures.sample import SOURCES, _shingles, main, write_sample_corpus
 
 BUNDLED = Path(__file__).resolve().parents[1] / "sample"
 TWO_MB = 2 * 1024 * 1024
@@ -179,7 +179,7 @@ def test_duplicates_copies_and_leaks_hold(
 def test_near_duplicates_match_the_minhash_shingles(
     read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
 ) -> None:
-    from provaudit.minhash import shingles
+    from provaudit.core.minhash import shingles
 
     docs, _ = read_back
     near = truth["near_duplicates"]
@@ -204,9 +204,9 @@ def test_eval_ngram_leaks_match_a_brute_force_recomputation(
     truth: dict[str, Any],
 ) -> None:
     """Eval items sharing a 13-gram with training text, as the overlap stage defines them."""
-    from provaudit.findings import normalize_text
-    from provaudit.language import detect_script
-    from provaudit.minhash import CJK_SCRIPTS, shingles
+    from provaudit.core.findings import normalize_text
+    from provaudit.core.language import detect_script
+    from provaudit.core.minhash import CJK_SCRIPTS, shingles
 
     docs, _ = read_back
     registry = yaml.safe_load((corpus / "registry.yaml").read_text("utf-8"))
@@ -266,7 +266,7 @@ def test_eval_ngram_leaks_match_a_brute_force_recomputation(
 def test_planted_pii_matches_find_pii(
     read_back: tuple[dict[str, Document], list[Quarantined]], truth: dict[str, Any]
 ) -> None:
-    pii = pytest.importorskip("provaudit.pii", reason="provaudit.pii is not written yet")
+    pii = pytest.importorskip("provaudit.core.pii", reason="provaudit.core.pii is not written yet")
     docs, _ = read_back
     zero = {k: 0 for k in ("email", "phone", "cn_id", "card", "ip")}
     for doc_id, doc in docs.items():
@@ -288,7 +288,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_bundled_sample_is_current(corpus: Path) -> None:
     """The committed sample/ is what the generator writes (compressed shards compared by content)."""
     fresh, bundled = files_of(corpus), files_of(BUNDLED)
-    assert sorted(fresh) == sorted(bundled), "regenerate with: python -m provaudit.sample sample"
+    assert sorted(fresh) == sorted(bundled), "regenerate with: python -m provaudit.fixtures.sample sample"
     for name, data in fresh.items():
         if name.endswith((".gz", ".zst", ".parquet")):  # codec versions may change the bytes
             source = name.split("/")[0]
@@ -297,7 +297,7 @@ def test_bundled_sample_is_current(corpus: Path) -> None:
                 read_shard(str(BUNDLED / name), name, spec)
             ), name
         else:
-            assert data == bundled[name], f"{name} differs: python -m provaudit.sample sample"
+            assert data == bundled[name], f"{name} differs: python -m provaudit.fixtures.sample sample"
 
 
 def _spec_for(corpus: Path, source: str, shard: str) -> ReaderSpec:
@@ -357,7 +357,7 @@ def test_opt_out_list_and_opted_out_documents(
     (listed,) = hit
     hosts = {(docs[i].url or "").split("/")[2] for i in found["web_crawl"]}
     assert all(h.endswith("." + listed) for h in hosts)
-    if (profiles := _optional("provaudit.profiles")) is not None and hasattr(
+    if (profiles := _optional("provaudit.core.profiles")) is not None and hasattr(
         profiles, "load_opt_out"
     ):
         opt_out = profiles.load_opt_out(str(path))
@@ -460,7 +460,7 @@ def test_unknown_license_shares(
     truth: dict[str, Any],
 ) -> None:
     """As the pipeline computes them: the document's license_field value, else the source's."""
-    from provaudit.licenses import normalize_license
+    from provaudit.core.licenses import normalize_license
 
     docs, _ = read_back
     registry = _registry_sources(corpus)

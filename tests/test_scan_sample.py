@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT, SAMPLE, write_yaml
-from provaudit.config import load_config
-from provaudit.scan import ScanResult, run_scan
+from provaudit.core.config import load_config
+from provaudit.stages.scan import ScanResult, run_scan
 
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
 
@@ -124,7 +124,7 @@ def test_licenses_and_domains(ledger: list[dict]) -> None:
 
 
 def test_near_duplicates_have_similar_signatures(ledger: list[dict]) -> None:
-    from provaudit.minhash import jaccard_from_signatures
+    from provaudit.core.minhash import jaccard_from_signatures
 
     sig = {r["doc_id"]: r["minhash"] for r in ledger}
     for pair in PLANTED["near_duplicates"]:

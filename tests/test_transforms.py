@@ -12,10 +12,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 TestPipeline.__test__ = False  # a Beam class, not a pytest test class
 from apache_beam.testing.util import assert_that, equal_to
 
-from provaudit.findings import Annotator, SourceFacts
-from provaudit.readers import ReaderSpec
-from provaudit.records import Document, LedgerRow, Quarantined
-from provaudit.transforms import QUARANTINE, SHARD_INFO, AnnotateFn, ReadShardFn, Scan, ShardTask
+from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.readers import ReaderSpec
+from provaudit.core.records import Document, LedgerRow, Quarantined
+from provaudit.beam.scan import QUARANTINE, SHARD_INFO, AnnotateFn, ReadShardFn, Scan, ShardTask
 
 
 def _jsonl(path: Path, lines: list[str]) -> Path:

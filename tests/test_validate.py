@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import ROOT, SAMPLE, write_yaml
-from provaudit.config import load_config
-from provaudit.datadocs import find_external_references
-from provaudit.overlap_stage import run_overlap
-from provaudit.profile_stage import run_profile
-from provaudit.scan import run_scan
-from provaudit.summary import validation_summary
-from provaudit.validate import SUITES, load_suite, run_validation
+from provaudit.core.config import load_config
+from provaudit.reports.datadocs import find_external_references
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.profile import run_profile
+from provaudit.stages.scan import run_scan
+from provaudit.reports.summary import validation_summary
+from provaudit.stages.validate import SUITES, load_suite, run_validation
 from test_datadocs import Visit, _assert_stayed_local, _assert_styled, _STYLE_PROBE, browser  # noqa: F401
 
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
@@ -182,7 +182,7 @@ def test_markup_from_the_corpus_is_escaped_in_data_docs_and_summary(tmp_path: Pa
     assert "&lt;script&gt;alert(" in html_text  # the license is shown, escaped, beside the failing source
     summary = validation_summary(result.verdicts, result.docs_index, result.results_path)
     assert "<script>" not in summary
-    from provaudit.disclose_stage import run_disclose
+    from provaudit.stages.disclose import run_disclose
 
     disclosed = run_disclose(load_config(cfg_path), Path(result.run_dir).name)
     pages = [Path(disclosed.index_path), *(Path(result.run_dir) / "disclosures").glob("*.html")]
@@ -191,7 +191,7 @@ def test_markup_from_the_corpus_is_escaped_in_data_docs_and_summary(tmp_path: Pa
         assert "<script" not in text and "<img src=x" not in text, page.name
     legit = (Path(result.run_dir) / "disclosures" / "legitimate_sources.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in legit  # the license string is shown, escaped
-    from provaudit.config import ConfigError
+    from provaudit.core.config import ConfigError
 
     with pytest.raises(ConfigError, match="letters, digits"):  # markup never gets into a source name
         load_config(write_yaml(tmp_path / "bad.yaml", {"output": "o", "sources": [

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from provaudit import __version__
-from provaudit.errors import ConfigError, InputError, ProvauditError, ReconciliationError
+from provaudit.core.errors import ConfigError, InputError, ProvauditError, ReconciliationError
 
 EPILOG = """\
 exit codes: 0 success, 1 the run failed (pipeline error or failed reconciliation),
@@ -76,13 +76,13 @@ def _error(message: str) -> int:
 
 
 def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False) -> int:
-    from provaudit.config import list_shards, load_config
+    from provaudit.core.config import list_shards, load_config
 
     config = load_config(config_path)
     shards = list_shards(config)  # fails fast on a missing path, before Beam starts
 
-    from provaudit.scan import run_scan
-    from provaudit.summary import scan_summary
+    from provaudit.stages.scan import run_scan
+    from provaudit.reports.summary import scan_summary
 
     result = run_scan(config, extra_beam_args=beam_args, shards=shards)
     print(scan_summary(result.manifest, {"ledger": result.ledger_dir,
@@ -102,16 +102,16 @@ def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False
 
 
 def _config(config_or_path):
-    from provaudit.config import RunConfig, load_config
+    from provaudit.core.config import RunConfig, load_config
 
     return config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
 
 
 def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
     config = _config(config_or_path)
-    from provaudit.overlap_stage import find_run
-    from provaudit.profile_stage import run_profile
-    from provaudit.summary import profile_summary
+    from provaudit.stages.overlap import find_run
+    from provaudit.stages.profile import run_profile
+    from provaudit.reports.summary import profile_summary
 
     find_run(config.output, run_id)
     result = run_profile(config, run_id, extra_beam_args=beam_args)
@@ -122,9 +122,9 @@ def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
 
 def _disclose(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
-    from provaudit.disclose_stage import run_disclose
-    from provaudit.overlap_stage import find_run
-    from provaudit.summary import safe
+    from provaudit.stages.disclose import run_disclose
+    from provaudit.stages.overlap import find_run
+    from provaudit.reports.summary import safe
 
     find_run(config.output, run_id)
     result = run_disclose(config, run_id)
@@ -138,9 +138,9 @@ def _disclose(config_or_path, run_id: Optional[str]) -> int:
 
 def _validate(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
-    from provaudit.overlap_stage import find_run
-    from provaudit.summary import validation_summary
-    from provaudit.validate import run_validation
+    from provaudit.stages.overlap import find_run
+    from provaudit.reports.summary import validation_summary
+    from provaudit.stages.validate import run_validation
 
     find_run(config.output, run_id)
     result = run_validation(config, run_id)
@@ -151,12 +151,12 @@ def _validate(config_or_path, run_id: Optional[str]) -> int:
 
 
 def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
-    from provaudit.config import RunConfig, load_config
+    from provaudit.core.config import RunConfig, load_config
 
     config = config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
 
-    from provaudit.overlap_stage import find_run, run_overlap
-    from provaudit.summary import overlap_summary
+    from provaudit.stages.overlap import find_run, run_overlap
+    from provaudit.reports.summary import overlap_summary
 
     find_run(config.output, run_id)  # fails fast when there is no run
     result = run_overlap(config, run_id, extra_beam_args=beam_args)
@@ -205,7 +205,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "disclose":
             return _disclose(args.config, args.run_id)
         if args.command == "sample":
-            from provaudit.sample import write_sample_corpus
+            from provaudit.fixtures.sample import write_sample_corpus
 
             written = write_sample_corpus(Path(args.out_dir))
             print(f"sample: wrote {len(written)} files to {args.out_dir}")

@@ -25,14 +25,14 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from provaudit.findings import Annotator, SourceFacts
-from provaudit.ledger import rows_to_table, table_to_parquet_bytes, location_key
-from provaudit.pii import mask_text
-from provaudit.readers import ReaderSpec, read_shard
-from provaudit.records import Document, LedgerRow, Quarantined
+from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes, location_key
+from provaudit.core.pii import mask_text
+from provaudit.core.readers import ReaderSpec, read_shard
+from provaudit.core.records import Document, LedgerRow, Quarantined
 
 if TYPE_CHECKING:
-    from provaudit.overlap import LshParams, Member
+    from provaudit.core.overlap import LshParams, Member
 
 QUARANTINE = "quarantine"
 SHARD_INFO = "shard_info"
@@ -277,7 +277,7 @@ def _keyed(item: LedgerRow | Quarantined, index: dict[tuple[str, str], int]) -> 
 
 def ledger_member(row: dict[str, Any]) -> "Member":
     """Turn a ledger row (as ReadFromParquet gives it) into an overlap Member."""
-    from provaudit.overlap import Member
+    from provaudit.core.overlap import Member
 
     return Member((row["source"], row["shard"], row["location"], row["doc_id"]), row["sha256"],
                   bytes(row["minhash"]))
@@ -391,7 +391,7 @@ class VerifyBucketsFn(beam.CombineFn):
         return merged if merged is not None else {}
 
     def extract_output(self, buckets: dict[int, list[tuple]]) -> list[tuple]:
-        from provaudit.overlap import bucket_pairs
+        from provaudit.core.overlap import bucket_pairs
 
         return [tuple(p) for members in buckets.values() if len(members) > 1
                 for p in bucket_pairs(members, self._threshold, self._max_bucket)]
@@ -438,7 +438,7 @@ class FindNearDuplicates(beam.PTransform):
         self._shards = shards
 
     def expand(self, members):
-        from provaudit.overlap import Pair, band_keys, doc_key, is_empty_signature
+        from provaudit.core.overlap import Pair, band_keys, doc_key, is_empty_signature
 
         params, shards = self._params, self._shards
 
@@ -489,9 +489,9 @@ class FindSharedNgrams(beam.PTransform):
         n = self._n
 
         def doc_ngrams(doc: Document):
-            from provaudit.findings import normalize_text
-            from provaudit.language import detect_script
-            from provaudit.minhash import CJK_SCRIPTS, ngram_hashes64
+            from provaudit.core.findings import normalize_text
+            from provaudit.core.language import detect_script
+            from provaudit.core.minhash import CJK_SCRIPTS, ngram_hashes64
 
             text = normalize_text(doc.text)
             # as signed int64: Beam's integer coder takes 64-bit signed values

@@ -5,10 +5,10 @@ Contract: :func:`load_config` reads YAML with safe loading only, validates it ag
 resolves relative paths (the registry and output against the config's folder, a
 source's globs and ``labelling`` paths against its registry file's folder) and returns a
 :class:`RunConfig`.
-Every problem raises :class:`~provaudit.errors.ConfigError` naming the file, the
+Every problem raises :class:`~provaudit.core.errors.ConfigError` naming the file, the
 source and the key, before any Beam work starts. :func:`list_shards` matches the
 globs with Beam's ``FileSystems`` (local, gs://, s3:// alike) and fails with
-:class:`~provaudit.errors.InputError` when a glob matches nothing.
+:class:`~provaudit.core.errors.InputError` when a glob matches nothing.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any, NamedTuple, Optional
 import jsonschema
 import yaml
 
-from provaudit.contracts import load_schema
-from provaudit.errors import ConfigError, InputError
-from provaudit.readers import ReaderSpec, infer_format
+from provaudit.core.contracts import load_schema
+from provaudit.core.errors import ConfigError, InputError
+from provaudit.core.readers import ReaderSpec, infer_format
 
 DEFAULT_MAX_DOC_CHARS = 1_000_000
 

@@ -13,12 +13,12 @@ import hashlib
 import unicodedata
 from typing import NamedTuple, Optional
 
-from provaudit.domains import registrable_domain
-from provaudit.language import LanguageDetector, detect_script
-from provaudit.licenses import normalize_license
-from provaudit.minhash import CJK_SCRIPTS, MinHasher
-from provaudit.pii import find_pii
-from provaudit.records import Document, LedgerRow
+from provaudit.core.domains import registrable_domain
+from provaudit.core.language import LanguageDetector, detect_script
+from provaudit.core.licenses import normalize_license
+from provaudit.core.minhash import CJK_SCRIPTS, MinHasher
+from provaudit.core.pii import find_pii
+from provaudit.core.records import Document, LedgerRow
 
 
 def normalize_text(text: str) -> str:

@@ -16,7 +16,7 @@ Inputs, each validated against its JSON Schema under ``schemas/``:
   (``guidelines.schema.json``): YAML (safe loading) or JSON. Unquoted YAML dates are
   taken as the ISO strings they spell.
 
-A bad file fails fast with :class:`~provaudit.errors.ConfigError` naming the file and
+A bad file fails fast with :class:`~provaudit.core.errors.ConfigError` naming the file and
 where: ``line N: key`` (JSONL, 1-based), ``row N: key`` (Parquet, 0-based),
 ``annotators[ID].key``, ``guidelines[VERSION].key``. What is wrong with the labelling
 *process* is not an exception but a :class:`Finding`: a guideline document that is
@@ -60,10 +60,10 @@ from typing import Any, NamedTuple
 
 import jsonschema
 
-from provaudit.config import _describe, _most_specific, _read_yaml, read_config_text
-from provaudit.contracts import load_schema
-from provaudit.errors import ConfigError, InputError
-from provaudit.readers import compression_of, infer_format
+from provaudit.core.config import _describe, _most_specific, _read_yaml, read_config_text
+from provaudit.core.contracts import load_schema
+from provaudit.core.errors import ConfigError, InputError
+from provaudit.core.readers import compression_of, infer_format
 
 __all__ = [
     "MIN_KAPPA_ITEMS",

@@ -1,7 +1,7 @@
 """The ledger table: its Arrow schema (from ``schemas/ledger.schema.json``) and Parquet I/O.
 
 Contract: :func:`ledger_schema` is the single definition of the ledger's columns; rows
-are :class:`~provaudit.records.LedgerRow` and :func:`rows_to_table` turns them into an
+are :class:`~provaudit.core.records.LedgerRow` and :func:`rows_to_table` turns them into an
 Arrow table in a stable order (sorted by location within a shard) so the same inputs
 give byte-identical Parquet files. No clock value is written into any file.
 """
@@ -16,8 +16,8 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from provaudit.contracts import arrow_schema
-from provaudit.records import LedgerRow
+from provaudit.core.contracts import arrow_schema
+from provaudit.core.records import LedgerRow
 
 
 @lru_cache(maxsize=1)

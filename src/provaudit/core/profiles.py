@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from provaudit.errors import ConfigError
+from provaudit.core.errors import ConfigError
 
 PII_KINDS = ("email", "phone", "cn_id", "card", "ip")
 PROFILE_COLUMNS = ("source", "chars", "language", "license_category", "domain", "url",

@@ -1,7 +1,7 @@
 """Read one shard into Documents; route everything that cannot be read to Quarantined.
 
-Contract. :func:`read_shard` yields, in file order, one :class:`~provaudit.records.Document`
-per document and one :class:`~provaudit.records.Quarantined` per problem, and never raises
+Contract. :func:`read_shard` yields, in file order, one :class:`~provaudit.core.records.Document`
+per document and one :class:`~provaudit.core.records.Quarantined` per problem, and never raises
 on bad data: one bad line, row or record is quarantined with a stable reason code and the
 shard goes on. It imports no Beam: the caller injects ``open_binary`` (a Beam DoFn passes
 a function opening remote paths with ``FileSystems.open(path,
@@ -54,7 +54,7 @@ take their ``WARC-Record-ID`` without angle brackets. ``url`` and ``license_raw`
 from ``url_field`` and ``license_field`` (strings as they are, other values as JSON,
 missing or null as ``None``). An empty string is a document (later steps report it);
 a missing or null text is ``missing-text``. Excerpts hold at most 80 characters of the
-offending content, whitespace collapsed and masked with :func:`provaudit.pii.mask_text`.
+offending content, whitespace collapsed and masked with :func:`provaudit.core.pii.mask_text`.
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ from warcio.archiveiterator import WARCIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
-from provaudit.pii import mask_text
-from provaudit.records import Document, Quarantined
+from provaudit.core.pii import mask_text
+from provaudit.core.records import Document, Quarantined
 
 __all__ = [
     "FORMATS",

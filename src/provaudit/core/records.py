@@ -57,7 +57,7 @@ class LedgerRow(NamedTuple):
     chars: int
     bytes: int
     language: str
-    language_reason: str  # "" when detected; else why "und": provaudit.language.LANGUAGE_REASONS
+    language_reason: str  # "" when detected; else why "und": provaudit.core.language.LANGUAGE_REASONS
     script: str
     license_raw: Optional[str]
     license_spdx: Optional[str]

@@ -47,7 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
-from provaudit.errors import InputError, ProvauditError
+from provaudit.core.errors import InputError, ProvauditError
 
 __all__ = [
     "ASSETS_ENV",
@@ -291,7 +291,7 @@ def _resolve_assets_dir(assets_dir: Path | None) -> Path:
         return Path(assets_dir)
     if os.environ.get(ASSETS_ENV):
         return Path(os.environ[ASSETS_ENV])
-    repo = Path(__file__).resolve().parents[2]  # src/provaudit/datadocs.py -> repository root
+    repo = Path(__file__).resolve().parents[3]  # src/provaudit/reports/datadocs.py -> repository root
     if (repo / "package.json").is_file():
         return repo / "node_modules"
     return Path.cwd() / "node_modules"

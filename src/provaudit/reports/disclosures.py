@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from provaudit import __version__
-from provaudit.errors import ProvauditError
+from provaudit.core.errors import ProvauditError
 
 SCHEMA_VERSION = 1
 GENERATED_BY = f"provaudit {__version__}"
@@ -194,7 +194,7 @@ class DisclosureInputs(NamedTuple):
 
     run_id: str
     manifest: dict
-    sources: tuple  # provaudit.config.Source, registry order
+    sources: tuple  # provaudit.core.config.Source, registry order
     source_profile: list  # rows of profiles/source_profile.parquet
     labelling_profile: list  # rows of profiles/labelling_profile.parquet ([] without labelling)
     guidelines: list  # dicts: version, kind, title, sha256, checksum_ok, path (file name), effective, sources
@@ -222,7 +222,7 @@ def _read_parquet_rows(path: str, required: bool) -> list[dict[str, Any]]:
 
 def load_guidelines(sources: Iterable[Any]) -> list[dict[str, Any]]:
     """Guideline versions of every labelled source, one entry per (version, sha256)."""
-    from provaudit.labelling import load_source_labelling
+    from provaudit.core.labelling import load_source_labelling
 
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for source in sources:
@@ -1121,7 +1121,7 @@ def index_page(inputs: DisclosureInputs, links: Sequence[Mapping[str, str]]) -> 
 
 
 def _schema() -> dict[str, Any]:
-    from provaudit.contracts import load_schema
+    from provaudit.core.contracts import load_schema
 
     return load_schema("disclosure.schema.json")
 

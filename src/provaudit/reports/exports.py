@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from provaudit.contracts import load_schema
-from provaudit.licenses import normalize_license
+from provaudit.core.contracts import load_schema
+from provaudit.core.licenses import normalize_license
 
 __all__ = [
     "CROISSANT_CONFORMS_TO",

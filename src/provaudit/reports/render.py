@@ -16,7 +16,7 @@ enumerations below (a status, a chart type) or a chart whose lengths disagree ra
 decimal, like chart values whose unit is "share"; other numbers are right-aligned with
 thousands separators; ``null`` shows as "—".
 
-The contract (shared with the builders in ``provaudit.disclosures``):
+The contract (shared with the builders in ``provaudit.reports.disclosures``):
 
 A disclosure is a JSON document (Python dict) of this shape; builders (src/provaudit/disclosures.py)
 produce it, renderers (src/provaudit/render.py) turn it into self-contained HTML and Markdown.

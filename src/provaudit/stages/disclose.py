@@ -2,8 +2,8 @@
 
 ``run_disclose`` reads what the earlier stages wrote (manifest, overlap reports, profiles,
 validation results, registry), builds the five disclosure documents
-(:mod:`provaudit.disclosures`), checks each against ``schemas/disclosure.schema.json``,
-renders them (:mod:`provaudit.render`) and writes under ``<run>/``:
+(:mod:`provaudit.reports.disclosures`), checks each against ``schemas/disclosure.schema.json``,
+renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
 
     disclosures/<kind>.json | .md | .html   legitimate_sources, labelling_process,
                                             cn_filing_annex, eu_training_summary, ca_ab2013
@@ -20,8 +20,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from provaudit.config import RunConfig
-from provaudit.disclosures import KINDS, TITLES
+from provaudit.core.config import RunConfig
+from provaudit.reports.disclosures import KINDS, TITLES
 
 
 @dataclass
@@ -50,11 +50,11 @@ def _json(value: Any) -> str:
 
 def run_disclose(config: RunConfig, run_id: Optional[str] = None) -> DiscloseResult:
     """Build, check, render and write every disclosure of a validated run, and its index page."""
-    from provaudit.disclosures import build_all, index_page, load_inputs, validate_document
-    from provaudit.errors import InputError
-    from provaudit.exports import croissant, license_counts, spdx_dataset
-    from provaudit.overlap_stage import find_run
-    from provaudit.render import render_html, render_index, render_markdown
+    from provaudit.reports.disclosures import build_all, index_page, load_inputs, validate_document
+    from provaudit.core.errors import InputError
+    from provaudit.reports.exports import croissant, license_counts, spdx_dataset
+    from provaudit.stages.overlap import find_run
+    from provaudit.reports.render import render_html, render_index, render_markdown
 
     run_dir = find_run(config.output, run_id)
     if "://" in run_dir:

@@ -20,13 +20,13 @@ from typing import Any, Callable, Iterable, Optional
 
 import apache_beam as beam
 
-from provaudit.config import RunConfig, list_shards
-from provaudit.contracts import rows_to_parquet
-from provaudit.errors import InputError
-from provaudit.overlap import OverlapReport, assemble, band_shards, lsh_params
-from provaudit.runners import make_runner, pipeline_options, runner_name
-from provaudit.scan import plan_tasks
-from provaudit.transforms import (FindExactGroups, FindNearDuplicates, FindSharedNgrams, join_path,
+from provaudit.core.config import RunConfig, list_shards
+from provaudit.core.contracts import rows_to_parquet
+from provaudit.core.errors import InputError
+from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_params
+from provaudit.beam.runners import make_runner, pipeline_options, runner_name
+from provaudit.stages.scan import plan_tasks
+from provaudit.beam.scan import (FindExactGroups, FindNearDuplicates, FindSharedNgrams, join_path,
                                   ledger_member, read_bytes, write_bytes)
 
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
@@ -77,7 +77,7 @@ class WriteOverlapOutputsFn(beam.DoFn):
     """Assemble clusters, pairs, matrix, rates and contamination on one worker, and write them.
 
     The edges arrive as side inputs: connected components run on one machine here (see
-    provaudit.overlap.UnionFind for where a distributed version would go).
+    provaudit.core.overlap.UnionFind for where a distributed version would go).
     """
 
     def __init__(self, out_dir: str, training: set[str], evals: set[str], params: Any,
@@ -124,7 +124,7 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
     if evals:
         tasks = plan_tasks(config, list_shards(config))
         scanned = {(s["source"], s["path"], s["sha256"]) for s in manifest["shards"]}
-        from provaudit.transforms import shard_checksum
+        from provaudit.beam.scan import shard_checksum
 
         changed = sorted(t.name for t in tasks
                          if (t.source, t.name, shard_checksum(t.path)) not in scanned)

@@ -20,14 +20,14 @@ from typing import Any, Callable, Iterable, Optional
 import apache_beam as beam
 import pyarrow.parquet as pq
 
-from provaudit.config import RunConfig
-from provaudit.contracts import rows_to_parquet
-from provaudit.errors import InputError
-from provaudit.overlap_stage import _read_text, find_run
-from provaudit.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
+from provaudit.core.config import RunConfig
+from provaudit.core.contracts import rows_to_parquet
+from provaudit.core.errors import InputError
+from provaudit.stages.overlap import _read_text, find_run
+from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
                                 source_profile_rows)
-from provaudit.runners import make_runner, pipeline_options, runner_name
-from provaudit.transforms import join_path, read_bytes, write_bytes
+from provaudit.beam.runners import make_runner, pipeline_options, runner_name
+from provaudit.beam.scan import join_path, read_bytes, write_bytes
 
 
 @dataclass
@@ -138,7 +138,7 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
 
 def labelling_profiles(config: RunConfig) -> list[dict[str, Any]]:
     """Profile every source's labelling record set, one row per batch (records are read on the driver)."""
-    from provaudit.labelling import labelling_profile, load_source_labelling
+    from provaudit.core.labelling import labelling_profile, load_source_labelling
 
     rows: list[dict[str, Any]] = []
     for source in sorted(config.sources, key=lambda s: s.name):

@@ -22,11 +22,11 @@ from typing import Any, Callable, Iterable, Optional
 import apache_beam as beam
 
 from provaudit import __version__
-from provaudit.config import RunConfig, Shard, list_shards
-from provaudit.errors import ReconciliationError
-from provaudit.findings import Annotator, SourceFacts
-from provaudit.runners import make_runner, pipeline_options, runner_name
-from provaudit.transforms import Scan, ShardTask, join_path, read_bytes, write_bytes
+from provaudit.core.config import RunConfig, Shard, list_shards
+from provaudit.core.errors import ReconciliationError
+from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.beam.runners import make_runner, pipeline_options, runner_name
+from provaudit.beam.scan import Scan, ShardTask, join_path, read_bytes, write_bytes
 
 _LOG = logging.getLogger(__name__)
 

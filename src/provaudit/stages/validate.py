@@ -4,11 +4,11 @@ Contract: the suites are the JSON files under ``expectations/`` (shipped in the 
 each expectation's ``meta`` names the requirement ids (REGULATIONS.md) it evidences and
 says in plain language what it checks. Thresholds are suite parameters filled from the
 run config's ``validation:`` mapping (regulatory defaults in
-:class:`~provaudit.config.ValidationSettings`). Validation reads the profiles only (one
+:class:`~provaudit.core.config.ValidationSettings`). Validation reads the profiles only (one
 row per source or labelling batch), so its cost does not grow with the corpus.
 
 Outputs under ``<run>/``: ``docs/`` (GX Data Docs, made to work offline by
-:mod:`provaudit.datadocs`), ``validation/results.json`` (provaudit's compact verdicts: per
+:mod:`provaudit.reports.datadocs`), ``validation/results.json`` (provaudit's compact verdicts: per
 expectation its requirement ids, success and the failing sources or batches) and
 ``validation/gx/*.json`` (GX's own validation results). GX usage statistics are off.
 """
@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
-from provaudit.config import RunConfig
+from provaudit.core.config import RunConfig
 
 SUITES = {  # suite -> (profile table, the column naming each row)
     "legitimate_sources": ("source_profile", "source"),
@@ -113,7 +113,7 @@ class ValidationResult:
 def _read_profile(run_dir: str, table: str):
     import pyarrow.parquet as pq
 
-    from provaudit.errors import InputError
+    from provaudit.core.errors import InputError
 
     path = os.path.join(run_dir, "profiles", f"{table}.parquet")
     if not os.path.isfile(path):
@@ -135,7 +135,7 @@ def _jsonable(value: Any) -> Any:
 
 def run_validation(config: RunConfig, run_id: Optional[str] = None) -> ValidationResult:
     """Validate a run's profiles with the three suites; write Data Docs and results."""
-    from provaudit.overlap_stage import find_run
+    from provaudit.stages.overlap import find_run
 
     run_dir = find_run(config.output, run_id)
     frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
@@ -189,7 +189,7 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
                     success=bool(r.success), failing=failing,
                     observed=_jsonable((r.result or {}).get("observed_value")),
                 ))
-    from provaudit.datadocs import make_offline
+    from provaudit.reports.datadocs import make_offline
 
     if make_offline(Path(docs_dir), require_assets=False).degraded:
         print("provaudit: warning: Data Docs built without their browser assets "
