@@ -32,9 +32,10 @@ from provaudit.core.overlap import (
     matches_by_document,
     overlap_matrix,
 )
-from provaudit.stages.overlap import find_run, run_overlap
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.runs import find_run
 from provaudit.stages.scan import run_scan
-from provaudit.beam.scan import FindExactGroups, FindNearDuplicates
+from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates
 
 TestPipeline.__test__ = False
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
@@ -199,7 +200,7 @@ def test_near_duplicates_match_in_memory_buckets_whatever_the_shards(shards: int
 
 
 def test_shared_buckets_fn_merges_lists_and_compacted_accumulators() -> None:
-    from provaudit.beam.scan import FindSharedBucketsFn
+    from provaudit.beam.overlap import FindSharedBucketsFn
 
     fn = FindSharedBucketsFn()
     a = fn.add_input(fn.add_input(fn.create_accumulator(), (1, [10, 11])), (2, [12, 13]))

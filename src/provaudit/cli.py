@@ -76,10 +76,11 @@ def _error(message: str) -> int:
 
 
 def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False) -> int:
+    from provaudit.beam.io import match_files
     from provaudit.core.config import list_shards, load_config
 
     config = load_config(config_path)
-    shards = list_shards(config)  # fails fast on a missing path, before Beam starts
+    shards = list_shards(config, match_files)  # fails fast on a missing path, before Beam starts
 
     from provaudit.stages.scan import run_scan
     from provaudit.reports.summary import scan_summary
@@ -109,7 +110,7 @@ def _config(config_or_path):
 
 def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
     config = _config(config_or_path)
-    from provaudit.stages.overlap import find_run
+    from provaudit.stages.runs import find_run
     from provaudit.stages.profile import run_profile
     from provaudit.reports.summary import profile_summary
 
@@ -123,7 +124,7 @@ def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
 def _disclose(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
     from provaudit.stages.disclose import run_disclose
-    from provaudit.stages.overlap import find_run
+    from provaudit.stages.runs import find_run
     from provaudit.reports.summary import safe
 
     find_run(config.output, run_id)
@@ -138,7 +139,7 @@ def _disclose(config_or_path, run_id: Optional[str]) -> int:
 
 def _validate(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
-    from provaudit.stages.overlap import find_run
+    from provaudit.stages.runs import find_run
     from provaudit.reports.summary import validation_summary
     from provaudit.stages.validate import run_validation
 
@@ -155,7 +156,8 @@ def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
 
     config = config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
 
-    from provaudit.stages.overlap import find_run, run_overlap
+    from provaudit.stages.overlap import run_overlap
+    from provaudit.stages.runs import find_run
     from provaudit.reports.summary import overlap_summary
 
     find_run(config.output, run_id)  # fails fast when there is no run

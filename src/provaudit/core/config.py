@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 import jsonschema
 import yaml
@@ -344,33 +344,31 @@ def display_name(path: str, base: Path) -> str:
         return Path(path).as_posix()
 
 
-def _match(pattern: str) -> dict[str, int]:
-    """Return {path: size} of the files a glob matches on any Beam filesystem.
+def match_local(pattern: str) -> dict[str, int]:
+    """Return {path: size} of the local files a glob matches.
 
-    Local globs use the standard library (importing Beam's filesystems costs a second or
-    more, and a bad path must fail fast); other schemes go through Beam's FileSystems.
+    Paths with a scheme (``gs://``, ``s3://``) are listed through Beam's filesystems by
+    :func:`provaudit.beam.io.match_files`, which callers pass to :func:`list_shards`; the
+    core never imports Beam.
     """
-    if not _has_scheme(pattern):
-        return {
-            p: os.path.getsize(p)
-            for p in glob.glob(pattern, recursive=True)
-            if os.path.isfile(p)
-        }
-    from apache_beam.io.filesystems import FileSystems  # driver-only import
-
-    result = FileSystems.match([pattern])[0]
-    return {m.path: m.size_in_bytes for m in result.metadata_list if not m.path.endswith("/")}
+    if _has_scheme(pattern):
+        raise ValueError("a path with a scheme needs Beam's filesystems (provaudit.beam.io.match_files)")
+    return {
+        p: os.path.getsize(p)
+        for p in glob.glob(pattern, recursive=True)
+        if os.path.isfile(p)
+    }
 
 
-def list_shards(config: RunConfig) -> list[Shard]:
-    """Match every source's globs on the driver; fail if one matches nothing."""
+def list_shards(config: RunConfig, match: Callable[[str], dict[str, int]] = match_local) -> list[Shard]:
+    """Match every source's globs on the driver with ``match``; fail if one matches nothing."""
     shards: list[Shard] = []
     reg = str(config.registry_path)
     for source in config.sources:
         found: dict[str, int] = {}
         for pattern in source.paths:
             try:
-                files = _match(pattern)
+                files = match(pattern)
             except Exception as exc:  # noqa: BLE001 - Beam raises BeamIOError and others
                 raise InputError(f"{reg}: sources[{source.name}].paths: cannot list {pattern!r}: {exc}") from None
             if not files:

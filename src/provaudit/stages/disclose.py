@@ -53,7 +53,7 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None) -> DiscloseRes
     from provaudit.reports.disclosures import build_all, index_page, load_inputs, validate_document
     from provaudit.core.errors import InputError
     from provaudit.reports.exports import croissant, license_counts, spdx_dataset
-    from provaudit.stages.overlap import find_run
+    from provaudit.stages.runs import find_run
     from provaudit.reports.render import render_html, render_index, render_markdown
 
     run_dir = find_run(config.output, run_id)

@@ -24,10 +24,11 @@ from provaudit.core.config import RunConfig, list_shards
 from provaudit.core.contracts import rows_to_parquet
 from provaudit.core.errors import InputError
 from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_params
+from provaudit.beam.io import join_path, match_files, write_bytes
+from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, FindSharedNgrams, ledger_member
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
+from provaudit.stages.runs import find_run, read_text
 from provaudit.stages.scan import plan_tasks
-from provaudit.beam.scan import (FindExactGroups, FindNearDuplicates, FindSharedNgrams, join_path,
-                                  ledger_member, read_bytes, write_bytes)
 
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
 
@@ -42,31 +43,6 @@ class OverlapResult:
     @property
     def overlap_dir(self) -> str:
         return join_path(self.run_dir, "overlap")
-
-
-def _read_text(path: str) -> str:
-    return read_bytes(path).decode("utf-8")
-
-
-def find_run(output: str, run_id: Optional[str] = None) -> str:
-    """Return the folder of run ``run_id``, or of the latest run with a manifest."""
-    if "://" in output:
-        if run_id is None:
-            raise InputError(f"{output}: give --run RUN_ID for runs on a remote filesystem")
-        return join_path(output, run_id)
-    if run_id is not None:
-        if "/" in run_id or run_id in ("", ".", ".."):
-            raise InputError(f"--run {run_id!r}: not a run id")
-        path = os.path.join(output, run_id)
-        if not os.path.isfile(os.path.join(path, "manifest.json")):
-            raise InputError(f"{path}: no such run (no manifest.json)")
-        return path
-    runs = sorted(d for d in (os.listdir(output) if os.path.isdir(output) else [])
-                  if os.path.isfile(os.path.join(output, d, "manifest.json")))
-    if not runs:
-        raise InputError(f"{output}: no scan run yet; run `provaudit scan CONFIG` first")
-    return os.path.join(output, runs[-1])
-
 
 
 def _json(value: Any) -> bytes:
@@ -122,9 +98,9 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
               | "SourceOf" >> beam.Map(lambda m: m.ref[0])
               | "CountPerSource" >> beam.combiners.Count.PerElement())
     if evals:
-        tasks = plan_tasks(config, list_shards(config))
+        tasks = plan_tasks(config, list_shards(config, match_files))
         scanned = {(s["source"], s["path"], s["sha256"]) for s in manifest["shards"]}
-        from provaudit.beam.scan import shard_checksum
+        from provaudit.beam.io import shard_checksum
 
         changed = sorted(t.name for t in tasks
                          if (t.source, t.name, shard_checksum(t.path)) not in scanned)
@@ -153,7 +129,7 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                 ) -> OverlapResult:
     """Run the overlap stage on a scan run and return where its outputs are."""
     run_dir = find_run(config.output, run_id)
-    manifest = json.loads(_read_text(join_path(run_dir, "manifest.json")))
+    manifest = json.loads(read_text(join_path(run_dir, "manifest.json")))
     started = datetime.now(timezone.utc)
     options = pipeline_options(config.beam, extra_beam_args)
     params = lsh_params(config.overlap.threshold, config.scan.num_perm,
@@ -166,7 +142,7 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     pipeline.run().wait_until_finish()
     ended = datetime.now(timezone.utc)
     out = join_path(run_dir, "overlap")
-    summary = json.loads(_read_text(join_path(out, "_summary.json")))
+    summary = json.loads(read_text(join_path(out, "_summary.json")))
     summary.update({
         "run_id": manifest["run_id"], "stage": "overlap", "runner": runner_name(options),
         "started": started.isoformat(timespec="seconds"), "ended": ended.isoformat(timespec="seconds"),

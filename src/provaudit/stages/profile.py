@@ -23,11 +23,11 @@ import pyarrow.parquet as pq
 from provaudit.core.config import RunConfig
 from provaudit.core.contracts import rows_to_parquet
 from provaudit.core.errors import InputError
-from provaudit.stages.overlap import _read_text, find_run
+from provaudit.stages.runs import find_run, read_text
 from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
                                 source_profile_rows)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.beam.scan import join_path, read_bytes, write_bytes
+from provaudit.beam.io import join_path, read_bytes, write_bytes
 
 
 @dataclass
@@ -81,10 +81,10 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                 ) -> ProfileResult:
     """Profile every source of a scan run that has its overlap outputs."""
     run_dir = find_run(config.output, run_id)
-    manifest = json.loads(_read_text(join_path(run_dir, "manifest.json")))
+    manifest = json.loads(read_text(join_path(run_dir, "manifest.json")))
     try:
-        rates = json.loads(_read_text(join_path(run_dir, "overlap", "duplicate_rates.json")))
-        matrix = json.loads(_read_text(join_path(run_dir, "overlap", "matrix.json")))["matrix"]
+        rates = json.loads(read_text(join_path(run_dir, "overlap", "duplicate_rates.json")))
+        matrix = json.loads(read_text(join_path(run_dir, "overlap", "matrix.json")))["matrix"]
     except OSError:
         raise InputError(f"{run_dir}: no overlap outputs; run `provaudit overlap CONFIG` first") from None
     opt_out = load_opt_out(config.opt_out) if config.opt_out else frozenset()

@@ -26,7 +26,8 @@ from provaudit.core.config import RunConfig, Shard, list_shards
 from provaudit.core.errors import ReconciliationError
 from provaudit.core.findings import Annotator, SourceFacts
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.beam.scan import Scan, ShardTask, join_path, read_bytes, write_bytes
+from provaudit.beam.io import join_path, match_files, read_bytes, write_bytes
+from provaudit.beam.scan import Scan, ShardTask
 
 _LOG = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
              report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
              run_id: Optional[str] = None, shards: Optional[list[Shard]] = None) -> ScanResult:
     """Run the scan stage end to end and return where its outputs are."""
-    shards = shards if shards is not None else list_shards(config)
+    shards = shards if shards is not None else list_shards(config, match_files)
     tasks = plan_tasks(config, shards)
     started = datetime.now(timezone.utc)
     run_id = run_id or new_run_id(config.output, config.config_hash, started)

@@ -135,7 +135,7 @@ def _jsonable(value: Any) -> Any:
 
 def run_validation(config: RunConfig, run_id: Optional[str] = None) -> ValidationResult:
     """Validate a run's profiles with the three suites; write Data Docs and results."""
-    from provaudit.stages.overlap import find_run
+    from provaudit.stages.runs import find_run
 
     run_dir = find_run(config.output, run_id)
     frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
