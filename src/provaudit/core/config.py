@@ -66,11 +66,11 @@ class ValidationSettings(NamedTuple):
     """Thresholds of the expectation suites (their suite parameters); regulatory defaults."""
 
     max_unknown_license_share: float = 0.05
-    max_unsafe_upper95: float = 0.05  # CN-TC-5.1a
+    max_unsafe_upper95: float = 0.05  # CN-TC-5.1a-post (provaudit default test; 5% is TC260's)
     min_sources_per_language: int = 2  # CN-TC-5.1b (verify)
     min_qa_sample_share: float = 0.05
-    min_functional_accuracy: float = 0.90  # CN-TC-5.3-accuracy (verify)
-    min_safety_accuracy: float = 0.98  # CN-TC-5.3-accuracy (verify)
+    min_functional_accuracy: float = 0.90  # CN-TC-5.3-check: provaudit default, not TC260's
+    min_safety_accuracy: float = 0.98  # CN-TC-5.3-check: provaudit default, not TC260's
     max_quarantine_share: float = 0.2
     max_exact_duplicate_rate: float = 0.2
     max_near_duplicate_rate: float = 0.3

@@ -80,10 +80,16 @@ REQUIREMENTS: dict[str, dict[str, str]] = {
                  "evidence": "data: the legitimate-sources and labelling-process disclosures",
                  "statement": "none"},
     # China: TC260-003 Basic Security Requirements (2024), GB/T 45654-2025, 45652-2025, 45674-2025
-    "CN-TC-5.1a": {"requirement": "a source whose sampled content is more than 5% illegal or harmful is not used",
-                   "evidence": "data: per-source inspection sample (default 4,000 items or all) and reviewers' "
-                               "verdicts; upper confidence bound of the unsafe share ≤ 5%",
-                   "statement": "none"},
+    "CN-TC-5.1a-pre": {"requirement": "before collecting from a source, assess it; more than 5% illegal or harmful "
+                                      "content → do not collect",
+                       "evidence": "statement: the pre-collection assessment record",
+                       "statement": "only"},
+    "CN-TC-5.1a-post": {"requirement": "after collecting, verify each source; more than 5% illegal or harmful "
+                                       "content → do not train on it",
+                        "evidence": "data: per-source inspection sample and reviewers' verdicts; one-sided 95% upper "
+                                    "bound of the unsafe share ≤ 5%. The standard gives no sample size: 4,000 items "
+                                    "(or all) per source and the upper-bound test are provaudit's defaults",
+                        "statement": "none"},
     "CN-TC-5.1b": {"requirement": "sources are diverse: several sources per language and per type",
                    "evidence": "data: sources per language",
                    "statement": "none"},
@@ -127,11 +133,13 @@ REQUIREMENTS: dict[str, dict[str, str]] = {
                                       "at least 10% of the training data, qualified share ≥ 98% (verify)",
                        "evidence": "data: screening hits",
                        "statement": "none"},
-    "CN-TC-5.3-accuracy": {"requirement": "labelled batches sample-checked for accuracy; safety labels each "
-                                          "reviewed",
-                           "evidence": "data: functional QA accuracy ≥ 0.90 (verify), safety labels reviewed share "
-                                       "= 1 and accuracy ≥ 0.98 (verify)",
-                           "statement": "none"},
+    "CN-TC-5.3-check": {"requirement": "functional labels: every batch spot-checked by hand, inaccurate items "
+                                       "relabelled, a batch containing illegal or harmful content voided; safety "
+                                       "labels: every item approved by at least one reviewer",
+                        "evidence": "data: QA sample share > 0 for every functional batch; no batch with an unsafe "
+                                    "item in use; safety items reviewed share = 1. The standard sets no accuracy "
+                                    "figure: the 0.90 / 0.98 accuracy floors are provaudit defaults, not TC260's",
+                        "statement": "none"},
     # European Union: AI Act Art. 53(1)(c),(d) and the AI Office template (2025)
     "EU-53d-general": {"requirement": "modalities and size of training data (by ranges)", "evidence": "data",
                        "statement": "none"},
@@ -632,7 +640,7 @@ def build_legitimate_sources(inputs: DisclosureInputs) -> dict[str, Any]:
         _table(["source", "sampled", "reviewed", "unsafe", "unsafe share", "unsafe upper bound (95%)"],
                [[n, S[n]["inspection_sampled"], S[n]["inspection_reviewed"], S[n]["inspection_unsafe"],
                  S[n]["inspection_unsafe_share"], S[n]["inspection_unsafe_upper95"]] for n in c.names]),
-        None, reqs(["CN-TC-5.1a", "EU-53d-illegal"])))
+        None, reqs(["CN-TC-5.1a-post", "EU-53d-illegal"])))
     for n in c.names:
         f = S[n]
         ids = sorted({i for v in related if n in v.failing or _holds(v.row_condition, c.rows[n])
@@ -730,7 +738,7 @@ def build_labelling_process(inputs: DisclosureInputs) -> dict[str, Any]:
                           batches[n]["qa_sample_share"], batches[n]["qa_accuracy"]] for n in names]),
                  _chart("bar", "QA accuracy per batch", "batch", "accepted share of reviewed labels", "share",
                         names, [("QA accuracy", [batches[n]["qa_accuracy"] or 0 for n in names])]),
-                 reqs(["CN-IM-8.2", "CN-TC-5.3-accuracy"])),
+                 reqs(["CN-IM-8.2", "CN-TC-5.3-check"])),
         _section("verdicts", "Expectations",
                  ["Each expectation of the labelling_process suite, with the batches it failed for."],
                  _table(["expectation", "requirement ids", "severity", "result", "failing batches"],

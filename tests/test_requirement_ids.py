@@ -1,0 +1,71 @@
+"""Requirement ids: no retired id is cited anywhere, and every cited id exists in the developers'
+requirement list (../shared/REGULATIONS.md, checked only when that file is present)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from provaudit.reports.disclosures import REQUIREMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+REGULATIONS = ROOT.parent / "shared" / "REGULATIONS.md"
+
+# Retired ids: CN-TC-5.3-accuracy (replaced by CN-TC-5.3-check) and CN-TC-5.1a (split into
+# CN-TC-5.1a-pre and CN-TC-5.1a-post).
+RETIRED = re.compile(r"CN-TC-5\.3-accuracy|CN-TC-5\.1a(?!-pre|-post)")
+
+
+def _scanned() -> list[Path]:
+    files = sorted((ROOT / "expectations").glob("*.json"))
+    files += sorted((ROOT / "src").rglob("*.py"))
+    files += [ROOT / "README.md"]
+    files += sorted(p for p in (ROOT / "tests" / "golden").rglob("*") if p.is_file())
+    return files
+
+
+def _known_ids() -> set[str]:
+    text = REGULATIONS.read_text(encoding="utf-8")
+    return set(re.findall(r"^\| ([A-Z]{2}-[A-Za-z0-9.-]+) \|", text, re.MULTILINE))
+
+
+def test_the_retired_pattern_matches_only_retired_ids() -> None:
+    assert RETIRED.search("(CN-TC-5.1a, EU-53d-illegal)")
+    assert RETIRED.search('"CN-TC-5.1a"')
+    assert RETIRED.search("CN-TC-5.1a")
+    assert RETIRED.search("CN-TC-5.3-accuracy")
+    assert not RETIRED.search(
+        "CN-TC-5.1a-pre CN-TC-5.1a-post CN-TC-5.3-check CN-TC-5.1b CN-TC-5.1c-open"
+    )
+
+
+def test_no_retired_requirement_id_is_cited() -> None:
+    files = _scanned()
+    assert any(p.parent.name == "expectations" for p in files)
+    assert any(p.parent.name == "golden" for p in files)
+    hits = []
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            for m in RETIRED.finditer(line):
+                hits.append(f"{path.relative_to(ROOT)}:{n}: {m.group(0)}")
+    assert not hits, "retired requirement ids still cited:\n" + "\n".join(hits)
+
+
+def test_every_suite_cites_known_requirements() -> None:
+    if not REGULATIONS.exists():
+        pytest.skip("../shared/REGULATIONS.md not present")
+    known = _known_ids()
+    for path in sorted((ROOT / "expectations").glob("*.json")):
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        for e in suite["expectations"]:
+            ids = e["meta"]["requirement_ids"]
+            assert ids and set(ids) <= known, (path.name, ids, set(ids) - known)
+
+
+def test_disclosure_requirement_table_uses_known_ids() -> None:
+    if not REGULATIONS.exists():
+        pytest.skip("../shared/REGULATIONS.md not present")
+    assert set(REQUIREMENTS) - _known_ids() == set()
