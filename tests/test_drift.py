@@ -15,7 +15,7 @@ COMMANDS = sorted(_parser()._subparsers._group_actions[0].choices)  # noqa: SLF0
 
 
 def test_commands_are_the_expected_stages() -> None:
-    assert COMMANDS == ["disclose", "overlap", "profile", "run", "sample", "scan", "validate"]
+    assert COMMANDS == ["disclose", "nightly", "overlap", "profile", "run", "runs", "sample", "scan", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

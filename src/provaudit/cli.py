@@ -60,8 +60,33 @@ def _parser() -> argparse.ArgumentParser:
     stage("disclose", "Write the run's disclosures (legitimate sources, labelling process, CN filing "
           "annex, EU AI Act training-content summary, California AB 2013; HTML, Markdown, JSON), the "
           "Croissant and SPDX exports, and the run's index.html.", with_run=True)
-    stage("run", "Run every stage on a config: scan, overlap, profile, validate, disclose "
-          "(exit code of validate).")
+    def scheduled(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--fail-on", choices=("any", "new"), default="any",
+                       help="exit 1 when any critical expectation fails (default), or only when one "
+                       "fails that passed in the previous complete run ('new': an accepted, known "
+                       "failure does not page anyone every night)")
+        p.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="one line per stage on standard error, as text or as JSON lines")
+        p.add_argument("--history-runs", type=int, default=30, metavar="N",
+                       help="runs shown on <output>/history.html (default 30)")
+        p.add_argument("--lineage-url", metavar="URL",
+                       help="also send OpenLineage events to this HTTP endpoint (e.g. Marquez); "
+                       "they always go to <run>/lineage.jsonl")
+
+    scheduled(stage("run", "Run every stage on a config: scan, overlap, profile, validate, disclose, "
+                    "into a new run folder, reading every shard (a full run); then mark the run "
+                    "complete, add it to <output>/history.parquet and point <output>/latest at it."))
+    scheduled(stage("nightly", "Run every stage incrementally: shards unchanged since the last "
+                    "complete run (same path, size, SHA-256 and finding settings) reuse its ledger "
+                    "and quarantine files; the rest is recomputed from the merged ledger. Writes "
+                    "drift.json against the previous complete run, history and latest. A killed "
+                    "night is never reused: just run it again."))
+    runs = sub.add_parser("runs", help="List the runs of a config's output folder with their state.",
+                          description="List every run folder of the config's output with its state "
+                          "(complete, or incomplete with the stages that finished), which is latest, "
+                          "and its headline figures from history.parquet.")
+    runs.add_argument("config", metavar="CONFIG", help="run config (YAML)")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
@@ -75,7 +100,7 @@ def _error(message: str) -> int:
     return 2
 
 
-def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False) -> int:
+def _scan(config_path: str, beam_args: Sequence[str]) -> int:
     from provaudit.beam.io import match_files
     from provaudit.core.config import list_shards, load_config
 
@@ -86,20 +111,26 @@ def _scan(config_path: str, beam_args: Sequence[str], then_overlap: bool = False
     from provaudit.reports.summary import scan_summary
 
     result = run_scan(config, extra_beam_args=beam_args, shards=shards)
+    from provaudit.stages.nightly import StageLineage
+
+    StageLineage(config, result.run_dir, result.manifest["run_id"]).scan(
+        result.manifest, (os.path.abspath(s.path) if "://" not in s.path else s.path for s in shards))
     print(scan_summary(result.manifest, {"ledger": result.ledger_dir,
                                          "quarantine": result.quarantine_dir,
                                          "manifest": result.manifest_path}))
     t = result.manifest["totals"]
     print(f"scan: done in {result.manifest['duration_seconds']:.1f} s: {t['ledger']:,} documents in the "
           f"ledger, {t['quarantined']:,} quarantined; outputs in {result.run_dir}")
-    if then_overlap:
-        run_id = result.manifest["run_id"]
-        _overlap(config, run_id, beam_args)
-        _profile(config, run_id, beam_args)
-        code = _validate(config, run_id)
-        _disclose(config, run_id)
-        return code
     return 0
+
+
+def _lineage(config, run_id: Optional[str], stage: str, work):
+    """Run a stage alone between its OpenLineage START and COMPLETE (or FAIL) events."""
+    from provaudit.stages.nightly import StageLineage
+    from provaudit.stages.runs import find_run
+
+    run_dir = find_run(config.output, run_id, stage)
+    return StageLineage(config, run_dir, os.path.basename(run_dir.rstrip("/"))).around(stage, work)
 
 
 def _config(config_or_path):
@@ -114,8 +145,8 @@ def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
     from provaudit.stages.profile import run_profile
     from provaudit.reports.summary import profile_summary
 
-    find_run(config.output, run_id)
-    result = run_profile(config, run_id, extra_beam_args=beam_args)
+    find_run(config.output, run_id, "profile")
+    result = _lineage(config, run_id, "profile", lambda: run_profile(config, run_id, extra_beam_args=beam_args))
     print(profile_summary(result.rows, result.labelling_rows, {
         "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
     return 0
@@ -127,8 +158,13 @@ def _disclose(config_or_path, run_id: Optional[str]) -> int:
     from provaudit.stages.runs import find_run
     from provaudit.reports.summary import safe
 
-    find_run(config.output, run_id)
-    result = run_disclose(config, run_id)
+    find_run(config.output, run_id, "disclose")
+    result = _lineage(config, run_id, "disclose", lambda: run_disclose(config, run_id, mode="stages"))
+    from provaudit.stages.nightly import finish_run
+    from provaudit.stages.runs import STAGES, stage_facts
+
+    if "://" not in result.run_dir and all(stage_facts(result.run_dir, s) for s in STAGES):
+        finish_run(config, result.run_dir, result.record or {})  # every stage done: the run is complete
     bad = [s for s in result.index["sources"] if not s["legitimate"]]
     print(f"provaudit disclose: {len(result.files)} files in {os.path.join(result.run_dir, 'disclosures')}")
     for source in bad:
@@ -143,8 +179,8 @@ def _validate(config_or_path, run_id: Optional[str]) -> int:
     from provaudit.reports.summary import validation_summary
     from provaudit.stages.validate import run_validation
 
-    find_run(config.output, run_id)
-    result = run_validation(config, run_id)
+    find_run(config.output, run_id, "validate")
+    result = _lineage(config, run_id, "validate", lambda: run_validation(config, run_id))
     print(validation_summary(result.verdicts, result.docs_index, result.results_path))
     verdict = "all critical expectations passed" if result.success else "critical expectations FAILED"
     print(f"validate: done: {verdict}; Data Docs in {result.docs_index}")
@@ -160,11 +196,71 @@ def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
     from provaudit.stages.runs import find_run
     from provaudit.reports.summary import overlap_summary
 
-    find_run(config.output, run_id)  # fails fast when there is no run
-    result = run_overlap(config, run_id, extra_beam_args=beam_args)
+    find_run(config.output, run_id, "overlap")  # fails fast when there is no run
+    result = _lineage(config, run_id, "overlap", lambda: run_overlap(config, run_id, extra_beam_args=beam_args))
     print(overlap_summary(result.summary, result.overlap_dir))
     print(f"overlap: done in {result.summary['duration_seconds']:.1f} s: {result.summary['clusters']:,} "
           f"clusters, {result.summary['verified_pairs']:,} verified near pairs; outputs in {result.overlap_dir}")
+    return 0
+
+
+def _run_all(args: argparse.Namespace, beam_args: Sequence[str], incremental: bool) -> int:
+    config = _config(args.config)
+    from provaudit.stages.nightly import StageLog, run_all
+
+    log = StageLog(args.log_format)
+    out = run_all(config, incremental=incremental, beam_args=beam_args, fail_on=args.fail_on, log=log,
+                  history_runs=args.history_runs, lineage_url=args.lineage_url)
+    if args.log_format == "text":
+        from provaudit.reports.summary import safe
+
+        v = out["validation"]
+        failed = [x for x in v["verdicts"] if not x["success"]]
+        print(f"provaudit {args.command}: run {out['run_id']} complete: "
+              f"{len(v['verdicts']) - len(failed)} of {len(v['verdicts'])} expectations passed")
+        for x in failed:
+            new = " (NEW)" if any(k.endswith(x["description"]) for k in out["newly_failing"]) else ""
+            print(f"  FAILED{new} [{x['severity']}] {safe(x['suite'])}: {safe(', '.join(x['requirement_ids']))}: "
+                  f"{safe(x['description'])}\n         failing: {safe(', '.join(x['failing']))}")
+        drift = out["drift"]
+        if drift is not None:
+            s = drift["shards"]
+            print(f"  changes since run {drift['previous_run']}: {len(s['added'])} shards added, "
+                  f"{len(s['removed'])} removed, {len(s['changed'])} changed; "
+                  f"{len(drift['sources']['changed'])} sources with changed figures; "
+                  f"{len(drift['expectations'])} verdicts changed")
+        print(f"{args.command}: done: open {os.path.join(out['run_dir'], 'index.html')}")
+    return out["code"]
+
+
+def _runs(config_path: str, as_json: bool) -> int:
+    import json
+
+    config = _config(config_path)
+    from provaudit.stages.runs import list_runs, read_history
+
+    history = {r["run_id"]: r for r in read_history(config.output)}
+    rows = []
+    for r in list_runs(config.output):
+        h = history.get(r.run_id, {})
+        rows.append({"run_id": r.run_id, "state": r.state, "latest": r.latest, "mode": r.mode,
+                     "stages": list(r.stages), "documents": h.get("documents"),
+                     "expectations_failed": h.get("expectations_failed"),
+                     "duration_seconds": h.get("duration_seconds")})
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no runs in {config.output}")
+        return 0
+    print(f"{'run':<30} {'state':<11} {'mode':<8} {'documents':>10} {'failed':>6} {'seconds':>8}  stages done")
+    for r in rows:
+        mark = " *latest" if r["latest"] else ""
+        docs = "" if r["documents"] is None else f"{r['documents']:,}"
+        failed = "" if r["expectations_failed"] is None else str(r["expectations_failed"])
+        secs = "" if r["duration_seconds"] is None else f"{r['duration_seconds']:.1f}"
+        print(f"{r['run_id']:<30} {r['state']:<11} {r['mode']:<8} {docs:>10} {failed:>6} {secs:>8}  "
+              f"{','.join(r['stages']) or '-'}{mark}")
     return 0
 
 
@@ -176,10 +272,17 @@ def pipeline_driver(stage: str, argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog=f"pipelines/{stage}.py",
                                      description=f"Run provaudit's {stage} stage; other options go to Beam.")
     parser.add_argument("--config", required=True, help="run config (YAML)")
-    if stage != "scan":
+    if stage in ("run", "nightly"):
+        parser.add_argument("--fail-on", choices=("any", "new"), default="any",
+                            help="exit 1 on any failing critical expectation, or only on newly failing ones")
+        parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                            help="one line per stage on standard error, as text or JSON lines")
+    elif stage != "scan":
         parser.add_argument("--run", dest="run_id", help="scan run id (default: the latest)")
     known, beam_args = parser.parse_known_args(argv)
     extra = ["--run", known.run_id] if getattr(known, "run_id", None) else []
+    if stage in ("run", "nightly"):
+        extra = ["--fail-on", known.fail_on, "--log-format", known.log_format]
     return main([stage, known.config, *extra, "--", *beam_args])
 
 
@@ -196,8 +299,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.verbose:
         logging.getLogger().setLevel(logging.ERROR)
     try:
-        if args.command in ("scan", "run"):
-            return _scan(args.config, beam_args, then_overlap=args.command == "run")
+        if args.command in ("run", "nightly"):
+            return _run_all(args, beam_args, incremental=args.command == "nightly")
+        if args.command == "runs":
+            return _runs(args.config, args.json)
+        if args.command == "scan":
+            return _scan(args.config, beam_args)
         if args.command == "overlap":
             return _overlap(args.config, args.run_id, beam_args)
         if args.command == "profile":

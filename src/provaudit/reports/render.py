@@ -756,8 +756,11 @@ def _relative_href(href: Any) -> str:
     return text
 
 
-def render_index(page: dict[str, Any]) -> str:
-    """Render the run's index page: verdict, which sources are legitimately documented, links."""
+def render_index(page: dict[str, Any], sections: Sequence[str] = ()) -> str:
+    """Render the run's index page: verdict, which sources are legitimately documented, links.
+
+    ``sections`` are HTML sections rendered (and escaped) elsewhere, placed before the links.
+    """
     run_id = str(page.get("run_id", ""))
     links = [(link, _relative_href(link.get("href", ""))) for link in page.get("links", [])]
     sources = page.get("sources", [])
@@ -807,6 +810,7 @@ def render_index(page: dict[str, Any]) -> str:
     else:
         parts.append("<p>No requirement failed.</p>\n")
     parts.append("</section>\n")
+    parts.extend(sections)
     if links:
         parts.append('<section id="links">\n<h2>Reports</h2>\n<ul>\n')
         for link, href in links:

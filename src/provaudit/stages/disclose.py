@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from provaudit.core.config import RunConfig
+from provaudit.stages.runs import stage_facts
 from provaudit.reports.disclosures import KINDS, TITLES
 
 
@@ -31,6 +33,8 @@ class DiscloseResult:
     run_dir: str
     files: list[str]
     index: dict[str, Any]
+    drift: Optional[dict[str, Any]] = None  # against the previous complete run, when there is one
+    record: Optional[dict[str, Any]] = None  # the run's history row
 
     @property
     def index_path(self) -> str:
@@ -48,15 +52,18 @@ def _json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def run_disclose(config: RunConfig, run_id: Optional[str] = None) -> DiscloseResult:
+def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = "") -> DiscloseResult:
     """Build, check, render and write every disclosure of a validated run, and its index page."""
     from provaudit.reports.disclosures import build_all, index_page, load_inputs, validate_document
     from provaudit.core.errors import InputError
     from provaudit.reports.exports import croissant, license_counts, spdx_dataset
-    from provaudit.stages.runs import find_run
+    from provaudit.core.history import drift, merge_history
+    from provaudit.reports.history import render_drift, render_trends
+    from provaudit.stages.runs import find_run, mark_stage_done, previous_complete, read_history
     from provaudit.reports.render import render_html, render_index, render_markdown
 
-    run_dir = find_run(config.output, run_id)
+    started = time.monotonic()
+    run_dir = find_run(config.output, run_id, "disclose")
     if "://" in run_dir:
         raise InputError(f"{run_dir}: disclosures are written to local output folders only")
     if not os.path.isfile(os.path.join(run_dir, "validation", "results.json")):
@@ -97,6 +104,44 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None) -> DiscloseRes
         {"label": "Overlap summary", "href": "overlap/summary.json",
          "description": "duplicate clusters, source overlap, evaluation contamination"},
     ]
+    previous = previous_complete(config.output, before=os.path.basename(run_dir))
+    current = run_facts(run_dir)
+    changes = drift(run_facts(previous), current) if previous else None
+    if changes is not None:
+        files.append(_write(os.path.join(run_dir, "drift.json"), _json(changes)))
+        links.append({"label": "Drift report (JSON)", "href": "drift.json",
+                      "description": f"what changed since run {changes['previous_run']}"})
+    record = history_record(config, run_dir, current, mode)
+    history = merge_history(read_history(config.output), record)
     page = index_page(inputs, links)
-    files.append(_write(os.path.join(run_dir, "index.html"), render_index(page)))
-    return DiscloseResult(run_dir, files, page)
+    files.append(_write(os.path.join(run_dir, "index.html"), render_index(
+        page, [render_drift(changes), render_trends(history)])))
+    mark_stage_done(run_dir, "disclose", {"duration_seconds": round(time.monotonic() - started, 3),
+                                          "files": len(files)})
+    return DiscloseResult(run_dir, files, page, changes, record)
+
+
+def run_facts(run_dir: str) -> dict[str, Any]:
+    """What drift compares for one run: its manifest, source profile and validation results."""
+    import pyarrow.parquet as pq
+
+    def load(*parts: str) -> Any:
+        with open(os.path.join(run_dir, *parts), encoding="utf-8") as fh:
+            return json.load(fh)
+
+    return {"run_id": os.path.basename(run_dir), "manifest": load("manifest.json"),
+            "profiles": pq.read_table(os.path.join(run_dir, "profiles", "source_profile.parquet")).to_pylist(),
+            "validation": load("validation", "results.json"),
+            "overlap": load("overlap", "summary.json")}
+
+
+def history_record(config: RunConfig, run_dir: str, facts: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The run's history row; its duration adds up the stages' markers (disclose's own is small)."""
+    from provaudit.core.history import headline
+
+    manifest = facts["manifest"]
+    seconds = sum(float((stage_facts(run_dir, s) or {}).get("duration_seconds", 0))
+                  for s in ("scan", "overlap", "profile", "validate"))
+    return headline(manifest, facts["profiles"], facts["overlap"], facts["validation"], mode=mode,
+                    started=str(manifest.get("started", "")), ended=str(manifest.get("ended", "")),
+                    duration_seconds=seconds)

@@ -27,7 +27,7 @@ from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_par
 from provaudit.beam.io import join_path, match_files, write_bytes
 from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, FindSharedNgrams, ledger_member
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.stages.runs import find_run, read_text
+from provaudit.stages.runs import find_run, mark_stage_done, read_text
 from provaudit.stages.scan import plan_tasks
 
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
@@ -128,7 +128,7 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                 report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
                 ) -> OverlapResult:
     """Run the overlap stage on a scan run and return where its outputs are."""
-    run_dir = find_run(config.output, run_id)
+    run_dir = find_run(config.output, run_id, "overlap")
     manifest = json.loads(read_text(join_path(run_dir, "manifest.json")))
     started = datetime.now(timezone.utc)
     options = pipeline_options(config.beam, extra_beam_args)
@@ -152,4 +152,7 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     write_bytes(join_path(out, "summary.json"), _json(summary))
     if "://" not in out:
         os.remove(os.path.join(out, "_summary.json"))
+    mark_stage_done(run_dir, "overlap", {"duration_seconds": summary["duration_seconds"],
+                                         "clusters": summary["clusters"],
+                                         "verified_pairs": summary["verified_pairs"]})
     return OverlapResult(run_dir, summary)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 from provaudit.core.config import RunConfig
 from provaudit.core.contracts import rows_to_parquet
 from provaudit.core.errors import InputError
-from provaudit.stages.runs import find_run, read_text
+from provaudit.stages.runs import find_run, mark_stage_done, read_text
 from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
                                 source_profile_rows)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
@@ -80,7 +81,8 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                 report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
                 ) -> ProfileResult:
     """Profile every source of a scan run that has its overlap outputs."""
-    run_dir = find_run(config.output, run_id)
+    started = time.monotonic()
+    run_dir = find_run(config.output, run_id, "profile")
     manifest = json.loads(read_text(join_path(run_dir, "manifest.json")))
     try:
         rates = json.loads(read_text(join_path(run_dir, "overlap", "duplicate_rates.json")))
@@ -133,6 +135,8 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                 rows_to_parquet(labelling_rows, "labelling_profile"))
     report(f"profile: done: {len(out)} sources and {len(labelling_rows)} labelling batches profiled "
            f"({runner_name(options)})")
+    mark_stage_done(run_dir, "profile", {"duration_seconds": round(time.monotonic() - started, 3),
+                                         "sources": len(out), "labelling_batches": len(labelling_rows)})
     return ProfileResult(run_dir, out, labelling_rows)
 
 

@@ -8,6 +8,7 @@ reconciliation ``read == ledger + quarantined`` for every shard, source and the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 import apache_beam as beam
 
@@ -71,6 +72,142 @@ def plan_tasks(config: RunConfig, shards: list[Shard]) -> list[ShardTask]:
                   by_name[sh.source].reader_spec(sh.format, config.scan.max_doc_chars))
         for i, sh in enumerate(shards)
     ]
+
+
+# Modules whose code shapes a ledger row: a change in any of them rescans every shard.
+_FINDING_MODULES = ("findings", "language", "licenses", "pii", "minhash", "domains", "readers",
+                    "records", "ledger", "contracts")
+_FINDING_SETTINGS = ("num_perm", "seed", "ngram", "language_prefix", "language_seed", "max_doc_chars")
+
+
+def finding_versions() -> dict[str, str]:
+    """Versions of everything that shapes a finding: libraries and provaudit's own finding code.
+
+    The code is named by a hash of the modules' source and the ledger schema, so a change
+    to the licence table or the detector rescans even when the version number stays.
+    """
+    from importlib import metadata, resources
+
+    digest = hashlib.sha256()
+    core = resources.files("provaudit.core")
+    for name in _FINDING_MODULES:
+        digest.update(core.joinpath(f"{name}.py").read_bytes())
+    digest.update(resources.files("provaudit").joinpath("schemas", "ledger.schema.json").read_bytes())
+    versions = {"provaudit": __version__, "finding_code": digest.hexdigest()[:16]}
+    for dist in ("langdetect", "datasketch", "publicsuffixlist", "pyarrow", "numba"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "missing"
+    return versions
+
+
+def finding_inputs(config: RunConfig, task: ShardTask, versions: dict[str, str]) -> dict[str, Any]:
+    """Everything besides the shard's bytes that decides its ledger and quarantine files."""
+    source = next(s for s in config.sources if s.name == task.source)
+    return {
+        "settings": {k: getattr(config.scan, k) for k in _FINDING_SETTINGS},
+        "reader": task.spec._asdict(),
+        "source": {"name": source.name, "license": source.license, "acquisition": source.acquisition},
+        "versions": versions,
+    }
+
+
+def _recorded_inputs(manifest: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild a shard's finding inputs from where a manifest keeps them (per run, per source)."""
+    top = manifest.get("finding_inputs") or {}
+    per_source = (top.get("sources") or {}).get(entry.get("source")) or {}
+    return {"settings": top.get("settings"), "versions": top.get("versions"),
+            "source": per_source.get("source"),
+            "reader": (per_source.get("readers") or {}).get(entry.get("format"))}
+
+
+def _fingerprint(inputs: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _what_changed(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """Say which finding input changed, naming keys and old and new values."""
+    parts = []
+    labels = {"settings": "scan setting", "reader": "reader setting", "source": "registry entry",
+              "versions": "version"}
+    for section, label in labels.items():
+        a, b = before.get(section) or {}, after.get(section) or {}
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                parts.append(f"{label} {key}: {a.get(key)!r} -> {b.get(key)!r}")
+    return "; ".join(parts) or "finding inputs changed"
+
+
+class ShardPlan(NamedTuple):
+    """What a night does with one shard: scan it, or reuse a previous run's files for it."""
+
+    task: ShardTask
+    status: str  # scanned | reused
+    reason: str
+    fingerprint: str
+    previous: Optional[dict[str, Any]] = None  # the previous run's manifest entry, when reused
+    previous_index: int = -1
+    sha256: Optional[str] = None  # known when checked on the driver
+
+
+def plan_reuse(config: RunConfig, tasks: list[ShardTask], previous_dir: Optional[str],
+               checksum: Callable[[str], str]) -> tuple[list[ShardPlan], dict[str, Any]]:
+    """Decide per shard whether the previous complete run's files can stand for it.
+
+    A shard is reused when its path, size and SHA-256 and every finding input (scan
+    settings, reader settings, the source's registry licence and acquisition, library and
+    finding-code versions) equal those recorded for it by the previous complete run.
+    """
+    versions = finding_versions()
+    inputs = [finding_inputs(config, t, versions) for t in tasks]
+    prints = [_fingerprint(i) for i in inputs]
+    if previous_dir is None:
+        return ([ShardPlan(t, "scanned", "no previous complete run", fp) for t, fp in zip(tasks, prints)],
+                {"previous_run": None})
+    from provaudit.stages.runs import read_text
+
+    prev = json.loads(read_text(join_path(previous_dir, "manifest.json")))
+    prev_run = prev.get("run_id", os.path.basename(previous_dir))
+    by_path = {s["path"]: (i, s) for i, s in enumerate(prev.get("shards", []))}
+    plans = []
+    for task, inp, fp in zip(tasks, inputs, prints):
+        found = by_path.get(task.name)
+        if found is None:
+            plans.append(ShardPlan(task, "scanned", f"new shard (not in run {prev_run})", fp))
+            continue
+        index, entry = found
+        if "fingerprint" not in entry or "languages" not in entry:
+            plans.append(ShardPlan(task, "scanned", f"run {prev_run} predates per-shard reuse records", fp))
+        elif entry.get("size") != task.size:
+            plans.append(ShardPlan(task, "scanned", f"size changed: {entry.get('size')} -> {task.size} bytes", fp))
+        elif entry.get("fingerprint") != fp:
+            reason = _what_changed(_recorded_inputs(prev, entry), inp)
+            plans.append(ShardPlan(task, "scanned", reason, fp))
+        else:
+            digest = checksum(task.path)
+            if digest != entry.get("sha256"):
+                plans.append(ShardPlan(task, "scanned", "content changed (SHA-256 differs)", fp, sha256=digest))
+            else:
+                reused_from = entry.get("reused_from") or prev_run
+                plans.append(ShardPlan(task, "reused", f"unchanged since run {reused_from}", fp,
+                                       dict(entry, reused_from=reused_from), index, digest))
+    return plans, {"previous_run": prev_run}
+
+
+def copy_reused_outputs(plan: ShardPlan, previous_dir: str, run_dir: str) -> dict[str, Any]:
+    """Copy a reused shard's ledger and quarantine files under its new index; return its counts."""
+    entry = plan.previous or {}
+    old, new = f"shard-{plan.previous_index:05d}", f"shard-{plan.task.index:05d}"
+    for folder, ext, count in (("ledger", "parquet", entry.get("ledger", 0)),
+                               ("quarantine", "jsonl", entry.get("quarantined", 0))):
+        if count:
+            data = read_bytes(join_path(previous_dir, folder, plan.task.source, f"{old}.{ext}"))
+            write_bytes(join_path(run_dir, folder, plan.task.source, f"{new}.{ext}"), data)
+    return {"index": plan.task.index, "read": entry["read"], "ledger": entry["ledger"],
+            "quarantined": entry["quarantined"], "sha256": entry["sha256"],
+            "quarantined_by_reason": entry.get("quarantined_by_reason", {}),
+            "languages": entry.get("languages", {}), "license_categories": entry.get("license_categories", {})}
 
 
 def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask], run_dir: str) -> None:
@@ -150,9 +287,22 @@ def _add(into: dict[str, int], counts: dict[str, int]) -> None:
 
 
 def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list[dict[str, Any]],
-                   run_id: str, started: datetime, ended: datetime, runner: str) -> dict[str, Any]:
-    """Assemble the manifest and its reconciliation from the per-shard counts."""
+                   run_id: str, started: datetime, ended: datetime, runner: str,
+                   plans: Optional[list[ShardPlan]] = None,
+                   previous_run: Optional[str] = None) -> dict[str, Any]:
+    """Assemble the manifest and its reconciliation from the per-shard counts.
+
+    Each shard says whether it was ``scanned`` or ``reused`` (and from which run, and
+    why it was scanned); the finding inputs are kept once per run and per source, so the
+    next night can tell what changed.
+    """
     got = {c["index"]: c for c in shard_counts}
+    versions = finding_versions()
+    if plans is None:
+        plans = [ShardPlan(t, "scanned", "full run", _fingerprint(finding_inputs(config, t, versions)))
+                 for t in tasks]
+    plan_of = {p.task.index: p for p in plans}
+    per_source: dict[str, dict[str, Any]] = {}
     shards, problems = [], []
     sources: dict[str, dict[str, Any]] = {
         s.name: {"role": s.role, "acquisition": s.acquisition, "shards": 0, "documents_read": 0,
@@ -169,9 +319,18 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
         if c["read"] != c["ledger"] + c["quarantined"]:
             problems.append(f"{task.name}: read {c['read']} != ledger {c['ledger']} + "
                             f"quarantined {c['quarantined']}")
+        plan = plan_of[task.index]
         shards.append({"source": task.source, "path": task.name, "size": task.size,
                        "sha256": c["sha256"], "format": task.spec.format, "read": c["read"],
-                       "ledger": c["ledger"], "quarantined": c["quarantined"]})
+                       "ledger": c["ledger"], "quarantined": c["quarantined"],
+                       "status": plan.status, "reason": plan.reason,
+                       "reused_from": (plan.previous or {}).get("reused_from"),
+                       "fingerprint": plan.fingerprint,
+                       **{k: dict(sorted(c[k].items()))
+                          for k in ("quarantined_by_reason", "languages", "license_categories")}})
+        readers = per_source.setdefault(task.source, {
+            "source": finding_inputs(config, task, versions)["source"], "readers": {}})["readers"]
+        readers[task.spec.format] = task.spec._asdict()
         src = sources[task.source]
         src["shards"] += 1
         src["documents_read"] += c["read"]
@@ -204,6 +363,11 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
         "ended": ended.isoformat(timespec="seconds"),
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "settings": config.scan._asdict(),
+        "finding_inputs": {"settings": {k: getattr(config.scan, k) for k in _FINDING_SETTINGS},
+                           "versions": versions, "sources": per_source},
+        "incremental": {"previous_run": previous_run,
+                        "scanned": sum(1 for p in plans if p.status == "scanned"),
+                        "reused": sum(1 for p in plans if p.status == "reused")},
         "outputs": {"ledger": "ledger/", "quarantine": "quarantine/"},
         "shards": shards,
         "sources": sources,
@@ -221,8 +385,13 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
 
 def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
              report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
-             run_id: Optional[str] = None, shards: Optional[list[Shard]] = None) -> ScanResult:
-    """Run the scan stage end to end and return where its outputs are."""
+             run_id: Optional[str] = None, shards: Optional[list[Shard]] = None,
+             previous: Optional[str] = None) -> ScanResult:
+    """Run the scan stage end to end and return where its outputs are.
+
+    With ``previous`` (the folder of the last complete run), shards that did not change
+    reuse that run's ledger and quarantine files and only the others are read.
+    """
     shards = shards if shards is not None else list_shards(config, match_files)
     tasks = plan_tasks(config, shards)
     started = datetime.now(timezone.utc)
@@ -235,17 +404,28 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
            f"source{'s' * (n_src != 1)}, runner {runner}")
     if "://" not in run_dir:
         os.makedirs(run_dir, exist_ok=False)
-    progress_dir = join_path(run_dir, "_work", "progress")
-    if "://" not in progress_dir:
-        os.makedirs(progress_dir, exist_ok=True)
-    pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-    build_scan(pipeline, config, tasks, run_dir)
-    with Progress(progress_dir, len(tasks), report):
-        result = pipeline.run()
-        result.wait_until_finish()
+    from provaudit.beam.io import shard_checksum
+
+    plans, info = plan_reuse(config, tasks, previous, shard_checksum)
+    to_scan = [p.task for p in plans if p.status == "scanned"]
+    reused = [p for p in plans if p.status == "reused"]
+    if previous is not None:
+        report(f"scan: {len(reused)} shard{'s' * (len(reused) != 1)} unchanged since run "
+               f"{info['previous_run']} (reused), {len(to_scan)} to read")
+    counts = [copy_reused_outputs(p, previous, run_dir) for p in reused] if previous else []
+    if to_scan:
+        progress_dir = join_path(run_dir, "_work", "progress")
+        if "://" not in progress_dir:
+            os.makedirs(progress_dir, exist_ok=True)
+        pipeline = beam.Pipeline(runner=make_runner(options), options=options)
+        build_scan(pipeline, config, to_scan, run_dir)
+        with Progress(progress_dir, len(to_scan), report):
+            result = pipeline.run()
+            result.wait_until_finish()
+        counts += _read_json_files(join_path(run_dir, "_work", "shards"))
     ended = datetime.now(timezone.utc)
-    counts = _read_json_files(join_path(run_dir, "_work", "shards"))
-    manifest = build_manifest(config, tasks, counts, run_id, started, ended, runner)
+    manifest = build_manifest(config, tasks, counts, run_id, started, ended, runner, plans,
+                              info["previous_run"])
     write_bytes(join_path(run_dir, "manifest.json"),
                 (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
     if "://" not in run_dir:
@@ -256,4 +436,10 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
                 f"read {manifest['totals']['documents_read']} != ledger {manifest['totals']['ledger']}"
                 f" + quarantined {manifest['totals']['quarantined']}"])
         )
+    from provaudit.stages.runs import mark_stage_done
+
+    t = manifest["totals"]
+    mark_stage_done(run_dir, "scan", {"duration_seconds": manifest["duration_seconds"],
+                                      "documents": t["ledger"], "quarantined": t["quarantined"],
+                                      "shards_scanned": len(to_scan), "shards_reused": len(reused)})
     return ScanResult(run_dir, manifest)

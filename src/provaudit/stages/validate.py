@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -135,9 +136,10 @@ def _jsonable(value: Any) -> Any:
 
 def run_validation(config: RunConfig, run_id: Optional[str] = None) -> ValidationResult:
     """Validate a run's profiles with the three suites; write Data Docs and results."""
-    from provaudit.stages.runs import find_run
+    from provaudit.stages.runs import find_run, mark_stage_done
 
-    run_dir = find_run(config.output, run_id)
+    started = time.monotonic()
+    run_dir = find_run(config.output, run_id, "validate")
     frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
     _quiet_gx()
     import great_expectations as gx
@@ -209,4 +211,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
     for name, doc in gx_results.items():
         Path(out_dir, "gx", f"{name}.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
                                                        encoding="utf-8")
+    mark_stage_done(run_dir, "validate", {"duration_seconds": round(time.monotonic() - started, 3),
+                                          "passed": sum(v.success for v in verdicts),
+                                          "failed": sum(not v.success for v in verdicts),
+                                          "success": summary["success"]})
     return ValidationResult(run_dir, verdicts)
