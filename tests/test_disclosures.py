@@ -207,7 +207,7 @@ def _stable(value, run_id: str, started: str):
     if isinstance(value, list):
         return [_stable(v, run_id, started) for v in value]
     if isinstance(value, str):
-        return value.replace(run_id, "<run>").replace(started, "<started>")
+        return value.replace(run_id, "<run>").replace(started, "<started>").replace(started[:10], "<date>")
     return value
 
 

@@ -128,6 +128,10 @@ def test_nights_reuse_unchanged_shards_and_report_what_changed(tmp_path: Path) -
     assert any("license" in d["expectation"] for d in newly_passing)
     assert "CC-BY-4.0" in (Path(fifth["run_dir"]) / "index.html").read_text("utf-8")
     assert fifth["code"] == 0  # two known failures left, none new
+    ab2013 = json.loads((Path(fifth["run_dir"]) / "disclosures" / "ca_ab2013.json").read_text("utf-8"))
+    first_used = ab2013["facts"]["items"]["US-CA-11"]  # AB 2013 item 11 comes from the history
+    assert {v["first_seen_run"] for v in first_used.values()} == {first["run_id"]}
+    assert {v["run_started"] for v in first_used.values()} == {first["record"]["started"][:10]}
 
     # Night 6: a page from an opted-out domain slips into a licensed feed. The opt-out
     # expectation already failed (for web_crawl), but now fails for one more source: that is

@@ -290,8 +290,9 @@ def test_cli_run_includes_overlap_and_overlap_reruns(tmp_path: Path) -> None:
     for text in ("scan: done", "duplicate rates", "top overlapping source pairs", "evaluation contamination",
                  "licensed_news -> web_crawl", "overlap: done"):
         assert text in out
-    assert "validate: done" in out and out.splitlines()[-1].startswith("disclose: done")
-    run_id = next((tmp_path / "out").iterdir()).name
+    assert "validate: done" in out and "disclose: done" in out
+    run_id = (tmp_path / "out" / "latest").read_text("utf-8").strip()  # the run is complete
+    assert out.splitlines()[-1].startswith(f"run: run {run_id} complete")
     again = subprocess.run([sys.executable, "-m", "provaudit.cli", "overlap", str(cfg), "--run", run_id],
                            capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert again.returncode == 0, again.stderr

@@ -108,20 +108,26 @@ def _scan(config_path: str, beam_args: Sequence[str]) -> int:
     shards = list_shards(config, match_files)  # fails fast on a missing path, before Beam starts
 
     from provaudit.stages.scan import run_scan
-    from provaudit.reports.summary import scan_summary
 
     result = run_scan(config, extra_beam_args=beam_args, shards=shards)
     from provaudit.stages.nightly import StageLineage
 
     StageLineage(config, result.run_dir, result.manifest["run_id"]).scan(
         result.manifest, (os.path.abspath(s.path) if "://" not in s.path else s.path for s in shards))
+    _print_scan(result)
+    return 0
+
+
+def _print_scan(result) -> None:
+    from provaudit.reports.summary import scan_summary
+
     print(scan_summary(result.manifest, {"ledger": result.ledger_dir,
                                          "quarantine": result.quarantine_dir,
                                          "manifest": result.manifest_path}))
-    t = result.manifest["totals"]
+    t, inc = result.manifest["totals"], result.manifest["incremental"]
+    reused = f" ({inc['reused']} of {inc['scanned'] + inc['reused']} shards reused)" if inc["reused"] else ""
     print(f"scan: done in {result.manifest['duration_seconds']:.1f} s: {t['ledger']:,} documents in the "
-          f"ledger, {t['quarantined']:,} quarantined; outputs in {result.run_dir}")
-    return 0
+          f"ledger, {t['quarantined']:,} quarantined{reused}; outputs in {result.run_dir}")
 
 
 def _lineage(config, run_id: Optional[str], stage: str, work):
@@ -143,20 +149,24 @@ def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
     config = _config(config_or_path)
     from provaudit.stages.runs import find_run
     from provaudit.stages.profile import run_profile
-    from provaudit.reports.summary import profile_summary
 
     find_run(config.output, run_id, "profile")
     result = _lineage(config, run_id, "profile", lambda: run_profile(config, run_id, extra_beam_args=beam_args))
+    _print_profile(result)
+    return 0
+
+
+def _print_profile(result) -> None:
+    from provaudit.reports.summary import profile_summary
+
     print(profile_summary(result.rows, result.labelling_rows, {
         "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
-    return 0
 
 
 def _disclose(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
     from provaudit.stages.disclose import run_disclose
     from provaudit.stages.runs import find_run
-    from provaudit.reports.summary import safe
 
     find_run(config.output, run_id, "disclose")
     result = _lineage(config, run_id, "disclose", lambda: run_disclose(config, run_id, mode="stages"))
@@ -165,26 +175,37 @@ def _disclose(config_or_path, run_id: Optional[str]) -> int:
 
     if "://" not in result.run_dir and all(stage_facts(result.run_dir, s) for s in STAGES):
         finish_run(config, result.run_dir, result.record or {})  # every stage done: the run is complete
+    _print_disclose(result)
+    return 0
+
+
+def _print_disclose(result) -> None:
+    from provaudit.reports.summary import safe
+
     bad = [s for s in result.index["sources"] if not s["legitimate"]]
     print(f"provaudit disclose: {len(result.files)} files in {os.path.join(result.run_dir, 'disclosures')}")
     for source in bad:
         print(f"  NOT legitimately documented: {safe(source['name'])}: {safe('; '.join(source['reasons']))}")
     print(f"disclose: done: open {result.index_path}")
-    return 0
 
 
 def _validate(config_or_path, run_id: Optional[str]) -> int:
     config = _config(config_or_path)
     from provaudit.stages.runs import find_run
-    from provaudit.reports.summary import validation_summary
     from provaudit.stages.validate import run_validation
 
     find_run(config.output, run_id, "validate")
     result = _lineage(config, run_id, "validate", lambda: run_validation(config, run_id))
+    _print_validation(result)
+    return 0 if result.success else 1
+
+
+def _print_validation(result) -> None:
+    from provaudit.reports.summary import validation_summary
+
     print(validation_summary(result.verdicts, result.docs_index, result.results_path))
     verdict = "all critical expectations passed" if result.success else "critical expectations FAILED"
     print(f"validate: done: {verdict}; Data Docs in {result.docs_index}")
-    return 0 if result.success else 1
 
 
 def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
@@ -194,14 +215,19 @@ def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) ->
 
     from provaudit.stages.overlap import run_overlap
     from provaudit.stages.runs import find_run
-    from provaudit.reports.summary import overlap_summary
 
     find_run(config.output, run_id, "overlap")  # fails fast when there is no run
     result = _lineage(config, run_id, "overlap", lambda: run_overlap(config, run_id, extra_beam_args=beam_args))
+    _print_overlap(result)
+    return 0
+
+
+def _print_overlap(result) -> None:
+    from provaudit.reports.summary import overlap_summary
+
     print(overlap_summary(result.summary, result.overlap_dir))
     print(f"overlap: done in {result.summary['duration_seconds']:.1f} s: {result.summary['clusters']:,} "
           f"clusters, {result.summary['verified_pairs']:,} verified near pairs; outputs in {result.overlap_dir}")
-    return 0
 
 
 def _run_all(args: argparse.Namespace, beam_args: Sequence[str], incremental: bool) -> int:
@@ -211,25 +237,31 @@ def _run_all(args: argparse.Namespace, beam_args: Sequence[str], incremental: bo
     log = StageLog(args.log_format)
     out = run_all(config, incremental=incremental, beam_args=beam_args, fail_on=args.fail_on, log=log,
                   history_runs=args.history_runs, lineage_url=args.lineage_url)
-    if args.log_format == "text":
-        from provaudit.reports.summary import safe
+    if args.log_format == "text":  # the stages' summaries, as each stage command prints them
+        printers = {"scan": _print_scan, "overlap": _print_overlap, "profile": _print_profile,
+                    "validate": _print_validation, "disclose": _print_disclose}
+        for stage, printer in printers.items():
+            result = out["results"].get(stage)
+            if result is None:
+                print(f"{stage}: unchanged since run {os.path.basename(out['previous'])}: its outputs reused")
+            if result is None and stage == "validate":  # the verdicts still matter on such a night
+                from provaudit.stages.validate import ValidationResult
 
-        v = out["validation"]
-        failed = [x for x in v["verdicts"] if not x["success"]]
-        print(f"provaudit {args.command}: run {out['run_id']} complete: "
-              f"{len(v['verdicts']) - len(failed)} of {len(v['verdicts'])} expectations passed")
-        for x in failed:
-            new = " (NEW)" if any(k.endswith(x["description"]) for k in out["newly_failing"]) else ""
-            print(f"  FAILED{new} [{x['severity']}] {safe(x['suite'])}: {safe(', '.join(x['requirement_ids']))}: "
-                  f"{safe(x['description'])}\n         failing: {safe(', '.join(x['failing']))}")
+                result = ValidationResult.load(out["run_dir"])
+            if result is not None:
+                printer(result)
         drift = out["drift"]
         if drift is not None:
-            s = drift["shards"]
-            print(f"  changes since run {drift['previous_run']}: {len(s['added'])} shards added, "
-                  f"{len(s['removed'])} removed, {len(s['changed'])} changed; "
+            shards = drift["shards"]
+            print(f"changes since run {drift['previous_run']}: {len(shards['added'])} shards added, "
+                  f"{len(shards['removed'])} removed, {len(shards['changed'])} changed; "
                   f"{len(drift['sources']['changed'])} sources with changed figures; "
-                  f"{len(drift['expectations'])} verdicts changed")
-        print(f"{args.command}: done: open {os.path.join(out['run_dir'], 'index.html')}")
+                  f"{len(drift['expectations'])} verdicts changed (drift.json)")
+        if out["newly_failing"] and out["validation"]["success"] is False:
+            from provaudit.reports.summary import safe
+
+            print(f"newly failing since the previous complete run: {safe('; '.join(out['newly_failing']))}")
+        print(f"{args.command}: run {out['run_id']} complete; open {os.path.join(out['run_dir'], 'index.html')}")
     return out["code"]
 
 

@@ -208,6 +208,9 @@ class DisclosureInputs(NamedTuple):
     guidelines: list  # dicts: version, kind, title, sha256, checksum_ok, path (file name), effective, sources
     overlap: dict  # summary, matrix, rates, contamination (the overlap/*.json documents)
     validation: dict  # validation/results.json
+    # source -> {"run_id", "date"} of the first complete run it appears in (history.parquet);
+    # sources new in this run map to this run
+    first_seen: dict = {}
 
 
 def _read_json(path: str) -> Any:
@@ -262,7 +265,23 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
         guidelines=load_guidelines(config.sources),
         overlap=overlap,
         validation=_read_json(os.path.join(run_dir, "validation", "results.json")),
+        first_seen=_first_seen(os.path.dirname(os.path.abspath(run_dir)), manifest, config.sources),
     )
+
+
+def _first_seen(output: str, manifest: dict, sources: Iterable[Any]) -> dict[str, dict[str, str]]:
+    """When each source was first used: its first complete run in the output's history."""
+    from provaudit.core.history import first_seen
+
+    rows: list[dict[str, Any]] = []
+    path = os.path.join(output, "history.parquet")
+    if os.path.isfile(path):
+        import pyarrow.parquet as pq
+
+        rows = pq.read_table(path, columns=["run_id", "started", "source_names"]).to_pylist()
+    seen = first_seen(r for r in rows if str(r["run_id"]) < str(manifest.get("run_id", "")))
+    here = {"run_id": str(manifest.get("run_id", "")), "date": str(manifest.get("started", ""))[:10]}
+    return {s.name: seen.get(s.name, here) for s in sources}
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -842,9 +861,17 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
     domains.sort(key=lambda d: (d["source"], -d["documents"], d["domain"]))
     documents = sum(R[n]["documents"] for n in c.train)
     characters = sum(R[n]["characters"] for n in c.train)
+    ongoing = [n for n in c.train if R[n]["collection_ongoing"] or not R[n]["collected_to"]]
+    ends = sorted(str(R[n]["collected_to"]) for n in c.train if R[n]["collected_to"])
+    run_date = str(inputs.manifest.get("started") or "")[:10]
+    latest_day = run_date if ongoing or not ends else ends[-1]
+    latest = f"{latest_day[5:7]}/{latest_day[:4]}" if len(latest_day) >= 7 else "unknown"
     facts = {
         "general": {"modalities": ["text"], "documents": documents, "characters": characters,
-                    "documents_range": _size_range(documents), "characters_range": _size_range(characters)},
+                    "documents_range": _size_range(documents), "characters_range": _size_range(characters),
+                    "latest_collection": latest,
+                    "latest_collection_basis": (f"collection ongoing ({', '.join(ongoing)}): the date of this run"
+                                                if ongoing else "the latest end of the registered collection periods")},
         "public_datasets": entries(public), "private_licensed_datasets": entries(private),
         "crawled_data": {"sources": entries(crawled), "top_domains": domains},
         "user_data": entries(user), "synthetic_data": entries(synthetic),
@@ -877,7 +904,8 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                   _human("knowledge-cutoff", "Training data cut-off", "Latest date of the training data.")]),
         _section("general", "Modalities and size",
                  [(f"Modality: text. {g['documents']} training documents ({g['documents_range']}), "
-                  f"{g['characters']} characters ({g['characters_range']}).")],
+                  f"{g['characters']} characters ({g['characters_range']}).")
+                  + f" Latest data collection: {g['latest_collection']} ({g['latest_collection_basis']})."],
                  _table(["modality", "documents", "characters", "documents range", "characters range"],
                         [["text", g["documents"], g["characters"], g["documents_range"], g["characters_range"]]]),
                  None, [_descriptive_req("EU-53d-general", "filled from the source profile of this run")],
@@ -966,8 +994,10 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                         "near_duplicate_rate": R[n]["near_duplicate_rate"]} for n in c.train},
         "US-CA-10": {n: {"collected_from": R[n]["collected_from"], "collected_to": R[n]["collected_to"],
                          "collection_ongoing": R[n]["collection_ongoing"]} for n in c.train},
-        "US-CA-11": {"first_seen_run": inputs.run_id, "run_started": inputs.manifest.get("started"),
-                     "sources": list(c.train)},
+        "US-CA-11": {n: {"first_seen_run": inputs.first_seen.get(n, {}).get("run_id", inputs.run_id),
+                         "run_started": inputs.first_seen.get(n, {}).get(
+                             "date", str(inputs.manifest.get("started") or "")[:10])}
+                     for n in c.train},
         "US-CA-12": {"synthetic_sources": synthetic, "synthetic_data_used": bool(synthetic)},
     }
     I = items
@@ -979,7 +1009,6 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
         return _section(f"item-{n}", f"{n}. {heading}", paragraphs, table, None,
                         [{"id": rid, "status": status, "detail": detail}], human)
 
-    started = inputs.manifest.get("started") or "unknown"
     sections = [
         item(1, "Sources or owners of the datasets", ["Each training source with its origin and basis."],
              _table(["source", "origin", "acquisition", "evidence", "license declared"],
@@ -1027,10 +1056,11 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                     [[n, R[n]["collected_from"], R[n]["collected_to"], "yes" if R[n]["collection_ongoing"] else "no"]
                      for n in c.train])),
         item(11, "Dates first used in development",
-             [f"Every training source was seen by the run started {started}; earlier runs are not consulted."],
-             None, "statement-needed",
-             "this run is the earliest provaudit run read; the date of first use needs confirming",
-             [_human("first-used", "Date each dataset was first used", "YYYY-MM-DD per source.")]),
+             ["The date of the first complete provaudit run of this output folder in which each source "
+              "appears, from the run history; use before that run is not known to provaudit."],
+             _table(["source", "first used", "first run"],
+                    [[n, I["US-CA-11"][n]["run_started"], I["US-CA-11"][n]["first_seen_run"]] for n in c.train]),
+             detail="from the run history (history.parquet)"),
         item(12, "Synthetic data generation",
              [f"Synthetic sources: {', '.join(synthetic)}." if synthetic else
               "No training source is registered as synthetic data."], None),

@@ -201,7 +201,8 @@ def finish_run(config: RunConfig, run_dir: str, record: dict[str, Any], history_
 def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = (),
             fail_on: str = "any", log: Optional[StageLog] = None,
             history_runs: int = 30, lineage_url: Optional[str] = None) -> dict[str, Any]:
-    """Run every stage; return {run_dir, run_id, code, validation, drift, newly_failing, record}."""
+    """Run every stage; return {run_dir, run_id, code, validation, drift, newly_failing, record,
+    results: stage -> its result (None when its outputs were reused), previous: the run compared with}."""
     from provaudit.beam.io import match_files
     from provaudit.core.config import list_shards
     from provaudit.core.history import newly_failing
@@ -240,6 +241,7 @@ def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = 
     keys = {"overlap": ledger_key, "profile": f"{ledger_key}-{side_key}", "validate": f"{ledger_key}-{side_key}"}
 
     reused = object()
+    results: dict[str, Any] = {"scan": scan}
 
     def stage(name: str, work: Callable[[], Any], counts: Callable[[Any], dict[str, Any]]) -> Any:
         t = time.monotonic()
@@ -254,8 +256,10 @@ def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = 
         result = lineage.around(name, attempt)
         if result is reused:
             log(name, "reused", time.monotonic() - t, reused_from=os.path.basename(previous))
+            result = None
         else:
             log(name, "done", time.monotonic() - t, **counts(result))
+        results[name] = result
         return result
 
     stage("overlap", lambda: run_overlap(config, run_id, extra_beam_args=beam_args, report=log.report),
@@ -271,6 +275,7 @@ def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = 
     t = time.monotonic()
     disclosed = lineage.around("disclose", lambda: run_disclose(config, run_id, mode="nightly" if incremental else "run"))
     log("disclose", "done", time.monotonic() - t, files=len(disclosed.files))
+    results["disclose"] = disclosed
 
     ended = datetime.now(timezone.utc)
     record = dict(disclosed.record or {}, started=started.isoformat(timespec="seconds"),
@@ -282,5 +287,5 @@ def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = 
     log("run", "complete", time.monotonic() - clock, run=run_id, success=success,
         newly_failing=len(new), exit_code=code)
     return {"run_dir": run_dir, "run_id": run_id, "code": code, "validation": validation,
-            "drift": disclosed.drift, "newly_failing": new, "record": record, "scan": scan,
-            "disclosed": disclosed, "previous": previous}
+            "drift": disclosed.drift, "newly_failing": new, "record": record, "results": results,
+            "previous": previous}

@@ -97,6 +97,12 @@ class ValidationResult:
     run_dir: str
     verdicts: list[Verdict]
 
+    @classmethod
+    def load(cls, run_dir: str) -> "ValidationResult":
+        """Read a run's validation outputs back (``validation/results.json``)."""
+        with open(os.path.join(run_dir, "validation", "results.json"), encoding="utf-8") as fh:
+            return cls(run_dir, [Verdict(**v) for v in json.load(fh)["verdicts"]])
+
     @property
     def success(self) -> bool:
         """True when every critical expectation passed."""
