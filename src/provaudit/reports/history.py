@@ -63,7 +63,7 @@ def render_drift(report: Mapping[str, Any] | None) -> str:
         return "".join(parts) + "</section>\n"
     verdicts = report.get("expectations", [])
     if verdicts:
-        parts.append('<h3>Expectations whose verdict changed</h3>\n<table>\n<thead><tr>'
+        parts.append('<h3>Expectations whose verdict changed</h3>\n<div class="table-wrap"><table>\n<thead><tr>'
                      '<th scope="col">Change</th><th scope="col">Expectation</th>'
                      '<th scope="col">Requirements</th><th scope="col">Failing</th></tr></thead>\n<tbody>\n')
         for v in verdicts:
@@ -71,7 +71,7 @@ def render_drift(report: Mapping[str, Any] | None) -> str:
                          f'<td>{_e(v["expectation"])} ({_e(v.get("severity", ""))})</td>'
                          f'<td>{_e(", ".join(v.get("requirement_ids", [])))}</td>'
                          f'<td>{_failing_html(v)}</td></tr>\n')
-        parts.append("</tbody>\n</table>\n")
+        parts.append("</tbody>\n</table></div>\n")
     sources, shards = report.get("sources", {}), report.get("shards", {})
     rows = [("source added", name, "") for name in sources.get("added", [])]
     rows += [("source removed", name, "") for name in sources.get("removed", [])]
@@ -84,10 +84,10 @@ def render_drift(report: Mapping[str, Any] | None) -> str:
     for name, change in sorted(sources.get("changed", {}).items()):
         rows.append(("source changed", name, "; ".join(_change_text(k, v) for k, v in change.items())))
     if rows:
-        parts.append('<h3>Sources and shards</h3>\n<table>\n<thead><tr><th scope="col">Change</th>'
+        parts.append('<h3>Sources and shards</h3>\n<div class="table-wrap"><table>\n<thead><tr><th scope="col">Change</th>'
                      '<th scope="col">What</th><th scope="col">Detail</th></tr></thead>\n<tbody>\n')
         parts += [f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(c) or '—'}</td></tr>\n" for a, b, c in rows]
-        parts.append("</tbody>\n</table>\n")
+        parts.append("</tbody>\n</table></div>\n")
     return "".join(parts) + "</section>\n"
 
 
@@ -99,7 +99,7 @@ def render_trends(rows: Sequence[Mapping[str, Any]], last: int = 30) -> str:
         parts.append(f"<p>{len(rows)} complete run{'s' * (len(rows) != 1)} so far: trends appear "
                      "from the second complete run on. All runs: <a href=\"../history.html\">history</a>.</p>\n")
         return "".join(parts) + "</section>\n"
-    categories = [str(r["run_id"])[:15] for r in rows]
+    categories = [_short(r["run_id"]) for r in rows]
     for i, (column, title, unit) in enumerate(_FIGURES):
         chart = {"type": "line", "title": title, "unit": unit, "categories": categories,
                  "x_label": "run (UTC start)", "y_label": title,
@@ -109,6 +109,14 @@ def render_trends(rows: Sequence[Mapping[str, Any]], last: int = 30) -> str:
     return "".join(parts) + "</section>\n"
 
 
+def _short(run_id: object) -> str:
+    """A run id's start as ``MM-DD HH:MM`` (UTC), for narrow column headings."""
+    text = str(run_id)
+    if len(text) >= 13 and text[8] == "T":
+        return f"{text[4:6]}-{text[6:8]} {text[9:11]}:{text[11:13]}"
+    return text[:15]
+
+
 def render_history_page(rows: Sequence[Mapping[str, Any]], last: int = 30) -> str:
     """Return ``history.html``: the last ``last`` complete runs and each expectation's verdicts."""
     rows = list(rows)[-last:]
@@ -116,7 +124,7 @@ def render_history_page(rows: Sequence[Mapping[str, Any]], last: int = 30) -> st
     keys = sorted({k for v in verdicts for k in v})
     parts = [f"<header>\n<h1>provaudit run history</h1>\n<p class=\"meta\">The last {len(rows)} complete "
              "runs of this output folder, newest last (from history.parquet).</p>\n</header>\n",
-             '<section id="runs">\n<h2>Runs</h2>\n<table>\n<thead><tr><th scope="col">Run</th>'
+             '<section id="runs">\n<h2>Runs</h2>\n<div class="table-wrap"><table>\n<thead><tr><th scope="col">Run</th>'
              '<th scope="col">Mode</th><th scope="col" class="num">Documents</th>'
              '<th scope="col" class="num">Shards scanned / reused</th>'
              '<th scope="col" class="num">Failed</th><th scope="col" class="num">Seconds</th>'
@@ -129,15 +137,15 @@ def render_history_page(rows: Sequence[Mapping[str, Any]], last: int = 30) -> st
                      f'<td class="num">{_number(r.get("expectations_failed"))}</td>'
                      f'<td class="num">{_e(r.get("duration_seconds"))}</td>'
                      f'<td>{"pass" if r.get("success") else "FAIL"}</td></tr>\n')
-    parts.append("</tbody>\n</table>\n</section>\n")
-    parts.append('<section id="verdicts">\n<h2>Verdicts per expectation</h2>\n<table>\n<thead><tr>'
+    parts.append("</tbody>\n</table></div>\n</section>\n")
+    parts.append('<section id="verdicts">\n<h2>Verdicts per expectation</h2>\n<div class="table-wrap"><table>\n<thead><tr>'
                  '<th scope="col">Expectation</th>'
-                 + "".join(f'<th scope="col">{_e(str(r["run_id"])[:15])}</th>' for r in rows)
+                 + "".join(f'<th scope="col" title="{_e(r["run_id"])}">{_e(_short(r["run_id"]))}</th>' for r in rows)
                  + "</tr></thead>\n<tbody>\n")
     for key in keys:
         cells = "".join("<td>—</td>" if key not in v else
                         ('<td class="pass">pass</td>' if v[key] else '<td class="fail"><strong>FAIL</strong></td>')
                         for v in verdicts)
         parts.append(f'<tr><th scope="row">{_e(key)}</th>{cells}</tr>\n')
-    parts.append("</tbody>\n</table>\n</section>\n")
+    parts.append("</tbody>\n</table></div>\n</section>\n")
     return _page("provaudit run history", "".join(parts))
