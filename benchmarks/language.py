@@ -2,8 +2,8 @@
 
     python benchmarks/language.py --corpus /tmp/provaudit-bench-corpus --docs 20000
 
-Reads OUT/part-*.jsonl.gz (field ``text``) as written by make_bench_corpus.py and times,
-in one process and one run:
+Reads OUT/part-*.jsonl.gz (field ``text``) as written by ``benchmarks/corpus.py OUT --docs N
+--flat`` (run first when OUT holds too few documents) and times, in one process and one run:
 
 * ``langdetect full text``: ``langdetect.detect(text)`` with ``DetectorFactory.seed = 0``
   (a fresh, seeded detector per document, as langdetect is meant to be called);
@@ -35,7 +35,16 @@ LONG_DOC = 200  # characters: the agreement target applies to documents this lon
 
 
 def load_texts(corpus: Path, limit: int) -> list[str]:
-    """Read the first ``limit`` texts of the corpus shards, in shard order."""
+    """Read the first ``limit`` texts of the corpus shards, in shard order (writing the corpus if short)."""
+    held = 0
+    for shard in corpus.glob("part-*.jsonl.gz"):
+        with gzip.open(shard, "rt", encoding="utf-8") as f:
+            held += sum(1 for _ in f)
+    if held < limit:
+        import subprocess
+
+        subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "corpus.py"), str(corpus),
+                        "--docs", str(limit), "--flat"], check=True)
     texts: list[str] = []
     for shard in sorted(corpus.glob("part-*.jsonl.gz")):
         with gzip.open(shard, "rt", encoding="utf-8") as f:

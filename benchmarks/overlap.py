@@ -4,12 +4,12 @@
                                  [--text-dedup-python PY] [--skip rensa,text-dedup]
 
 The corpus is ``DIR/part-*.jsonl.gz`` (fields ``id``, ``text``, ``license``, ``url``) as
-written by ``../shared/tools/make_bench_corpus.py DIR --docs N`` (written first when
-missing); licence texts recur across packages, so it holds real exact and near
-duplicates. Step 0 scans the first ``--docs`` documents with provaudit (Beam
-DirectRunner, one worker) into a temporary run; its time is reported apart and not
-compared. Then, on the signatures of that run's ledger, each row timed ``--repeat`` times
-(median reported):
+written by ``benchmarks/corpus.py DIR --docs N --flat`` (written first when missing):
+real text with 20% planted exact and near duplicates (``DIR/truth.json``), and the natural
+near duplicates real text has (licence boilerplate recurs across packages). Step 0 scans
+the first ``--docs`` documents with provaudit (Beam DirectRunner, one worker) into a
+temporary run; its time is reported apart and not compared. Then, on the signatures of
+that run's ledger, each row timed ``--repeat`` times (median reported):
 
   provaudit overlap   ``run_overlap`` on the run, from the call to its return: pipeline
                       construction, reading the ledger, exact groups, LSH banding as a Beam

@@ -3,7 +3,7 @@
     python benchmarks/scan.py [--corpus DIR] [--docs 20000] [--repeat 3] [--json OUT]
 
 The corpus is ``DIR/part-*.jsonl.gz`` (fields ``text``, ``license``, ``url``) as written
-by ``../shared/tools/make_bench_corpus.py DIR --docs N`` (written first when missing).
+by ``benchmarks/corpus.py DIR --docs N --flat`` (written first when missing).
 Every row is timed ``--repeat`` times and the median reported, as documents/s and MB/s
 of text (UTF-8 bytes of the normalised text):
 
@@ -44,7 +44,7 @@ from provaudit.core.records import Document
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the language.py and signature.py benchmarks beside this file
-MAKE_CORPUS = HERE.parents[1] / "shared" / "tools" / "make_bench_corpus.py"
+MAKE_CORPUS = HERE / "corpus.py"  # the project's own real-text corpus generator
 SPEC = ReaderSpec(source="bench", format="jsonl", license_field="license", url_field="url")
 LONG_DOC = 200
 
@@ -53,7 +53,8 @@ def ensure_corpus(corpus: Path, docs: int) -> list[Path]:
     """Return the corpus shards, writing the corpus first when it is missing or too small."""
     shards = sorted(corpus.glob("part-*.jsonl.gz"))
     if sum(1 for s in shards for _ in _lines(s)) < docs:
-        subprocess.run([sys.executable, str(MAKE_CORPUS), str(corpus), "--docs", str(docs)], check=True)
+        subprocess.run([sys.executable, str(MAKE_CORPUS), str(corpus), "--docs", str(docs), "--flat"],
+                       check=True)
         shards = sorted(corpus.glob("part-*.jsonl.gz"))
     return shards
 

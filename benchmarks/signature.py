@@ -3,7 +3,7 @@
     python benchmarks/signature.py [--corpus DIR] [--docs 20000] [--repeat 3]
 
 The corpus (``DIR/part-*.jsonl.gz`` with a ``text`` field) is written by
-``make_bench_corpus.py`` from the shared tools when DIR holds too few documents. Texts
+``benchmarks/corpus.py --flat`` when DIR holds too few documents. Texts
 are loaded into memory first; every step then runs in this one process on the same
 texts, word 5-grams, 128 permutations, seed 1, and is timed ``--repeat`` times
 (median reported). Shingling is inside every timed step:
@@ -41,10 +41,7 @@ NUM_PERM = 128
 SEED = 1
 DEFAULT_CORPUS = Path("/tmp/provaudit-bench-corpus")
 CHECK_DOCS = 500
-MAKE_CORPUS_CANDIDATES = [
-    Path(__file__).resolve().parents[2] / "shared" / "tools" / "make_bench_corpus.py",
-    Path("/work/shared/tools/make_bench_corpus.py"),
-]
+MAKE_CORPUS_CANDIDATES = [Path(__file__).resolve().parent / "corpus.py"]
 
 
 def load_texts(corpus: Path, docs: int) -> list[str]:
@@ -63,10 +60,10 @@ def ensure_corpus(corpus: Path, docs: int) -> list[str]:
         return texts
     tool = next((p for p in MAKE_CORPUS_CANDIDATES if p.is_file()), None)
     if tool is None:
-        sys.exit(f"{corpus} holds {len(texts)} documents and make_bench_corpus.py is not found")
+        sys.exit(f"{corpus} holds {len(texts)} documents and benchmarks/corpus.py is not found")
     print(f"writing a {docs}-document corpus to {corpus}", file=sys.stderr)
     subprocess.run(
-        [sys.executable, str(tool), str(corpus), "--docs", str(max(docs, 20000))], check=True
+        [sys.executable, str(tool), str(corpus), "--docs", str(max(docs, 20000)), "--flat"], check=True
     )
     texts = load_texts(corpus, docs)
     if len(texts) < docs:
