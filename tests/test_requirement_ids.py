@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from provaudit.core.requirements import load_requirements
 from provaudit.reports.disclosures import REQUIREMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ RETIRED = re.compile(r"CN-TC-5\.3-accuracy|CN-TC-5\.1a(?!-pre|-post)")
 
 def _scanned() -> list[Path]:
     files = sorted((ROOT / "expectations").glob("*.json"))
-    files += sorted((ROOT / "src").rglob("*.py"))
+    files += sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "src").rglob("*.yaml"))
     files += [ROOT / "README.md"]
     files += sorted(p for p in (ROOT / "tests" / "golden").rglob("*") if p.is_file())
     return files
@@ -69,3 +70,19 @@ def test_disclosure_requirement_table_uses_known_ids() -> None:
     if not REGULATIONS.exists():
         pytest.skip("../shared/REGULATIONS.md not present")
     assert set(REQUIREMENTS) - _known_ids() == set()
+
+
+def test_the_catalogue_holds_every_requirement_of_the_checked_list() -> None:
+    if not REGULATIONS.exists():
+        pytest.skip("../shared/REGULATIONS.md not present")
+    assert set(load_requirements()) == _known_ids()
+
+
+def test_every_id_a_suite_or_disclosure_cites_is_in_the_catalogue() -> None:
+    catalogue = load_requirements()
+    for path in sorted((ROOT / "expectations").glob("*.json")):
+        for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            assert set(e["meta"]["requirement_ids"]) <= set(catalogue), (path.name, e["meta"])
+    assert set(REQUIREMENTS) == set(catalogue)
+    assert all(r.requirement and r.evidence for r in catalogue.values())
+    assert not [rid for rid in catalogue if RETIRED.search(rid + " ")]
