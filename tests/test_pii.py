@@ -10,7 +10,18 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from provaudit.core.pii import PiiCounts, cn_id_valid, find_pii, luhn_valid, mask_text, pii_examples
+from provaudit.core.pii import (
+    DEFAULT_ALLOW,
+    NO_ALLOWLIST,
+    Allowlist,
+    PiiCounts,
+    card_iin_valid,
+    cn_id_valid,
+    find_pii,
+    luhn_valid,
+    mask_text,
+    pii_examples,
+)
 
 # ---------------------------------------------------------------------------------------
 # Independent implementations of the check algorithms, to build test data.
@@ -323,9 +334,9 @@ def test_ip_followed_by_sentence_dot_is_found() -> None:
 
 
 def _luhn_valid_id() -> str:
-    """Return a valid identity number that is also Luhn-valid with a card-like IIN."""
+    """Return a valid identity number that is also Luhn-valid with a card IIN (62: UnionPay)."""
     for seq in range(1000):
-        value = make_id("440301", datetime.date(1985, 6, 15), seq)
+        value = make_id("620102", datetime.date(1985, 6, 15), seq)
         if value[-1] != "X" and luhn_valid(value):
             return value
     raise AssertionError("no such id")
@@ -411,15 +422,25 @@ cn_ids = st.builds(make_id, _regions, _dates, st.integers(0, 999)).flatmap(
 )
 
 
+# (issuer prefix, lengths) drawn by the card strategy: one per network of the IIN table
+CARD_PREFIXES = [("4", (13, 16, 19)), ("51", (16,)), ("55", (16,)), ("2221", (16,)), ("2720", (16,)),
+                 ("34", (15,)), ("37", (15,)), ("300", (14, 19)), ("36", (14,)), ("3528", (16, 19)),
+                 ("6011", (16, 19)), ("65", (16,)), ("62", (16, 17, 18, 19)), ("2200", (16,)),
+                 ("5018", (13, 19))]
+
+
 @st.composite
 def cards(draw: st.DrawFn) -> str:
-    length = draw(st.integers(13, 19))
-    body = draw(st.sampled_from("23456")) + "".join(
-        draw(st.lists(st.sampled_from("0123456789"), min_size=length - 2, max_size=length - 2))
+    prefix, lengths = draw(st.sampled_from(CARD_PREFIXES))
+    length = draw(st.sampled_from(lengths))
+    body = prefix + "".join(
+        draw(st.lists(st.sampled_from("0123456789"), min_size=length - 1 - len(prefix),
+                      max_size=length - 1 - len(prefix)))
     )
     number = body + luhn_check_digit(body)
     assume(len(set(number)) > 1)
     assume(not cn_id_valid(number))  # an 18-digit number can be a valid ID: that kind wins
+    assert card_iin_valid(number)
     if length == 16 and draw(st.booleans()):
         sep = draw(st.sampled_from(" -"))
         return sep.join(number[i : i + 4] for i in range(0, 16, 4))
@@ -458,7 +479,8 @@ def test_embedded_value_is_found_and_never_leaks(
     kind_raw: tuple[str, str], before: str, after: str
 ) -> None:
     kind, raw = kind_raw
-    text = f"{before} {raw} {after}"
+    # "at" keeps a filler ending in a version word ("v", "build") from reading the address as a version
+    text = f"{before} at {raw} {after}" if kind == "ip" else f"{before} {raw} {after}"
     assert getattr(find_pii(text), kind) >= 1
     assert raw not in mask_text(text)
     digits = re.sub(r"\D", "", raw)
@@ -521,3 +543,172 @@ def test_kinds_match_counts_fields() -> None:
     from provaudit.core.pii import KINDS
 
     assert PiiCounts._fields == KINDS
+
+
+# ---------------------------------------------------------------------------------------
+# Issuer prefixes and lengths (IIN)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "4111111111111111",  # Visa 16
+        "4222222222222",  # Visa 13
+        "5555555555554444",  # Mastercard
+        "2223003122003222",  # Mastercard 2-series
+        "378282246310005",  # Amex 15
+        "30569309025904",  # Diners 14
+        "6011111111111117",  # Discover
+        "3530111333300000",  # JCB
+        "6212345678901232",  # UnionPay 16
+        "6200000000000000000",  # UnionPay 19
+    ],
+)
+def test_card_iin_valid(number: str) -> None:
+    assert card_iin_valid(number) and luhn_valid(number)
+    assert find_pii(f"card {number} paid") == counts(card=1)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("70000000000000", "7: no card network"),
+        ("99999999999990", "9: no card network"),
+        ("41111111111111", "Visa has no 15-digit numbers"),
+        ("55555555555555555", "Mastercard is 16 digits only"),
+        ("3782822463100055", "Amex is 15 digits only"),
+        ("56000000000000", "56 without a Maestro prefix"),
+        ("2721000000000000", "just above the Mastercard 2-series"),
+        ("2220999999999999", "just below the Mastercard 2-series"),
+    ],
+)
+def test_luhn_valid_number_outside_the_iin_table_is_not_a_card(body: str, why: str) -> None:
+    number = body[:-1] + luhn_check_digit(body[:-1])
+    assert luhn_valid(number)
+    assert not card_iin_valid(number), why
+    assert find_pii(f"ref {number} end").card == 0
+
+
+@given(st.text("0123456789", min_size=12, max_size=19))
+def test_iin_check_agrees_with_the_prefix_table(digits: str) -> None:
+    n = len(digits)
+    expected = (
+        (digits[0] == "4" and n in (13, 16, 19))
+        or ("51" <= digits[:2] <= "55" and n == 16)
+        or ("2221" <= digits[:4] <= "2720" and n == 16)
+        or (digits[:2] in ("34", "37") and n == 15)
+        or (("300" <= digits[:3] <= "305" or digits[:4] == "3095" or digits[:2] == "36") and n >= 14)
+        or (digits[:2] in ("38", "39") and n >= 16)
+        or ("3528" <= digits[:4] <= "3589" and n >= 16)
+        or ((digits[:4] == "6011" or "644" <= digits[:3] <= "649" or digits[:2] in ("65", "62")) and n >= 16)
+        or ("2200" <= digits[:4] <= "2204" and n >= 16)
+        or ((digits[:2] == "60" or digits[:3] == "508") and n == 16)
+        or (digits[:4] in ("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763"))
+    )
+    assert card_iin_valid(digits) == expected
+
+
+@given(cards())
+def test_every_drawn_card_is_found_with_or_without_the_allow_list(raw: str) -> None:
+    assert find_pii(raw).card == 1 and find_pii(raw, allow=NO_ALLOWLIST).card == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Version-like dotted runs are not addresses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.2.3.4.5",
+        "v1.2.3.4",
+        "version 2.0.0.1",
+        "Version: 10.0.0.1",
+        "v 1.2.3.4 released",
+        "release 4.19.0.12",
+        "build 10.0.19041.1",
+        "firmware 2.4.10.1",
+        "rev. 1.0.0.3",
+        "(ver 8.8.8.8)",
+        "1.2.3.4.5.6.7",
+    ],
+)
+def test_version_like_runs_are_not_ip_addresses(text: str) -> None:
+    assert find_pii(text).ip == 0
+    assert find_pii(text, allow=NO_ALLOWLIST).ip == 0
+
+
+@pytest.mark.parametrize("text", ["server 10.0.0.1 answered", "conversion 8.8.8.8", "dev 8.8.8.8"])
+def test_words_that_only_end_like_version_words_do_not_hide_an_address(text: str) -> None:
+    assert find_pii(text).ip == 1
+
+
+@given(st.lists(st.integers(0, 255), min_size=5, max_size=8))
+def test_dotted_runs_of_five_or_more_numbers_are_never_addresses(octets: list[int]) -> None:
+    assert find_pii(".".join(map(str, octets)), allow=NO_ALLOWLIST).ip == 0
+
+
+@given(st.sampled_from(["version", "Version", "v", "ver.", "release", "build", "rev"]),
+       st.lists(st.integers(0, 255), min_size=4, max_size=4))
+def test_an_address_after_a_version_word_is_a_version(word: str, octets: list[int]) -> None:
+    assert find_pii(f"{word} {'.'.join(map(str, octets))}", allow=NO_ALLOWLIST).ip == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Allow list
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Report bugs to bug-wget@gnu.org.",
+        "From: noreply@github.com",
+        "NoReply@Example.COM",
+        "postmaster@example.org bounced it",
+        "mailer-daemon@mx.example.net",
+        "docs use 192.0.2.1 and 198.51.100.77 and 203.0.113.254",
+    ],
+)
+def test_default_allow_list_drops_role_addresses_and_documentation_ranges(text: str) -> None:
+    assert find_pii(text) == counts()
+    assert mask_text(text) == text
+    assert sum(find_pii(text, allow=NO_ALLOWLIST)) >= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jane.doe@gnu.org", "bugfix@example.com", "bug@example.com", "host 192.0.3.1", "203.0.114.1"],
+)
+def test_allow_list_keeps_what_it_does_not_name(text: str) -> None:
+    assert sum(find_pii(text)) == 1
+
+
+def test_allow_list_extends_with_addresses_domains_and_networks() -> None:
+    allow = Allowlist(DEFAULT_ALLOW + ("press@example.org", "*@lists.example.net", "10.1.0.0/16"))
+    text = "press@example.org anna@lists.example.net 10.1.2.3 10.2.0.1 bob@example.org"
+    assert find_pii(text, allow=allow) == counts(email=1, ip=1)
+    assert mask_text(text, allow=allow) == (
+        "press@example.org anna@lists.example.net 10.1.2.3 10.2.*.* b***@e***.org")
+    assert find_pii(text) == counts(email=3, ip=2)
+
+
+def test_allow_list_accepts_ipv6_networks_and_pickles() -> None:
+    import pickle
+
+    allow = Allowlist(DEFAULT_ALLOW)
+    assert allow.allows_ip("2001:db8::1") and not allow.allows_ip("2001:db9::1")
+    assert not allow.allows_ip("192.0.2.1x")
+    assert pickle.loads(pickle.dumps(allow)) == allow
+
+
+@pytest.mark.parametrize("bad", ["not-an-address", "a@b@c", "@example.com", "300.1.1.0/24"])
+def test_allow_list_rejects_what_it_cannot_read(bad: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(bad))):
+        Allowlist([bad])
+
+
+@given(st.lists(st.integers(0, 255), min_size=2, max_size=2))
+def test_documentation_range_addresses_are_allowed(tail: list[int]) -> None:
+    for net in ("192.0.2", "198.51.100", "203.0.113"):
+        assert find_pii(f"at {net}.{tail[0]} now").ip == 0
+        assert find_pii(f"at {net}.{tail[0]} now", allow=NO_ALLOWLIST).ip == 1

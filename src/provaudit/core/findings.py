@@ -17,7 +17,7 @@ from provaudit.core.domains import registrable_domain
 from provaudit.core.language import LanguageDetector, detect_script
 from provaudit.core.licenses import normalize_license
 from provaudit.core.minhash import CJK_SCRIPTS, MinHasher
-from provaudit.core.pii import find_pii
+from provaudit.core.pii import Allowlist, find_pii
 from provaudit.core.records import Document, LedgerRow
 
 
@@ -51,7 +51,9 @@ class Annotator:
     """Compute a document's findings; build from plain settings, call setup() once per worker."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
-                 language_prefix: int = 10_000, language_seed: int = 0) -> None:
+                 language_prefix: int = 10_000, language_seed: int = 0,
+                 pii_allow: Allowlist | None = None) -> None:
+        self._pii_allow = pii_allow  # None: provaudit.core.pii.DEFAULT_ALLOWLIST
         self._hasher = MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
         self._language = LanguageDetector(prefix_chars=language_prefix, seed=language_seed)
 
@@ -66,7 +68,7 @@ class Annotator:
         digest = content_digest(text)
         script = detect_script(text)
         language = self._language.detect(text)
-        pii = find_pii(text)
+        pii = find_pii(text, self._pii_allow)
         license_raw = doc.license_raw if doc.license_raw is not None else facts.license
         lic = normalize_license(license_raw)
         signature = self._hasher.signature_bytes(text, char_ngrams=script in CJK_SCRIPTS)

@@ -16,16 +16,30 @@ Contract
   a phone, a phone inside a card or an e-mail local part is not counted again.
 
 Validators keep false positives down: identity numbers need a valid ISO 7064 MOD 11-2
-check character and a real birth date; cards need a Luhn-valid number with an IIN first
-digit 2-6, not all one digit; international phones need a leading ``+`` and an assigned
-country calling code; every digit kind must be a whole digit run (not part of a longer
-number or a decimal fraction).
+check character and a real birth date; cards need a Luhn-valid number, not all one digit,
+whose issuer prefix (IIN) belongs to a card network and whose length is one that network
+issues (:func:`card_iin_valid`); international phones need a leading ``+`` and an
+assigned country calling code; every digit kind must be a whole digit run (not part of a
+longer number or a decimal fraction).
+
+Sensitive personal information: identity numbers and payment cards (``SENSITIVE_KINDS``)
+are sensitive personal information (PIPL art. 28), which needs separate consent (PIPL art.
+29; TC260-003 5.2); the profile counts them apart.
+
+Allow list: values that look like personal information but are not a person's. An
+:class:`Allowlist` holds e-mail patterns (``noreply@``: that local part at any domain;
+``bug-*@``: shell-style wildcards; ``x@example.org``: one address; matched without regard
+to case) and IP networks in CIDR form. ``DEFAULT_ALLOW`` lists the role mailboxes of RFC
+2142 and their kin and the documentation ranges of RFC 5737 and RFC 3849 (the IPv6 range
+is accepted for completeness; IPv6 is not detected). Allowed values are neither counted
+nor masked.
 
 IPv4 decision: loopback, unspecified and private addresses (``127.0.0.1``, ``0.0.0.0``,
 ``192.168.x.x``) are counted like any other. They are personal information only at times,
 but counting them keeps the rule simple and the count an honest "addresses present"
 indicator; a dotted run of five or more numbers (``1.2.3.4.5``, a version) is not an
-address, nor is one glued to letters (``v1.2.3.4``).
+address, nor is one glued to letters (``v1.2.3.4``), nor one that follows a version word
+(``version 2.0.0.1``, ``v 1.2.3.4``, ``release``, ``build``, ``firmware``).
 
 Not detected: IPv6, identity numbers written with spaces, phones written without any
 prefix outside mainland China's mobile format, names and postal addresses.
@@ -43,14 +57,22 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import fnmatch
+import ipaddress
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 __all__ = [
+    "DEFAULT_ALLOW",
+    "DEFAULT_ALLOWLIST",
     "KINDS",
+    "NO_ALLOWLIST",
+    "SENSITIVE_KINDS",
+    "Allowlist",
     "PiiCounts",
+    "card_iin_valid",
     "cn_id_valid",
     "find_pii",
     "luhn_valid",
@@ -59,6 +81,16 @@ __all__ = [
 ]
 
 KINDS = ("email", "phone", "cn_id", "card", "ip")
+SENSITIVE_KINDS = ("cn_id", "card")
+
+# Role mailboxes (RFC 2142 and the usual automatic senders) and documentation address ranges
+# (RFC 5737 IPv4, RFC 3849 IPv6): they name no person.
+DEFAULT_ALLOW = (
+    "postmaster@", "hostmaster@", "webmaster@", "abuse@", "noc@", "security@", "usenet@",
+    "news@", "www@", "uucp@", "ftp@", "mailer-daemon@", "noreply@", "no-reply@",
+    "donotreply@", "do-not-reply@", "bug-*@", "bugs@",
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32",
+)
 
 
 class PiiCounts(NamedTuple):
@@ -96,6 +128,47 @@ def luhn_valid(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
+
+
+# Card networks' issuer prefixes (IIN ranges, compared on the leading digits) and the
+# lengths each issues: (first prefix, last prefix, lengths).
+_IIN_TABLE: tuple[tuple[str, str, tuple[int, ...]], ...] = (
+    ("4", "4", (13, 16, 19)),  # Visa
+    ("51", "55", (16,)),  # Mastercard
+    ("2221", "2720", (16,)),  # Mastercard 2-series
+    ("34", "34", (15,)),  # American Express
+    ("37", "37", (15,)),  # American Express
+    ("300", "305", (14, 15, 16, 17, 18, 19)),  # Diners Club International
+    ("3095", "3095", (14, 15, 16, 17, 18, 19)),  # Diners Club International
+    ("36", "36", (14, 15, 16, 17, 18, 19)),  # Diners Club International
+    ("38", "39", (16, 17, 18, 19)),  # Diners Club International
+    ("3528", "3589", (16, 17, 18, 19)),  # JCB
+    ("6011", "6011", (16, 17, 18, 19)),  # Discover
+    ("644", "649", (16, 17, 18, 19)),  # Discover
+    ("65", "65", (16, 17, 18, 19)),  # Discover, RuPay
+    ("62", "62", (16, 17, 18, 19)),  # China UnionPay
+    ("2200", "2204", (16, 17, 18, 19)),  # Mir
+    ("60", "60", (16,)),  # RuPay
+    ("508", "508", (16,)),  # RuPay
+    ("5018", "5018", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("5020", "5020", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("5038", "5038", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("5893", "5893", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("6304", "6304", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("6759", "6759", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+    ("6761", "6763", (12, 13, 14, 15, 16, 17, 18, 19)),  # Maestro
+)
+
+
+def card_iin_valid(digits: str) -> bool:
+    """Return True when a card number's issuer prefix and length belong to one card network."""
+    if not digits.isascii() or not digits.isdigit():
+        return False
+    n = len(digits)
+    for first, last, lengths in _IIN_TABLE:
+        if n in lengths and first <= digits[: len(first)] <= last:
+            return True
+    return False
 
 
 _CN_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # 2**(17-i) mod 11
@@ -233,10 +306,75 @@ def _mask_card(digits: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Allow list
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Allowlist:
+    """E-mail patterns and IP networks that are not personal information (see the module doc)."""
+
+    def __init__(self, patterns: Iterable[str] = DEFAULT_ALLOW) -> None:
+        emails: list[str] = []
+        networks: list[IpNetwork] = []
+        for raw in patterns:
+            entry = str(raw).strip().lower()
+            if "@" in entry:
+                if entry.count("@") != 1 or entry.startswith("@"):
+                    raise ValueError(f"{raw!r}: an e-mail pattern is LOCAL@ or LOCAL@DOMAIN")
+                emails.append(entry)
+            else:
+                try:
+                    networks.append(ipaddress.ip_network(entry, strict=False))
+                except ValueError:
+                    raise ValueError(f"{raw!r}: neither an e-mail pattern (with @) nor an IP network "
+                                     "(CIDR, e.g. 192.0.2.0/24)") from None
+        self.patterns = tuple(str(p) for p in patterns)
+        self._email = re.compile("|".join(
+            fnmatch.translate(p + "*" if p.endswith("@") else p) for p in emails) or r"(?!)")
+        self._networks = tuple(networks)
+
+    def allows_email(self, address: str) -> bool:
+        """True when an e-mail address matches an allowed pattern."""
+        return self._email.match(address.lower()) is not None
+
+    def allows_ip(self, address: str) -> bool:
+        """True when an IP address lies in an allowed network."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip.version == net.version and ip in net for net in self._networks)
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[str, ...]]]:
+        return (Allowlist, (self.patterns,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Allowlist) and self.patterns == other.patterns
+
+    def __hash__(self) -> int:
+        return hash(self.patterns)
+
+    def __repr__(self) -> str:
+        return f"Allowlist({list(self.patterns)!r})"
+
+
+DEFAULT_ALLOWLIST = Allowlist(DEFAULT_ALLOW)
+NO_ALLOWLIST = Allowlist(())
+
+# A dotted run right after a version word is a version number, not an address.
+_VERSION_WORD = re.compile(
+    r"(?:\b|_)(?:v|ver|version|versions|release|rel|build|rev|revision|firmware|fw|patch|sp)"
+    r"\.?[ \t:]{0,3}$",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------------------------------
 # Scanning
 
 
-def _emails(text: str) -> Iterator[_Hit]:
+def _emails(text: str, allow: Allowlist) -> Iterator[_Hit]:
     """Yield e-mail addresses, found from each "@" outwards."""
     at = text.find("@")
     while at != -1:
@@ -249,7 +387,8 @@ def _emails(text: str) -> Iterator[_Hit]:
                 start > 0 and at - start <= _EMAIL_USER_MAX and text[start - 1] in _EMAIL_USER_CHARS
             ):
                 start -= 1
-            if start < at and at - start <= _EMAIL_USER_MAX and text[start] in _ALNUM:
+            if (start < at and at - start <= _EMAIL_USER_MAX and text[start] in _ALNUM
+                    and not allow.allows_email(text[start : m.end()])):
                 masked = _mask_email(text[start:at], m.group(), m.group(1))
                 yield _Hit(start, m.end(), "email", masked)
         at = text.find("@", at + 1)
@@ -272,10 +411,10 @@ def _number_windows(text: str) -> list[tuple[int, int]]:
     return [(max(0, start - 1), min(end, stop + 3)) for start, stop in runs]
 
 
-def _candidates(text: str) -> Iterator[_Hit]:
+def _candidates(text: str, allow: Allowlist) -> Iterator[_Hit]:
     """Yield every validated match, kind by kind in priority order (may overlap)."""
     if "@" in text:
-        yield from _emails(text)
+        yield from _emails(text, allow)
     windows = _number_windows(text)
     for pos, endpos in windows:
         for m in _CN_ID.finditer(text, pos, endpos):
@@ -284,7 +423,8 @@ def _candidates(text: str) -> Iterator[_Hit]:
     for pos, endpos in windows:
         for m in _CARD.finditer(text, pos, endpos):
             digits = _NON_DIGITS.sub("", m.group())
-            if luhn_valid(digits) and digits.count(digits[0]) != len(digits):
+            if (luhn_valid(digits) and digits.count(digits[0]) != len(digits)
+                    and card_iin_valid(digits)):
                 yield _Hit(m.start(), m.end(), "card", _mask_card(digits))
     for pos, endpos in windows:
         for m in _CN_MOBILE.finditer(text, pos, endpos):
@@ -299,7 +439,8 @@ def _candidates(text: str) -> Iterator[_Hit]:
     for pos, endpos in windows:
         for m in _IPV4.finditer(text, pos, endpos):
             octets = m.group().split(".")
-            if all(_octet_valid(o) for o in octets):
+            if (all(_octet_valid(o) for o in octets) and not allow.allows_ip(m.group())
+                    and not _VERSION_WORD.search(text, max(0, m.start() - 16), m.start())):
                 yield _Hit(m.start(), m.end(), "ip", f"{octets[0]}.{octets[1]}.*.*")
 
 
@@ -308,11 +449,11 @@ def _octet_valid(octet: str) -> bool:
     return int(octet) <= 255 and (octet == "0" or octet[0] != "0")
 
 
-def _hits(text: str) -> list[_Hit]:
+def _hits(text: str, allow: Allowlist | None = None) -> list[_Hit]:
     """Return the non-overlapping hits in text order; earlier kinds win overlaps."""
     starts: list[int] = []
     kept: list[_Hit] = []  # sorted by start, pairwise disjoint
-    for hit in _candidates(text):
+    for hit in _candidates(text, DEFAULT_ALLOWLIST if allow is None else allow):
         i = bisect.bisect_right(starts, hit.start)
         if i and kept[i - 1].end > hit.start:
             continue  # overlaps the hit that starts at or before it
@@ -323,24 +464,24 @@ def _hits(text: str) -> list[_Hit]:
     return kept
 
 
-def find_pii(text: str) -> PiiCounts:
-    """Count the personal information in text, by kind."""
+def find_pii(text: str, allow: Allowlist | None = None) -> PiiCounts:
+    """Count the personal information in text, by kind (``allow``: DEFAULT_ALLOWLIST when None)."""
     counts = dict.fromkeys(KINDS, 0)
-    for hit in _hits(text):
+    for hit in _hits(text, allow):
         counts[hit.kind] += 1
     return PiiCounts(**counts)
 
 
-def pii_examples(text: str, limit: int = 3) -> list[tuple[str, str]]:
+def pii_examples(text: str, limit: int = 3, allow: Allowlist | None = None) -> list[tuple[str, str]]:
     """Return up to limit (kind, masked value) pairs, in text order."""
     if limit <= 0:
         return []
-    return [(hit.kind, hit.masked) for hit in _hits(text)[:limit]]
+    return [(hit.kind, hit.masked) for hit in _hits(text, allow)[:limit]]
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: str, allow: Allowlist | None = None) -> str:
     """Return text with every detected value replaced by its masked form."""
-    hits = _hits(text)
+    hits = _hits(text, allow)
     if not hits:
         return text
     parts: list[str] = []

@@ -28,6 +28,7 @@ from typing import Any, Iterable, Optional
 from provaudit.core.errors import ConfigError
 
 PII_KINDS = ("email", "phone", "cn_id", "card", "ip")
+SENSITIVE_PII_KINDS = ("cn_id", "card")  # sensitive personal information: separate consent
 PROFILE_COLUMNS = ("source", "chars", "language", "license_category", "domain", "url",
                    "pii_email", "pii_phone", "pii_cn_id", "pii_card", "pii_ip")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
@@ -77,6 +78,7 @@ class SourceStats:
     characters: int = 0
     empty: int = 0
     pii_any: int = 0
+    sensitive_pii: int = 0
     unknown_license: int = 0
     opted_out: int = 0
     language_mismatch: int = 0
@@ -101,11 +103,12 @@ class SourceStats:
         found = [kind for kind in PII_KINDS if row[f"pii_{kind}"]]
         self.pii_documents.update(found)
         self.pii_any += bool(found)
+        self.sensitive_pii += any(row[f"pii_{kind}"] for kind in SENSITIVE_PII_KINDS)
         return self
 
     def merge(self, other: "SourceStats") -> "SourceStats":
         """Add another accumulator's counts to this one."""
-        for name in ("documents", "characters", "empty", "pii_any", "unknown_license", "opted_out",
+        for name in ("documents", "characters", "empty", "pii_any", "sensitive_pii", "unknown_license", "opted_out",
                      "language_mismatch"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("languages", "license_categories", "pii_documents", "domains"):
@@ -223,6 +226,7 @@ def source_profile_rows(sources: Iterable[Any], stats: dict[str, SourceStats], m
             "unknown_license_share": round(st.unknown_license / st.documents, 6) if st.documents else 0.0,
             **{f"pii_{kind}_documents": st.pii_documents[kind] for kind in PII_KINDS},
             "pii_documents": st.pii_any,
+            "sensitive_pii_documents": st.sensitive_pii,
             "empty_documents": st.empty,
             "documents_read": read,
             "quarantined": man.get("quarantined", 0),
