@@ -224,8 +224,8 @@ def test_missing_package_is_named_and_site_left_alone(gx_site, tmp_path):
 
 NOTICE_TEXT = (
     "Offline assets not installed: this page is shown without styles and scripts. "
-    "Run npm ci --ignore-scripts in the provaudit checkout (or set PROVAUDIT_DOCS_ASSETS) "
-    "and validate again for the full Data Docs."
+    "Reinstall provaudit (its package data holds them; or set PROVAUDIT_DOCS_ASSETS to a "
+    "folder that has them) and validate again for the full Data Docs."
 )
 
 

@@ -46,7 +46,7 @@ def test_no_page_refers_outside_the_run(disclosed) -> None:
 def test_index_answers_which_sources_are_not_legitimately_documented_and_why(disclosed) -> None:
     _, _, result = disclosed
     bad = {s["name"]: s["reasons"] for s in result.index["sources"] if not s["legitimate"]}
-    assert set(bad) == {"scraped_blogs", "web_crawl"}
+    assert set(bad) == {"forum_dump", "scraped_blogs", "web_crawl"}  # forum_dump: ID numbers without separate consent
     assert any("license unknown" in r for r in bad["scraped_blogs"])
     assert any("opted-out" in r for r in bad["web_crawl"])
     html_text = Path(result.index_path).read_text(encoding="utf-8")

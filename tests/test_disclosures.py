@@ -165,7 +165,8 @@ def test_cn_annex_requirement_by_requirement(run) -> None:
     assert reqs["CN-TC-9.2-auto"]["status"] == "not-evidenced"
     assert reqs["CN-IM-7.1"]["status"] == "evidenced"
     assert {i for i, r in reqs.items() if r["status"] == "failed"} == {
-        "CN-IM-7.2", "CN-TC-5.2-ip", "CN-TC-5.1c-open", "CN-TC-5.1c-self", "CN-IM-8.3", "CN-TC-5.3-staff"}
+        "CN-IM-7.2", "CN-TC-5.2-ip", "CN-TC-5.1c-open", "CN-TC-5.1c-self", "CN-IM-8.3", "CN-TC-5.3-staff",
+        "CN-IM-7.3", "CN-TC-5.2-pi"}  # 7.3 and 5.2-pi: sensitive personal information without separate consent
     in_sections = {r["id"]: r["status"] for s in annex["sections"] for r in s["requirements"]}
     assert in_sections == {i: r["status"] for i, r in reqs.items()}
     assert annex["verdict"]["status"] == "fail"
@@ -190,12 +191,14 @@ def test_index_page_names_the_sources_not_legitimately_documented(run) -> None:
     page = run[4]
     assert page["verdict"]["status"] == "fail"
     bad = {s["name"]: s["reasons"] for s in page["sources"] if not s["legitimate"]}
-    assert sorted(bad) == ["scraped_blogs", "web_crawl"]
+    assert sorted(bad) == ["forum_dump", "scraped_blogs", "web_crawl"]
+    assert any("sensitive personal information" in r and "separate-consent" in r for r in bad["forum_dump"])
     assert any("license unknown for 100%" in r and "CN-IM-7.2" in r for r in bad["scraped_blogs"])
     assert any("opted-out domain" in r and "EU-53c-optout" in r for r in bad["web_crawl"])
     assert all(not s["reasons"] for s in page["sources"] if s["legitimate"])
     assert {s["name"] for s in page["sources"]} == {s.name for s in run[0].sources}
-    assert sorted(f["failing"][0] for f in page["failures"]) == ["news-topic-2024-05", "scraped_blogs", "web_crawl"]
+    assert sorted(f["failing"][0] for f in page["failures"]) == ["forum_dump", "news-topic-2024-05", "scraped_blogs",
+                                                                 "web_crawl"]
     assert page["links"] == LINKS
 
 

@@ -59,6 +59,8 @@ def test_sample_fails_exactly_what_it_was_built_to_fail(sample_run) -> None:
         ("legitimate_sources", "unknown_license_share", ("scraped_blogs",)),
         ("legitimate_sources", "opted_out_documents", opted),
         ("labelling_process", "trained_share", ("news-topic-2024-05",)),
+        # identity numbers and cards without separate consent (planted.json "pii")
+        ("legitimate_sources", "sensitive_pii_documents", ("forum_dump", "scraped_blogs", "web_crawl")),
     ])
     assert not result.success
     assert len(result.verdicts) == sum(len(load_suite(n)["expectations"]) for n in SUITES)

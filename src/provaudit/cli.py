@@ -88,6 +88,26 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("config", metavar="CONFIG", help="run config (YAML)")
     runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    statements = sub.add_parser(
+        "statements", help="Write the statements template: every disclosure field only a person can fill.",
+        description="Write a YAML template with every field of every disclosure of the latest complete run "
+        "(or of --run RUN_ID) that no data can fill: provider and model names, policies, purposes, "
+        "statements a regulation asks for. Each entry comes with comments giving its label, hint, the "
+        "requirement it answers and who is expected to fill it, and has text, author and date to fill "
+        "(an optional attachment: a file relative to the statements file). Values already in the "
+        "config's `statements:` file are kept, so the template can replace it. Point `statements:` at "
+        "the filled file and run `provaudit disclose CONFIG`: each filled field then shows the statement "
+        "\"by AUTHOR on DATE\", and a disclosure whose fields are all filled becomes complete.",
+        epilog="example:\n  provaudit statements configs/local.yaml --template --out statements.yaml\n\n" + EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    statements.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/local.yaml")
+    statements.add_argument("--template", action="store_true", required=True,
+                            help="write the template (the only action today; required so that it is explicit)")
+    statements.add_argument("--out", metavar="FILE",
+                            help="write to FILE (replaced if it exists) instead of standard output")
+    statements.add_argument("--run", metavar="RUN_ID", dest="run_id",
+                            help="the run whose disclosures to read (default: the latest complete run)")
+
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
                             "(the planted facts tests check) to OUT_DIR.")
@@ -265,6 +285,23 @@ def _run_all(args: argparse.Namespace, beam_args: Sequence[str], incremental: bo
     return out["code"]
 
 
+def _statements(config_path: str, run_id: Optional[str], out: Optional[str]) -> int:
+    config = _config(config_path)
+    from provaudit.stages.statements import statements_template_for
+
+    text, dropped, run_dir = statements_template_for(config, run_id)
+    if dropped:
+        print(f"provaudit statements: left out, no such field in run {os.path.basename(run_dir)}: "
+              f"{', '.join(dropped)}", file=sys.stderr)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(text, encoding="utf-8")
+    print(f"statements: wrote the template for run {os.path.basename(run_dir)} to {out}")
+    return 0
+
+
 def _runs(config_path: str, as_json: bool) -> int:
     import json
 
@@ -335,6 +372,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _run_all(args, beam_args, incremental=args.command == "nightly")
         if args.command == "runs":
             return _runs(args.config, args.json)
+        if args.command == "statements":
+            return _statements(args.config, args.run_id, args.out)
         if args.command == "scan":
             return _scan(args.config, beam_args)
         if args.command == "overlap":

@@ -2,7 +2,7 @@
 
 Contract: :func:`load_config` reads YAML with safe loading only, validates it against
 ``schemas/config.schema.json`` (and the registry against ``schemas/registry.schema.json``),
-resolves relative paths (the registry and output against the config's folder, a
+resolves relative paths (the registry, output and statements file against the config's folder, a
 source's globs and ``labelling`` paths against its registry file's folder) and returns a
 :class:`RunConfig`.
 Every problem raises :class:`~provaudit.core.errors.ConfigError` naming the file, the
@@ -67,7 +67,7 @@ class ValidationSettings(NamedTuple):
 
     max_unknown_license_share: float = 0.05
     max_unsafe_upper95: float = 0.05  # CN-TC-5.1a-post (provaudit default test; 5% is TC260's)
-    min_sources_per_language: int = 2  # CN-TC-5.1b (verify)
+    min_sources_per_language: int = 2  # CN-TC-5.1b asks for "several" sources: 2 is provaudit's default
     min_qa_sample_share: float = 0.05
     min_functional_accuracy: float = 0.90  # CN-TC-5.3-check: provaudit default, not TC260's
     min_safety_accuracy: float = 0.98  # CN-TC-5.3-check: provaudit default, not TC260's
@@ -75,6 +75,29 @@ class ValidationSettings(NamedTuple):
     max_exact_duplicate_rate: float = 0.2
     max_near_duplicate_rate: float = 0.3
     max_language_mismatch_share: float = 0.05
+
+
+class PiiSettings(NamedTuple):
+    """Personal-information detection: the allow list and the review examples (``pii:``)."""
+
+    allow: tuple[str, ...] = ()  # added to provaudit.core.pii.DEFAULT_ALLOW
+    examples_per_kind: int = 20  # masked examples per source and kind in evidence/pii_examples.csv
+
+    def allowlist(self) -> Any:
+        """The :class:`provaudit.core.pii.Allowlist` of the defaults plus ``allow``."""
+        from provaudit.core.pii import DEFAULT_ALLOW, Allowlist
+
+        return Allowlist(DEFAULT_ALLOW + self.allow)
+
+
+class DisclosureSettings(NamedTuple):
+    """What the publication copies of the disclosures name in their header (``disclosure:``)."""
+
+    provider: Optional[str] = None
+    system: Optional[str] = None  # the model or system the disclosures cover
+    system_version: Optional[str] = None
+    version: Optional[str] = None  # the disclosures' own version number
+    languages: tuple[str, ...] = ("en",)
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,9 @@ class RunConfig:
     inspection: InspectionSettings = InspectionSettings()
     validation: ValidationSettings = ValidationSettings()
     config_hash: str = ""
+    pii: PiiSettings = PiiSettings()
+    statements: Optional[str] = None  # the statements file, resolved (it may not exist yet)
+    disclosure: DisclosureSettings = DisclosureSettings()
 
     @property
     def base_dir(self) -> Path:
@@ -286,6 +312,34 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
     return tuple(sources)
 
 
+def _pii_settings(raw: dict[str, Any], file: Path) -> PiiSettings:
+    """Read ``pii:``; an allow-list entry that is neither an e-mail pattern nor a network fails."""
+    from provaudit.core.pii import Allowlist
+
+    allow = tuple(str(a) for a in raw.get("allow", ()))
+    for i, entry in enumerate(allow):
+        try:
+            Allowlist([entry])
+        except ValueError as exc:
+            raise ConfigError(str(file), f"pii.allow[{i}]", str(exc)) from None
+    return PiiSettings(allow=allow, **{k: v for k, v in raw.items() if k != "allow"})
+
+
+def _warn_missing_license(sources: tuple[Source, ...], registry_path: Path) -> None:
+    """Warn (stderr) for each training source with neither ``license`` nor ``license_field``.
+
+    Not an error: the scan still runs and the source's documents count as license unknown,
+    which the legitimate-sources suite reports; the warning says so before any work starts.
+    """
+    import sys
+
+    for src in sources:
+        if src.role != "eval" and src.license is None and src.license_field is None:
+            print(f"provaudit: warning: {registry_path}: sources[{src.name}].license: no license key "
+                  "(neither license nor license_field); its documents count as license unknown",
+                  file=sys.stderr)
+
+
 def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Load, validate and resolve a run config; raise ConfigError naming file and key."""
     config_path = Path(path).resolve()
@@ -316,7 +370,14 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     verdicts = [verdicts] if isinstance(verdicts, str) else verdicts
     inspection = InspectionSettings(**raw_inspection, verdicts=tuple(_resolve(v, base) for v in verdicts))
     validation = ValidationSettings(**doc.get("validation", {}))
+    pii = _pii_settings(doc.get("pii", {}), config_path)
+    _warn_missing_license(sources, registry_path)
     opt_out = _resolve(doc["opt_out"], base) if "opt_out" in doc else None
+    statements = _resolve(doc["statements"], base) if "statements" in doc else None
+    raw_disclosure = dict(doc.get("disclosure", {}))
+    disclosure = DisclosureSettings(
+        **{k: str(v) for k, v in raw_disclosure.items() if k != "languages"},
+        languages=tuple(raw_disclosure.get("languages", ("en",))))
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
     return RunConfig(
@@ -330,7 +391,10 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         opt_out=opt_out,
         inspection=inspection,
         validation=validation,
+        pii=pii,
         config_hash=config_hash,
+        statements=statements,
+        disclosure=disclosure,
     )
 
 

@@ -7,9 +7,8 @@ tables are filled by JavaScript) and every page is unstyled; online, each view t
 is reading. ``make_offline`` runs after a Data Docs build and:
 
 1. maps every external ``src``/``href``/``url()`` in the site's HTML and CSS to a file of an
-   npm package pinned in the repository's ``package.json`` (installed with
-   ``npm ci --ignore-scripts``), or to a local logo, or -- for plain ``<a href>`` links to
-   GX's website -- to no link at all (the text stays);
+   npm package pinned in the repository's ``package.json``, or to a local logo, or -- for
+   plain ``<a href>`` links to GX's website -- to no link at all (the text stays);
 2. copies only the referenced files (plus what a copied stylesheet references, such as Font
    Awesome's fonts, and each package's license) to ``static/offline/<package>/<path>``;
 3. rewrites each reference relative to the page or stylesheet that holds it, dropping
@@ -18,11 +17,30 @@ is reading. ``make_offline`` runs after a Data Docs build and:
 4. fails, naming every file and URL, if any ``src``, ``href``, ``srcset`` or ``url()`` of
    the site's HTML or CSS still points off the machine.
 
+Where the packages come from: the files the pages reference ship with provaudit as package
+data, ``provaudit/reports/datadocs_assets/<package>/`` (laid out as a ``node_modules`` folder
+holding only those files, each package's licence and a ``package.json`` with its name,
+version and licence), so a plain ``pip install`` gives the full pages without Node. ``npm``
+is only the way to refresh them: ``npm ci --ignore-scripts`` at the repository root, then
+``python -m provaudit.reports.datadocs --refresh-assets`` copies what the pages reference
+from ``node_modules`` into that folder (``refresh_assets``). vega and popper.js publish no
+licence file in their npm packages; their upstream licence texts are kept in
+``datadocs_assets/_upstream_licenses/`` and copied beside them. ``$PROVAUDIT_DOCS_ASSETS``
+points ``make_offline`` at another ``node_modules``-like folder instead.
+
+``annotate_validation_pages`` (called by the validate stage before ``make_offline``) makes
+the validation pages speak the audit's language: each expectation's requirement ids, plain
+description and suite parameters with their values, and the failing sources or batches
+with their figures in place of GX's "≈x% of n total rows" and pandas snippet. GX offers
+no place for these on a validation page (notes and meta show on suite pages only), so the
+rows are rewritten here, every inserted value escaped.
+
 Pure file manipulation: nothing here touches the network. Nothing is written before every
 needed asset has been found, so a missing package leaves the site as GX built it.
 
-Degraded mode (``require_assets=False``, used by ``provaudit validate`` so that the Quick
-start works with only Python): when packages are missing, the site is still made to stay on
+Degraded mode (``require_assets=False``, used by ``provaudit validate`` so that a broken
+install -- package data removed, or ``$PROVAUDIT_DOCS_ASSETS`` pointing at an incomplete
+folder -- still gives pages): when packages are missing, the site is still made to stay on
 the machine, but without its browser assets. Every ``<script>`` element (external ones would
 leave the machine; inline ones only drive the missing libraries) and every ``<link>`` to an
 external URL is removed, logos and website links are handled as above, and each page gets a
@@ -44,24 +62,33 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from provaudit.core.errors import InputError, ProvauditError
 
 __all__ = [
     "ASSETS_ENV",
+    "AUDIT_CLASS",
     "CDN_ASSETS",
     "NOTICE_ID",
     "OFFLINE_DIR",
+    "PACKAGED_ASSETS",
+    "Annotation",
     "Asset",
     "OfflineReport",
+    "annotate_validation_pages",
     "find_external_references",
     "make_offline",
+    "refresh_assets",
 ]
 
 ASSETS_ENV = "PROVAUDIT_DOCS_ASSETS"
 OFFLINE_DIR = "static/offline"
+# The browser assets shipped as package data (a node_modules-like folder of only the files
+# the pages reference); ``refresh_assets`` writes it from an ``npm ci`` install.
+PACKAGED_ASSETS = Path(__file__).resolve().with_name("datadocs_assets")
+UPSTREAM_LICENSES = "_upstream_licenses"  # licence texts for packages whose npm tarball has none
 
 
 class Asset(NamedTuple):
@@ -204,10 +231,10 @@ def make_offline(
 ) -> OfflineReport:
     """Copy the assets a GX Data Docs site loads from CDNs into it and point its pages at them.
 
-    ``assets_dir`` is a ``node_modules`` folder holding the packages of ``CDN_ASSETS``; it
-    defaults to ``$PROVAUDIT_DOCS_ASSETS``, else ``node_modules`` at the repository root.
-    When one is missing or has the wrong version, raises ``InputError`` naming the npm
-    packages to install -- or, with ``require_assets=False``, degrades instead: the pages
+    ``assets_dir`` is a ``node_modules``-like folder holding the packages of ``CDN_ASSETS``;
+    it defaults to ``$PROVAUDIT_DOCS_ASSETS``, else the assets shipped with the package
+    (``PACKAGED_ASSETS``). When one is missing or has the wrong version, raises
+    ``InputError`` naming the packages -- or, with ``require_assets=False``, degrades instead: the pages
     lose their scripts and external stylesheets, gain a notice saying how to install the
     assets, and the report says ``degraded``. Either way raises ``ProvauditError`` listing
     every file and URL that would still leave the machine.
@@ -291,10 +318,7 @@ def _resolve_assets_dir(assets_dir: Path | None) -> Path:
         return Path(assets_dir)
     if os.environ.get(ASSETS_ENV):
         return Path(os.environ[ASSETS_ENV])
-    repo = Path(__file__).resolve().parents[3]  # src/provaudit/reports/datadocs.py -> repository root
-    if (repo / "package.json").is_file():
-        return repo / "node_modules"
-    return Path.cwd() / "node_modules"
+    return PACKAGED_ASSETS
 
 
 def _site_files(site_dir: Path) -> list[Path]:
@@ -442,7 +466,9 @@ def _check_integrity(source: Path, sri: str, url: str) -> None:
         if digest != expected:
             raise ProvauditError(
                 f"{source}: its {algorithm} differs from the integrity hash the Data Docs pin "
-                f"for {url}; reinstall the assets with `npm ci --ignore-scripts`"
+                f"for {url}; reinstall provaudit, or refresh the assets with "
+                "`npm ci --ignore-scripts` and `python -m provaudit.reports.datadocs "
+                "--refresh-assets`"
             )
 
 
@@ -542,8 +568,9 @@ _NOTICE = (
     "border:2px solid #b35900;background:#fff4e5;color:#1a1a1a;font-family:sans-serif;"
     'font-size:16px;line-height:1.4">'
     "<strong>Offline assets not installed:</strong> this page is shown without styles and "
-    "scripts. Run <code>npm ci --ignore-scripts</code> in the provaudit checkout (or set "
-    f"<code>{ASSETS_ENV}</code>) and validate again for the full Data Docs.{{pages}}</div>"
+    "scripts. Reinstall provaudit (its package data holds them; or set "
+    f"<code>{ASSETS_ENV}</code> to a folder that has them) and validate again for the full "
+    "Data Docs.{pages}</div>"
 )
 
 
@@ -612,11 +639,248 @@ def _missing_message(missing: dict[str, str], modules: Path) -> str:
     lines = "\n".join(f"  {package}: {why}" for package, why in sorted(missing.items()))
     return (
         f"{modules}: npm packages the offline Data Docs need are missing:\n{lines}\n"
-        "install them with `npm ci --ignore-scripts` at the repository root (package.json "
-        f"pins them), or set {ASSETS_ENV} to a node_modules folder that has them"
+        "provaudit ships them as package data: reinstall it, or refresh them with "
+        "`npm ci --ignore-scripts` at the repository root (package.json pins them) and "
+        "`python -m provaudit.reports.datadocs --refresh-assets`, or set "
+        f"{ASSETS_ENV} to a node_modules folder that has them"
     )
 
 
 def _listing(site_dir: Path, found: list[tuple[str, str]], what: str) -> str:
     lines = "\n".join(f"  {file}: {url}" for file, url in found)
     return f"{site_dir}: the Data Docs site {what}:\n{lines}"
+
+
+# -- the packaged assets -------------------------------------------------------------------
+
+
+def refresh_assets(node_modules: Path, target: Path = PACKAGED_ASSETS) -> list[str]:
+    """Copy the files the Data Docs pages reference from an npm install into ``target``.
+
+    For each package of ``CDN_ASSETS``: the referenced files, what a copied stylesheet loads
+    (Font Awesome's fonts), the package's licence file (or, when its npm tarball has none,
+    ``target/_upstream_licenses/<package>.LICENSE``) and a ``package.json`` holding only its
+    name, version and licence. Each package folder is replaced whole, so a file the pages no
+    longer use does not linger. Raises ``InputError`` naming every package that is missing,
+    has the wrong version or has no licence text, before anything is written. Returns the
+    written paths relative to ``target``, sorted.
+    """
+    node_modules, target = Path(node_modules), Path(target)
+    plan = _Plan()
+    wanted: dict[str, dict[str, Path]] = {}  # package -> path in package -> source file
+    manifests: dict[str, dict[str, Any]] = {}
+    for asset in CDN_ASSETS.values():
+        source = _package_file(plan, node_modules, asset)
+        if source is None:
+            continue
+        package_dir = node_modules / asset.package
+        files = wanted.setdefault(asset.package, {})
+        files[asset.path] = source
+        files.update(_stylesheet_dependencies(source, package_dir))
+        manifest = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
+        manifests[asset.package] = {
+            key: manifest[key] for key in ("name", "version", "license") if key in manifest
+        }
+        licence = _license(package_dir)
+        upstream = target / UPSTREAM_LICENSES / f"{asset.package.replace('/', '+')}.LICENSE"
+        if licence is not None:
+            files[licence.name] = licence
+        elif upstream.is_file():
+            files["LICENSE"] = upstream
+        else:
+            plan.missing[f"{asset.package}@{asset.version}"] = (
+                f"no licence file in the npm package and none at {upstream}"
+            )
+    if plan.missing:
+        raise InputError(_missing_message(plan.missing, node_modules))
+    written = []
+    for package in sorted(wanted):
+        folder = target / package
+        if folder.exists():
+            shutil.rmtree(folder)
+        for inner, source in sorted(wanted[package].items()):
+            (folder / inner).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, folder / inner)
+            written.append(f"{package}/{inner}")
+        (folder / "package.json").write_text(
+            json.dumps(manifests[package], indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        written.append(f"{package}/package.json")
+    return sorted(written)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m provaudit.reports.datadocs --refresh-assets [--node-modules DIR]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m provaudit.reports.datadocs",
+        description="Refresh the Data Docs browser assets shipped with provaudit from an "
+        "`npm ci --ignore-scripts` install (package.json pins the versions GX's pages use).",
+    )
+    parser.add_argument("--refresh-assets", action="store_true", required=True,
+                        help="copy the referenced files into the package's datadocs_assets/")
+    parser.add_argument("--node-modules", type=Path, default=Path("node_modules"),
+                        help="the npm install to copy from (default: ./node_modules)")
+    parser.add_argument("--target", type=Path, default=PACKAGED_ASSETS,
+                        help=f"the folder to write (default: {PACKAGED_ASSETS})")
+    args = parser.parse_args(argv)
+    try:
+        written = refresh_assets(args.node_modules, args.target)
+    except ProvauditError as error:
+        print(f"provaudit: error: {error}")
+        return 2
+    size = sum((args.target / path).stat().st_size for path in written)
+    print(f"{args.target}: {len(written)} files, {size / 1e6:.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+# -- the audit's language on validation pages ----------------------------------------------
+
+
+class Annotation(NamedTuple):
+    """What provaudit adds to one expectation's row of a validation page (plain data)."""
+
+    column: str | None  # the expectation's column; None for a table-level expectation
+    requirement_ids: tuple[str, ...]
+    description: str
+    parameters: tuple[tuple[str, str], ...]  # (suite parameter, its value as shown)
+    unit: str  # what a row is: "sources", "batches"
+    total: int  # rows the expectation looked at
+    failing: tuple[tuple[str, str], ...]  # (source or batch, its figure) of each failing row
+
+
+AUDIT_CLASS = "provaudit-audit"
+_SECTION_RE = re.compile(
+    r'<div id="(?P<section>section-\d+)" class="ge-section[^"]*"\s*>(?P<body>.*?)'
+    r'(?=<div id="section-\d+" class="ge-section|<footer|\Z)',
+    re.DOTALL,
+)
+_HEADER_RE = re.compile(r'<h5 class="m-0"\s*>\s*(?P<name>.*?)\s*</h5>', re.DOTALL)
+_RETRIEVE_RE = re.compile(
+    r'<div id="[^"]*-content-\d+-parent"\s*>\s*<p class="m-0">\s*<a [^>]*>\s*To retrieve all '
+    r"unexpected values\.\.\.\s*</a>.*?</code>\s*</div>\s*</div>",
+    re.DOTALL,
+)
+_UNEXPECTED_RE = re.compile(
+    r'<strong class="text-danger"\s*>\s*<br><br>[^<]*?unexpected values? found\.[^<]*</strong>'
+)
+_OBSERVED_RE = re.compile(r'(<div class="show-scrollbars">)\s*≈?[\d.]+% unexpected\s*(</div>)')
+
+
+def annotate_validation_pages(site_dir: Path, annotations: dict[str, list[Annotation]]) -> list[str]:
+    """Write each expectation's requirement ids, description, parameters and failing rows.
+
+    ``annotations`` maps a suite name to its expectations' annotations in the order of its
+    validation results; a validation page (``validations/<suite>/...``) shows them grouped by
+    column in that order, so the k-th row of a column's table is the k-th annotation of that
+    column. Also replaces GX's "≈x% of n total rows" sentence and its pandas snippet with the
+    failing rows named, and the observed "x% unexpected" with "f of n <unit> fail". Every
+    inserted value is HTML-escaped. Raises ``ProvauditError`` naming the page when its rows do
+    not match the annotations; a row annotated before is left as it is. Returns changed pages.
+    """
+    changed = []
+    for page in sorted(Path(site_dir).glob("validations/*/**/*.html")):
+        suite = page.relative_to(site_dir).parts[1]
+        if suite not in annotations:
+            continue
+        text = page.read_text(encoding="utf-8")
+        new = _annotate_page(text, annotations[suite], page)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed.append(_rel(page, Path(site_dir)))
+    return changed
+
+
+def _annotate_page(text: str, annotations: list[Annotation], page: Path) -> str:
+    by_column: dict[str, list[Annotation]] = {}
+    for note in annotations:
+        by_column.setdefault(note.column or "Table-Level Expectations", []).append(note)
+
+    def section(match: re.Match[str]) -> str:
+        header = _HEADER_RE.search(match.group("body"))
+        column = html.unescape(header.group("name")) if header else None
+        if column not in by_column:
+            return match.group(0)
+        notes = by_column[column]
+        sid = match.group("section")
+        body = match.group("body")
+        rows = sorted({int(n) for n in re.findall(rf'id="{sid}-content-block-2-cell-(\d+)-2"', body)})
+        if rows != list(range(1, len(notes) + 1)):
+            raise ProvauditError(
+                f"{page}: column {column!r} shows {len(rows)} expectations, the validation "
+                f"results hold {len(notes)}; cannot annotate the page"
+            )
+        for number, note in zip(rows, notes):
+            body = _annotate_row(body, f"{sid}-content-block-2-cell-{number}", note)
+        return match.group(0).replace(match.group("body"), body, 1)
+
+    return _SECTION_RE.sub(section, text)
+
+
+def _annotate_row(body: str, cell: str, note: Annotation) -> str:
+    start = body.find(f'<td id="{cell}-2" >')
+    end = body.find(f'<td id="{cell}-3" >', start)
+    if start < 0 or end < 0:
+        return body
+    expectation = body[start:end]
+    if AUDIT_CLASS in expectation:  # annotated before
+        return body
+    opening = _rule_end(expectation, len(f'<td id="{cell}-2" >'))
+    audit = _audit_block(note)
+    expectation = expectation[:opening] + audit + expectation[opening:]
+    expectation = _UNEXPECTED_RE.sub("", expectation)
+    expectation = _RETRIEVE_RE.sub("", expectation)
+    rest = body[end:]
+    closing = rest.find("</tr>")
+    observed = _OBSERVED_RE.sub(
+        lambda m: m.group(1) + html.escape(_observed(note)) + m.group(2), rest[:closing], count=1
+    )
+    return body[:start] + expectation + observed + rest[closing:]
+
+
+_SPAN_RE = re.compile(r"<(/?)span\b[^>]*>", re.IGNORECASE)
+
+
+def _rule_end(cell: str, default: int) -> int:
+    """Where GX's rendered rule (the cell's first, possibly nested, ``<span>``) ends."""
+    depth = 0
+    for match in _SPAN_RE.finditer(cell):
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return match.end()
+    return default
+
+
+def _observed(note: Annotation) -> str:
+    if not note.failing:
+        return f"all {note.total} {note.unit} pass"
+    return f"{len(note.failing)} of {note.total} {note.unit} fail"
+
+
+def _audit_block(note: Annotation) -> str:
+    esc = html.escape
+    parts = [f'<div class="{AUDIT_CLASS} mt-2">']
+    if note.requirement_ids:
+        badges = " ".join(
+            f'<span class="badge badge-info provaudit-requirement">{esc(r)}</span>'
+            for r in note.requirement_ids
+        )
+        parts.append(f'<p class="m-0">Requirements: {badges}</p>')
+    if note.description:
+        parts.append(f'<p class="m-0 provaudit-description">{esc(note.description)}</p>')
+    if note.parameters:
+        values = "; ".join(f"<code>{esc(k)}</code> = {esc(v)}" for k, v in note.parameters)
+        parts.append(f'<p class="m-0 provaudit-parameters">Parameters: {values}</p>')
+    if note.failing:
+        items = "".join(f"<li>{esc(name)}: {esc(figure)}</li>" for name, figure in note.failing)
+        parts.append(
+            f'<p class="m-0 mt-1 text-danger provaudit-failing"><strong>Failing {esc(note.unit)}'
+            f" ({len(note.failing)} of {note.total}):</strong></p><ul class=\"m-0\">{items}</ul>"
+        )
+    parts.append("</div>")
+    return "".join(parts)

@@ -10,6 +10,10 @@ anchors, links from the index page are relative paths (anything else is refused)
     render_markdown(doc)  -> GitHub-flavoured Markdown (charts become small tables of their data)
     render_index(page)    -> the run's index.html: verdict, per-source legitimacy, failures, links
 
+Every SVG chart carries a <title> and a <desc> naming its largest values. Printed pages are A4
+with a running footer (the document's title and date, "Page x / y"); tables wrap inside the page
+and print at 8.5 pt; a chart wider than an A4 page's content prints on a landscape page.
+
 Output is deterministic: the same document renders to the same bytes. A value outside the
 enumerations below (a status, a chart type) or a chart whose lengths disagree raises
 ``ValueError``. Table columns whose name contains "share" are shown as percentages with one
@@ -29,7 +33,9 @@ Document = {
   "title": str,
   "run_id": str,
   "generated_by": str,                      # "provaudit 0.1.0"
-  "verdict": {"status": "pass" | "fail" | "partial", "summary": str},
+  "verdict": {"status": "pass" | "fail" | "partial" | "complete", "summary": str},
+  "statements": {"fields": int, "filled": int, "open": [{"id", "label", "section", "who"}]},  # optional:
+                                            # the open fields, listed once on top
   "facts": { ... },                         # machine-readable figures, kind-specific
   "sections": [Section, ...]
 }
@@ -41,11 +47,18 @@ Section = {
   "requirements": [ {"id": str,
                      "status": "evidenced" | "failed" | "not-evidenced" | "statement-needed",
                      "detail": str}, ... ],
-  "human_fields": [ {"id": str, "label": str, "hint": str}, ... ]   # left for a person to fill
+  "human_fields": [ {"id": str, "label": str, "hint": str}, ... ]   # left for a person to fill;
+                    # optional "who" and "statement": {"text", "author", "date", "attachment"?}
+                    # (a filled field shows its statement "by AUTHOR on DATE" instead of a box)
 }
 Chart = {
   "type": "bar" | "stacked_bar" | "heatmap" | "line",
-  "title": str, "x_label": str, "y_label": str, "unit": "count" | "share",
+  "title": str, "unit": "count" | "share",
+  "x_label": str, "y_label": str,   # bar, stacked_bar (horizontal): x = the value axis (what the
+                                    # bars count), y = the categories; line: x = categories, y =
+                                    # values; heatmap: y = rows, x = columns
+                                    # series named "<code> · <name>" are languages: fixed colours
+                                    # (provaudit.reports.languages); a series "other ..." is grey
   "categories": [str, ...],                                  # bars / rows / x values
   "series": [ {"name": str, "values": [number, ...]} , ...], # bar: 1; stacked_bar, line: several
   "columns": [str, ...], "matrix": [[number, ...], ...]      # heatmap only (rows = categories)
@@ -68,9 +81,17 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from provaudit.reports.languages import (
+    FIXED_COLOURS,
+    OTHER_COLOUR,
+    PALETTE,
+    language_code,
+    language_colour,
+)
+
 __all__ = ["render_html", "render_index", "render_markdown"]
 
-VERDICTS = ("pass", "fail", "partial")
+VERDICTS = ("pass", "fail", "partial", "complete")
 REQUIREMENT_STATUSES = ("evidenced", "failed", "not-evidenced", "statement-needed")
 CHART_TYPES = ("bar", "stacked_bar", "heatmap", "line")
 UNITS = ("count", "share")
@@ -104,6 +125,12 @@ _DASHES = ("", "6 3", "2 3", "8 3 2 3")  # line series differ by dash as well as
 _EMPTY = "—"
 _ELLIPSIS = "…"
 _CHAR_W = 7.0  # estimated width of one character of 12px chart text, in px
+# Category labels are cut at this many characters, so that a bar chart is at most
+# 28 * 7 + 14 + 400 + 84 = 694 px wide: on an A4 page (680 px of content at 96 dpi) its
+# 12 px text prints at 8.8 pt or more.
+_LABEL_CHARS = 28
+_WIDE = 720  # a chart wider than this prints on a landscape page (see _CSS, @page wide)
+_MANY = 20  # bar charts with more bars than this use thinner bars
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -207,22 +234,83 @@ def _text(x: float, y: float, label: str, max_chars: int, anchor: str = "start",
             f"{title}{_e(shown)}</text>")
 
 
-def _svg(chart_id: str, title: str, width: float, height: float, body: Iterable[str]) -> str:
+def _svg(chart_id: str, title: str, width: float, height: float, body: Iterable[str],
+         desc: str = "") -> str:
     w, h = math.ceil(width), math.ceil(height)
+    described = f' aria-describedby="{chart_id}-desc"' if desc else ""
     return (
-        f'<svg class="chart-svg" role="img" aria-labelledby="{chart_id}-title" '
+        f'<svg class="chart-svg" role="img" aria-labelledby="{chart_id}-title"{described} '
         f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
         f'<title id="{chart_id}-title">{_e(title)}</title>'
+        + (f'<desc id="{chart_id}-desc">{_e(desc)}</desc>' if desc else "")
         + "".join(body) + "</svg>"
     )
 
 
-def _legend(names: Sequence[str], width: float, y0: float, line: bool = False
-            ) -> tuple[list[str], float]:
+_DESC_TOP = 5  # values an accessible summary (<desc>) lists
+
+
+def _summary(chart: dict[str, Any], items: Iterable[tuple[str, Any]], what: str) -> str:
+    """The text of a chart's <desc>: its size and its largest values, largest first."""
+    unit = chart.get("unit", "count")
+    ranked = sorted(((label, v) for label, v in items if _is_number(v)),
+                    key=lambda item: -_finite(item[1]))  # stable: ties keep chart order
+    top = "; ".join(f"{label}: {_number(v, unit)}" for label, v in ranked[:_DESC_TOP])
+    return f"{what}. Largest values: {top}." if top else f"{what}. No values."
+
+
+def _ink(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (WCAG relative luminance)."""
+    def channel(c: int) -> float:
+        c_ = c / 255
+        return c_ / 12.92 if c_ <= 0.03928 else ((c_ + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def _series_colours(names: Sequence[str]) -> list[str]:
+    """One fill per series: a language's fixed colour, grey for "other ...", else by position.
+
+    A language (a label ``"<code> · <name>"``) keeps its colour across charts and runs; other
+    series take the palette in order. When two series want one colour, the language earlier
+    in ``FIXED_COLOURS`` (the more common one) keeps it and the other takes the first palette
+    colour still free in the chart.
+    """
+    wanted, rank = [], []
+    for i, name in enumerate(names):
+        code = language_code(name)
+        if code is not None:
+            wanted.append(language_colour(code))
+            rank.append(_FIXED_ORDER.get(code, len(_FIXED_ORDER)))
+        elif name.lower().startswith("other"):
+            wanted.append(OTHER_COLOUR)
+            rank.append(0)
+        else:
+            wanted.append(_PALETTE[i % len(_PALETTE)][0])
+            rank.append(0)
+    used: set[str] = set()
+    out = [""] * len(names)
+    for i in sorted(range(len(names)), key=lambda k: (rank[k], k)):
+        colour = wanted[i]
+        if colour in used:
+            colour = next((c for c in (*(p for p, _ in _PALETTE), *PALETTE) if c not in used),
+                          colour)
+        used.add(colour)
+        out[i] = colour
+    return out
+
+
+_FIXED_ORDER = {code: k for k, code in enumerate(FIXED_COLOURS)}
+
+
+def _legend(names: Sequence[str], width: float, y0: float, line: bool = False,
+            colours: Sequence[str] | None = None) -> tuple[list[str], float]:
     """Legend items laid out left to right, wrapping; returns parts and the height used."""
     parts, x, y = [], 0.0, y0
+    colours = list(colours) if colours is not None else _series_colours(names)
     for i, name in enumerate(names):
-        colour = _PALETTE[i % len(_PALETTE)][0]
+        colour = colours[i]
         shown = _fit(name, 30)
         item_w = 22 + len(shown) * _CHAR_W + 18
         if x > 0 and x + item_w > width:
@@ -255,10 +343,12 @@ def _bar_svg(chart: dict[str, Any], chart_id: str) -> str:
     cats = [str(c) for c in chart["categories"]]
     values = [_finite(v) for v in chart["series"][0]["values"]]
     raw = chart["series"][0]["values"]
-    label_chars = min(32, max([len(c) for c in cats] + [4]))
+    label_chars = min(_LABEL_CHARS, max([len(c) for c in cats] + [4]))
     left = label_chars * _CHAR_W + 14
-    plot_w, value_w, row, bar_h = 420.0, 84.0, 26.0, 18.0
-    top, bottom = 8.0, 40.0
+    plot_w, value_w, row, bar_h = 400.0, 84.0, 26.0, 18.0
+    if len(cats) > _MANY:
+        row, bar_h = 21.0, 15.0
+    top, bottom = (26.0 if chart.get("y_label") else 8.0), 40.0
     scale_max = 1.0 if unit == "share" and max(values, default=0) <= 1 else max(values, default=0)
     width = left + plot_w + value_w
     height = top + row * len(cats) + bottom
@@ -273,14 +363,26 @@ def _bar_svg(chart: dict[str, Any], chart_id: str) -> str:
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" '
                      f'class="value">{_e(text)}</text>')
     _bar_axis(parts, chart, left, top, top + row * len(cats), plot_w)
-    return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
+    desc = _summary(chart, zip(cats, raw), f"Horizontal bar chart, {len(cats)} bars "
+                    f"({_axis_words(chart)})")
+    return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
+
+
+def _axis_words(chart: dict[str, Any]) -> str:
+    """'<value axis> per <category axis>' for a horizontal bar chart's summary."""
+    value, category = str(chart.get("x_label") or "value"), str(chart.get("y_label") or "")
+    return f"{value} per {category}" if category else value
 
 
 def _bar_axis(parts: list[str], chart: dict[str, Any], left: float, top: float, axis_y: float,
               plot_w: float) -> None:
-    """Add the vertical axis of a horizontal bar chart and its caption below the bars."""
+    """Add the vertical axis of a horizontal bar chart, its title (the categories, above the
+    labels: ``y_label``) and the value axis title below the bars (``x_label``)."""
     parts.append(f'<line x1="{left:.1f}" y1="{top - 4:.1f}" x2="{left:.1f}" y2="{axis_y:.1f}" '
                  'class="axis"/>')
+    if chart.get("y_label"):
+        parts.append(_text(left - 8, top - 9, str(chart["y_label"]), int((left - 8) // _CHAR_W),
+                           "end", ' class="axis-label"'))
     if chart.get("x_label"):
         parts.append(_text(left + plot_w / 2, axis_y + 26, str(chart["x_label"]), 60, "middle",
                            ' class="axis-label"'))
@@ -291,12 +393,15 @@ def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
     cats = [str(c) for c in chart["categories"]]
     series = chart["series"]
     names = [str(s.get("name", "")) for s in series]
-    label_chars = min(32, max([len(c) for c in cats] + [4]))
+    colours = _series_colours(names)
+    label_chars = min(_LABEL_CHARS, max([len(c) for c in cats] + [4]))
     left = label_chars * _CHAR_W + 14
-    plot_w, total_w, row, bar_h = 460.0, 84.0, 28.0, 20.0
+    plot_w, total_w, row, bar_h = 400.0, 84.0, 28.0, 20.0
+    if len(cats) > _MANY:
+        row, bar_h = 23.0, 17.0
     width = left + plot_w + total_w
-    legend, legend_h = _legend(names, width, 0)
-    top, bottom = legend_h + 8, 40.0
+    legend, legend_h = _legend(names, width, 0, colours=colours)
+    top, bottom = legend_h + (26.0 if chart.get("y_label") else 8.0), 40.0
     totals = [sum(max(_finite(s["values"][i]), 0) for s in series) for i in range(len(cats))]
     scale_max = max(totals, default=0)
     if unit == "share" and scale_max <= 1:
@@ -310,7 +415,8 @@ def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
         for j, s in enumerate(series):
             value = max(_finite(s["values"][i]), 0)
             w = plot_w * value / scale_max if scale_max > 0 else 0.0
-            fill, ink = _PALETTE[j % len(_PALETTE)]
+            fill = colours[j]
+            ink = _ink(fill)
             text = _number(s["values"][i], unit)
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_h:.0f}" '
                          f'fill="{fill}"><title>{_e(cat)} — {_e(names[j])}: {_e(text)}</title>'
@@ -323,7 +429,14 @@ def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
         parts.append(f'<text x="{x + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" class="value">'
                      f"{_e(_number(totals[i], unit))}</text>")
     _bar_axis(parts, chart, left, top, top + row * len(cats), plot_w)
-    return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
+    per_series = [(name, math.fsum(max(_finite(v), 0) for v in s["values"]))
+                  for name, s in zip(names, series)]
+    desc = _summary(chart, [(f"{cats[i]} — {names[j]}", s["values"][i])
+                            for j, s in enumerate(series) for i in range(len(cats))],
+                    f"Stacked bar chart, {len(cats)} bars of {len(series)} parts "
+                    f"({_axis_words(chart)}); parts by total over all bars: "
+                    + ", ".join(n for n, _ in sorted(per_series, key=lambda t: -t[1])))
+    return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
 
 
 _RAMP = ((0xF7, 0xFB, 0xFF), (0x6B, 0xAE, 0xD6), (0x08, 0x30, 0x6B))
@@ -337,18 +450,21 @@ def _ramp(t: float) -> str:
 
 
 def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
+    """A grid of shaded cells with each value written in its cell.
+
+    Columns are as narrow as the widest value (not the column names, which stand vertically
+    above the grid), so 15 x 15 sources stay within about 850 px.
+    """
     unit = chart.get("unit", "count")
     cats = [str(c) for c in chart["categories"]]
     cols = [str(c) for c in chart["columns"]]
     matrix = chart["matrix"]
     shown = [[_number(v, unit) for v in row] for row in matrix]
-    label_chars = min(28, max([len(c) for c in cats] + [4]))
+    label_chars = min(24, max([len(c) for c in cats] + [4]))
     left = label_chars * _CHAR_W + 14
-    widest = max([len(t) for row in shown for t in row] + [min(14, max([len(c) for c in cols]
-                                                                       + [4]))])
-    col_w = max(56.0, widest * _CHAR_W + 12)
-    col_chars = int((col_w - 6) // _CHAR_W)
-    cell_h, top = 30.0, 26.0
+    col_w = max(42.0, max([len(t) for row in shown for t in row] + [1]) * _CHAR_W + 8)
+    col_chars = min(24, max([len(c) for c in cols] + [4]))
+    cell_h, top = 26.0, col_chars * _CHAR_W + 16
     high = max([_finite(v) for row in matrix for v in row] + [0.0])
     if unit == "share" and high <= 1:
         high = 1.0 if high > 0.5 else high
@@ -356,8 +472,9 @@ def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
     grid_bottom = top + cell_h * len(cats)
     parts = []
     for j, col in enumerate(cols):
-        parts.append(_text(left + col_w * j + col_w / 2, top - 9, col, col_chars, "middle",
-                           ' class="col-label"'))
+        x, y = left + col_w * j + col_w / 2 + 4, top - 8
+        parts.append(_text(x, y, col, col_chars, "start",
+                           f' class="col-label" transform="rotate(-90 {x:.1f} {y:.1f})"'))
     for i, cat in enumerate(cats):
         y = top + cell_h * i
         parts.append(_text(left - 8, y + cell_h / 2 + 4, cat, label_chars, "end"))
@@ -387,7 +504,12 @@ def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
         parts.append(_text(left, height + 8, f"Rows × columns: {axes}", 80, "start",
                            ' class="axis-label"'))
         height += 18
-    return _svg(chart_id, str(chart.get("title", "")), width, height, parts)
+    cells = [(f"{cat} × {col}", matrix[i][j]) for i, cat in enumerate(cats)
+             for j, col in enumerate(cols)]
+    desc = _summary(chart, cells, f"Heatmap, {len(cats)} rows × {len(cols)} columns "
+                    f"(rows: {chart.get('y_label') or 'rows'}; columns: "
+                    f"{chart.get('x_label') or 'columns'})")
+    return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
 
 
 def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
@@ -400,7 +522,9 @@ def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
     left, right = 64.0, 24.0
     plot_w = min(max(360.0, n * 64.0), 720.0)
     width = left + plot_w + right
-    legend, legend_h = _legend([str(s.get("name", "")) for s in series], width, 0, line=True)
+    names = [str(s.get("name", "")) for s in series]
+    colours = _series_colours(names)
+    legend, legend_h = _legend(names, width, 0, line=True, colours=colours)
     top, plot_h = legend_h + 30, 200.0
     base = top + plot_h
     parts = list(legend)
@@ -421,7 +545,7 @@ def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
         if i % step == 0 or i == n - 1 and (n - 1) % step == 0:
             parts.append(_text(x_at(i), base + 18, cat, label_chars, "middle"))
     for j, s in enumerate(series):
-        colour = _PALETTE[j % len(_PALETTE)][0]
+        colour = colours[j]
         dash = _DASHES[j % len(_DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         points = [(x_at(i), base - plot_h * _finite(v) / high) for i, v in enumerate(s["values"])
@@ -445,7 +569,11 @@ def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
     if chart.get("y_label"):
         parts.append(_text(8, top - 14, str(chart["y_label"]), 40, "start",
                            ' class="axis-label"'))
-    return _svg(chart_id, str(chart.get("title", "")), width, height + 4, parts)
+    points = [(f"{names[j]}, {cats[i]}", s["values"][i]) for j, s in enumerate(series)
+            for i in range(n)]
+    desc = _summary(chart, points, f"Line chart, {len(series)} series over {n} points "
+                    f"({chart.get('y_label') or 'value'} per {chart.get('x_label') or 'point'})")
+    return _svg(chart_id, str(chart.get("title", "")), width, height + 4, parts, desc)
 
 
 _CHART_SVG = {"bar": _bar_svg, "stacked_bar": _stacked_svg, "heatmap": _heatmap_svg,
@@ -458,7 +586,9 @@ def _chart_html(chart: dict[str, Any], chart_id: str) -> str:
     title = str(chart.get("title", ""))
     axes = [str(a) for a in (chart.get("x_label"), chart.get("y_label")) if a]
     detail = f' <span class="axes">({_e(" / ".join(axes))})</span>' if axes else ""
-    return (f'<figure class="chart" id="{chart_id}">{svg}'
+    width = int(re.search(r'width="(\d+)"', svg).group(1))
+    wide = " chart-wide" if width > _WIDE else ""
+    return (f'<figure class="chart{wide}" id="{chart_id}">{svg}'
             f"<figcaption><strong>{_e(title)}</strong>{detail}</figcaption></figure>")
 
 
@@ -487,11 +617,12 @@ border:1px solid var(--rule);border-left:6px solid var(--grey);border-radius:6px
 .verdict-pass{border-left-color:var(--pass);background:#eef8f1}
 .verdict-fail{border-left-color:var(--fail);background:#fdf0ef}
 .verdict-partial{border-left-color:var(--amber);background:#fff8e8}
+.verdict-complete{border-left-color:var(--pass);background:#eef8f1}
 .badge{display:inline-block;padding:.2rem .7rem;border-radius:999px;font-weight:700;
 font-size:.78rem;letter-spacing:.06em;text-transform:uppercase;white-space:nowrap;
 color:#fff;background:var(--grey);border:1.5px solid transparent}
 .verdict .badge{font-size:1rem;padding:.35rem 1rem}
-.badge-pass,.badge-evidenced,.badge-legit{background:var(--pass)}
+.badge-pass,.badge-evidenced,.badge-legit,.badge-complete{background:var(--pass)}
 .badge-fail,.badge-failed,.badge-not-legit{background:var(--fail)}
 .badge-partial,.badge-not-evidenced{background:var(--amber);color:#2b1d00}
 .badge-statement-needed{background:var(--grey)}
@@ -530,35 +661,86 @@ letter-spacing:.07em;color:#93370d}
 .human .label{margin:.25rem 0 0;font-weight:600}
 .human .hint{margin:.1rem 0 .4rem;color:var(--muted);font-size:.9rem}
 .human .blank{min-height:4.5rem;border:1px solid #d0d5dd;border-radius:4px;background:#fff}
+.human.filled{border-style:solid;border-color:#a6d8b5}
+.human .given{margin:.3rem 0;white-space:pre-wrap}
+.human .by,.open-fields .who{color:var(--muted);font-size:.9rem}
+.open-fields{border:1px solid var(--rule);border-left:6px solid var(--amber);border-radius:6px;
+padding:.8rem 1.25rem;margin:0 0 1rem}
+.open-fields h2{font-size:1rem;border:0;padding:0;margin:0 0 .3rem}
+.open-fields ul{margin:0;padding-left:1.2rem}
 ul.reasons{margin:0;padding-left:1.1rem}
 footer{margin-top:3rem;padding-top:.8rem;border-top:1px solid var(--rule);color:var(--muted);
 font-size:.8rem}
+@page{size:A4;margin:14mm 14mm 18mm;
+@bottom-right{content:"Page " counter(page) " / " counter(pages);font-size:8pt;color:#5b6472}}
+@page wide{size:A4 landscape}
 @media print{
 *{background:none!important;box-shadow:none!important}
-body{font-size:11pt}
-main{max-width:none;margin:0;padding:0;border:0}
-.table-wrap{overflow:visible}table{font-size:8.5pt}
+body{font-size:10.5pt}
+main{max-width:none;margin:0;padding:0;border:0;border-radius:0}
+p{max-width:none}
+.table-wrap{overflow:visible}
+table{font-size:8.5pt;line-height:1.3;width:100%;table-layout:auto;margin:.6rem 0}
+th,td{padding:.12rem .3rem;overflow-wrap:anywhere;hyphens:auto}
+nav.toc ol{columns:2;column-gap:2rem;font-size:9pt}
+section{margin-top:1.6rem}
+ul.reqs{display:grid;grid-template-columns:1fr 1fr;column-gap:1.5rem;font-size:9pt;line-height:1.35}
+ul.reqs li{padding:.15rem 0;gap:.5rem}
+ul.reqs .badge{min-width:6.4rem;padding:0 .3rem;font-size:8pt}
+.req-id{font-size:8.5pt}
+ul.reqs li{grid-column:1/-1}
+ul.reqs li.short{grid-column:auto}
+.num{white-space:normal}
+tr{break-inside:avoid}
+figure.chart{padding:0;border:0}
+figure.chart-wide{page:wide}
 .badge{color:#000!important;border-color:currentColor}
 .badge-pass,.badge-evidenced,.badge-legit{color:#1b7f3b!important}
 .badge-fail,.badge-failed,.badge-not-legit{color:#b42318!important}
 .badge-partial,.badge-not-evidenced{color:#93370d!important}
 .verdict{border:1px solid #000;border-left-width:6px}
-section+section{break-before:page}
+header+section{break-before:page}
 h2,h3{break-after:avoid}
-table,figure,.human,ul.reqs li{break-inside:avoid}
+figure,.human,ul.reqs li{break-inside:avoid}
 thead{display:table-header-group}
 a{color:inherit;text-decoration:none}
 }
 """
 
 
-def _page(title: str, body: str) -> str:
+def _css_string(text: str) -> str:
+    """A CSS string literal: every character but letters, digits and spaces as a hex escape.
+
+    Each escape ends in the one space CSS consumes after it (so a real space that follows
+    survives); nothing in the text can close the string, start a comment or end the
+    ``<style>`` element.
+    """
+    return '"' + "".join(ch if (ch.isascii() and ch.isalnum()) or ch == " "
+                         else f"\\{ord(ch):06x} " for ch in text) + '"'
+
+
+def _page(title: str, body: str, footer: str | None = None) -> str:
+    """A self-contained page; ``footer`` (default: the title) runs at the foot of printed pages,
+    beside "Page x / y"."""
+    running = _css_string(title if footer is None else footer)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
-        f"{body}</main>\n</body>\n</html>\n"
+        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<style>@page{{@bottom-left{{content:{running};font-size:8pt;color:#5b6472}}}}</style>\n"
+        f"</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"
     )
+
+
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def _doc_date(doc: dict[str, Any]) -> str:
+    """The document's date: its ``date`` field, else the day its run started (from the run id)."""
+    if doc.get("date"):
+        return str(doc["date"])
+    match = _DATE.match(str(doc.get("run_id", "")))
+    return "-".join(match.groups()) if match else ""
 
 
 def _verdict_html(verdict: dict[str, Any], allowed: Sequence[str]) -> str:
@@ -596,26 +778,59 @@ def _table_html(table: dict[str, Any]) -> str:
             + "\n".join(body) + "\n</tbody>\n</table></div>\n")
 
 
+_COMPACT_DETAIL = 40  # characters
+
+
 def _requirements_html(requirements: list[dict[str, Any]]) -> str:
     items = []
     for req in requirements:
         status = _choice(req.get("status"), REQUIREMENT_STATUSES, "requirement status")
+        # a short item takes half the width in print (see _CSS)
+        short = ' class="short"' if len(str(req.get("detail", ""))) <= _COMPACT_DETAIL else ""
         items.append(
-            f'<li><span class="badge badge-{status}">{_STATUS_WORDS[status]}</span>'
+            f'<li{short}><span class="badge badge-{status}">{_STATUS_WORDS[status]}</span>'
             f'<span><span class="req-id">{_e(req.get("id", ""))}</span> '
             f"{_e(req.get('detail', ''))}</span></li>"
         )
     return '<h3>Requirements</h3>\n<ul class="reqs">\n' + "\n".join(items) + "\n</ul>\n"
 
 
+def _statement_html(f: dict[str, Any]) -> str:
+    """A field a person filled: the statement, "by X on date", and its attachment."""
+    st = f["statement"]
+    attachment = ""
+    if st.get("attachment"):
+        digest = str(st.get("attachment_sha256", ""))[:12]
+        attachment = (f' · attachment <code>{_e(st["attachment"])}</code>'
+                      + (f" (SHA-256 {_e(digest)}…)" if digest else ""))
+    return ('<div class="human filled">'
+            '<p class="mark">Statement:</p>'
+            f'<p class="label">{_e(f.get("label", ""))}</p>'
+            f'<p class="given">{_e(st.get("text", ""))}</p>'
+            f'<p class="by">by {_e(st.get("author", ""))} on {_e(st.get("date", ""))}{attachment}</p>'
+            "</div>\n")
+
+
+def _open_fields_html(statements: dict[str, Any]) -> str:
+    """The open fields once, on top of the working copy, with who is expected to fill them."""
+    open_fields = statements.get("open", [])
+    if not open_fields:
+        return ""
+    items = "".join(f'<li>{_e(o.get("label", ""))} <span class="who">({_e(o.get("section", ""))}; '
+                    f'{_e(o.get("who", ""))})</span></li>' for o in open_fields)
+    return (f'<div class="open-fields" role="note"><h2>{len(open_fields)} of {_e(statements.get("fields", ""))} '
+            f"statement field(s) still open</h2><ul>{items}</ul></div>\n")
+
+
 def _human_html(fields: list[dict[str, Any]]) -> str:
     return "".join(
-        '<div class="human">'
-        '<p class="mark">To be completed by a person:</p>'
-        f'<p class="label">{_e(f.get("label", ""))}</p>'
-        f'<p class="hint">{_e(f.get("hint", ""))}</p>'
-        f'<div class="blank" aria-label="empty field: {_e(f.get("label", ""))}"></div>'
-        "</div>\n"
+        _statement_html(f) if f.get("statement") else
+        ('<div class="human">'
+         '<p class="mark">To be completed by a person:</p>'
+         f'<p class="label">{_e(f.get("label", ""))}</p>'
+         f'<p class="hint">{_e(f.get("hint", ""))}</p>'
+         f'<div class="blank" aria-label="empty field: {_e(f.get("label", ""))}"></div>'
+         "</div>\n")
         for f in fields
     )
 
@@ -633,6 +848,8 @@ def render_html(doc: dict[str, Any]) -> str:
         f"<h1>{_e(title)}</h1>\n",
         _verdict_html(doc.get("verdict", {}), VERDICTS),
     ]
+    if doc.get("statements"):
+        parts.append(_open_fields_html(doc["statements"]))
     if sections:
         parts.append('<nav class="toc"><h2>Contents</h2><ol>')
         parts.extend(f'<li><a href="#{slug}">{_e(s.get("heading", ""))}</a></li>'
@@ -654,7 +871,8 @@ def render_html(doc: dict[str, Any]) -> str:
     parts.append(f'<footer>Generated by {_e(doc.get("generated_by", ""))} · run '
                  f'{_e(doc.get("run_id", ""))} · schema version '
                  f'{_e(doc.get("schema_version", ""))}</footer>\n')
-    return _page(title, "".join(parts))
+    date = _doc_date(doc)
+    return _page(title, "".join(parts), f"{title} · {date}" if date else title)
 
 
 # -- Markdown ------------------------------------------------------------------------------
@@ -695,8 +913,8 @@ def _md_chart(chart: dict[str, Any]) -> str:
         columns = [str(chart.get("y_label") or ""), *map(str, chart.get("columns", []))]
         rows = [[c, *(_number(v, unit) for v in row)] for c, row in zip(cats, chart["matrix"])]
     else:
-        columns = [str(chart.get("x_label") or "category"),
-                   *(str(s.get("name", "")) for s in chart["series"])]
+        category = chart.get("x_label") if kind == "line" else chart.get("y_label")
+        columns = [str(category or "category"), *(str(s.get("name", "")) for s in chart["series"])]
         rows = [[c, *(_number(s["values"][i], unit) for s in chart["series"])]
                 for i, c in enumerate(cats)]
     numeric = [False] + [True] * (len(columns) - 1)
@@ -717,6 +935,11 @@ def render_markdown(doc: dict[str, Any]) -> str:
         (f"{_md(_KIND_WORDS.get(kind, kind))} · run {_md(doc.get('run_id', ''))} · "
          f"generated by {_md(doc.get('generated_by', ''))}"),
     ]
+    open_fields = (doc.get("statements") or {}).get("open", [])
+    if open_fields:
+        out.append(f"**{len(open_fields)} of {doc['statements'].get('fields', '')} statement field(s) still "
+                   "open:**\n\n" + "\n".join(f"- {_md(o.get('label', ''))} ({_md(o.get('section', ''))}; "
+                                             f"{_md(o.get('who', ''))})" for o in open_fields))
     for section in doc.get("sections", []):
         out.append(f"## {_md(section.get('heading', ''))}")
         out.extend(_md_block(p) for p in section.get("paragraphs", []))
@@ -737,6 +960,12 @@ def render_markdown(doc: dict[str, Any]) -> str:
                              f"{_md(req.get('detail', ''))}")
             out.append("**Requirements**\n\n" + "\n".join(items))
         for field in section.get("human_fields", []):
+            if field.get("statement"):
+                st = field["statement"]
+                attachment = f" · attachment {_md(st['attachment'])}" if st.get("attachment") else ""
+                out.append(f"> **Statement:** {_md(field.get('label', ''))}\n>\n> {_md(st.get('text', ''))}\n>\n"
+                           f"> by {_md(st.get('author', ''))} on {_md(st.get('date', ''))}{attachment}")
+                continue
             out.append(f"> **To be completed:** {_md(field.get('label', ''))} — "
                        f"{_md(field.get('hint', ''))}")
     return "\n\n".join(out) + "\n"
@@ -796,16 +1025,30 @@ def render_index(page: dict[str, Any], sections: Sequence[str] = ()) -> str:
     parts.append('<section id="failures">\n<h2>Failures</h2>\n')
     failures = page.get("failures", [])
     if failures:
-        parts.append('<table>\n<thead><tr><th scope="col">Suite</th>'
-                     '<th scope="col">Requirements</th><th scope="col">Description</th>'
-                     '<th scope="col">Failing</th></tr></thead>\n<tbody>\n')
+        parts.append('<table>\n<thead><tr><th scope="col">Finding</th>'
+                     '<th scope="col">Requirements</th><th scope="col">Expectation</th>'
+                     '<th scope="col">Evidence</th></tr></thead>\n<tbody>\n')
         for f in failures:
             ids = "<br>".join(f'<span class="req-id">{_e(i)}</span>'
                               for i in f.get("requirement_ids", []))
-            failing = ", ".join(str(x) for x in f.get("failing", []))
-            parts.append(f"<tr><td>{_e(f.get('suite', ''))}</td><td>{ids}</td>"
-                         f"<td>{_e(f.get('description', ''))}</td>"
-                         f"<td>{_e(failing) or _EMPTY}</td></tr>\n")
+            findings = [str(x) for x in f.get("findings", [])]
+            if not findings:  # a page without findings: the failing sources or batches
+                findings = [", ".join(str(x) for x in f.get("failing", []))]
+            finding_html = ('<ul class="findings">' + "".join(f"<li>{_e(x)}</li>" for x in findings)
+                            + "</ul>") if any(findings) else _EMPTY
+            evidence = f.get("evidence") or {}
+            refs = []
+            if evidence.get("csv"):
+                rows = evidence.get("rows")
+                refs.append(f'<a href="{_e(_relative_href(evidence["csv"]))}">evidence (CSV'
+                             + (f", {_e(rows)} rows" if rows is not None else "") + ")</a>")
+            if evidence.get("parquet"):
+                refs.append(f'<a href="{_e(_relative_href(evidence["parquet"]))}">Parquet</a>')
+            if f.get("docs"):
+                refs.append(f'<a href="{_e(_relative_href(f["docs"]))}">Data Docs</a>')
+            parts.append(f"<tr><td>{finding_html}</td><td>{ids}</td>"
+                         f"<td>{_e(f.get('suite', ''))}: {_e(f.get('description', ''))}</td>"
+                         f"<td>{'<br>'.join(refs) or _EMPTY}</td></tr>\n")
         parts.append("</tbody>\n</table>\n")
     else:
         parts.append("<p>No requirement failed.</p>\n")

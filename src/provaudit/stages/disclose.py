@@ -9,8 +9,16 @@ renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
                                             cn_filing_annex, eu_training_summary, ca_ab2013
     disclosures/croissant.json              Croissant JSON-LD with Responsible-AI fields
     disclosures/spdx.json                   SPDX 3.0 dataset document
+    disclosures/public/<kind>.html | .md    publication copies (reports.publication): no
+                                            verdicts, internal ids or empty boxes
+    profiles/source_profile.csv             the source profile for spreadsheets
+    audit.xlsx                              sources, failures with evidence counts, open
+                                            statement fields (reports.workbook)
     index.html                              the run's verdict, sources not legitimately
                                             documented and why, links to everything
+    evidence/<expectation>.csv | .parquet   per failed expectation, the offending documents or
+                                            items (:mod:`provaudit.stages.evidence`); also
+                                            evidence/pii_examples.csv and evidence/index.json
 """
 
 from __future__ import annotations
@@ -69,7 +77,7 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     if not os.path.isfile(os.path.join(run_dir, "validation", "results.json")):
         raise InputError(f"{run_dir}: no validation results; run `provaudit validate CONFIG` first")
     inputs = load_inputs(config, run_dir)
-    documents = build_all(inputs)
+    documents = _with_statements(config, build_all(inputs))
     out = os.path.join(run_dir, "disclosures")
     files: list[str] = []
     links = [{"label": "Data Docs (Great Expectations)", "href": "docs/index.html",
@@ -82,6 +90,10 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
         files.append(_write(os.path.join(out, f"{kind}.html"), render_html(doc)))
         links.append({"label": TITLES[kind], "href": f"disclosures/{kind}.html",
                       "description": f"also as disclosures/{kind}.md and .json"})
+    files += _write_publication_copies(config, documents, out, inputs.manifest)
+    links += [{"label": f"Publication copy: {TITLES[kind]}", "href": f"disclosures/public/{kind}.html",
+               "description": f"what the public sees; also as disclosures/public/{kind}.md"}
+              for kind in KINDS]
     import pyarrow.parquet as pq
 
     manifest = inputs.manifest
@@ -97,6 +109,10 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
          "description": "the corpus description with Responsible-AI fields"},
         {"label": "SPDX 3.0 dataset document", "href": "disclosures/spdx.json",
          "description": "packages, licenses and sizes of the corpus and each source"},
+        {"label": "Audit workbook (Excel)", "href": "audit.xlsx",
+         "description": "sources, failures with their evidence counts, open statement fields"},
+        {"label": "Source profile (CSV)", "href": "profiles/source_profile.csv",
+         "description": "one row per source, the columns of source_profile.parquet"},
         {"label": "Validation results (JSON)", "href": "validation/results.json",
          "description": "every verdict with its requirement ids"},
         {"label": "Scan manifest", "href": "manifest.json",
@@ -113,12 +129,56 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
                       "description": f"what changed since run {changes['previous_run']}"})
     record = history_record(config, run_dir, current, mode)
     history = merge_history(read_history(config.output), record)
-    page = index_page(inputs, links)
+    from provaudit.stages.evidence import write_evidence
+
+    evidence_files = write_evidence(config, run_dir, inputs.validation)
+    files.extend(evidence_files)
+    from provaudit.reports.workbook import write_profile_csv, write_workbook
+
+    files.append(write_profile_csv(run_dir))  # after the evidence: the workbook counts its rows
+    files.append(write_workbook(run_dir))
+    with open(os.path.join(run_dir, "evidence", "index.json"), encoding="utf-8") as fh:
+        evidence = json.load(fh)
+    links.append({"label": "Personal information examples (CSV)", "href": "evidence/pii_examples.csv",
+                  "description": "masked examples with their locations, for review"})
+    page = index_page(inputs, links, evidence)
     files.append(_write(os.path.join(run_dir, "index.html"), render_index(
         page, [render_drift(changes), render_trends(history)])))
     mark_stage_done(run_dir, "disclose", {"duration_seconds": round(time.monotonic() - started, 3),
                                           "files": len(files)})
     return DiscloseResult(run_dir, files, page, changes, record)
+
+
+def _with_statements(config: RunConfig, documents: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Merge the configured statements file into the documents (fields stay open without one)."""
+    from provaudit.core.errors import ConfigError
+    from provaudit.core.statements import load_statements
+    from provaudit.reports.statements import field_ids, merge_statements
+
+    statements = {}
+    if config.statements:
+        if not os.path.isfile(config.statements):
+            raise ConfigError(str(config.config_path), "statements",
+                              f"{config.statements} does not exist; write it with "
+                              "`provaudit statements CONFIG --template --out FILE`")
+        statements = load_statements(config.statements, field_ids(documents))
+    return merge_statements(documents, statements)  # checked against the schema when written
+
+
+def _write_publication_copies(config: RunConfig, documents: dict[str, dict[str, Any]], out: str,
+                              manifest: dict[str, Any]) -> list[str]:
+    """Write disclosures/public/<kind>.html and .md: no verdicts, no internal ids, no empty boxes."""
+    from provaudit.reports.publication import (PUBLIC_KINDS, PublicationMeta, render_public_html,
+                                               render_public_markdown)
+
+    d = config.disclosure
+    meta = PublicationMeta(date=str(manifest.get("started", ""))[:10], provider=d.provider, system=d.system,
+                           system_version=d.system_version, version=d.version)
+    files = []
+    for kind in PUBLIC_KINDS:
+        files.append(_write(os.path.join(out, "public", f"{kind}.html"), render_public_html(documents[kind], meta)))
+        files.append(_write(os.path.join(out, "public", f"{kind}.md"), render_public_markdown(documents[kind], meta)))
+    return files
 
 
 def run_facts(run_dir: str) -> dict[str, Any]:

@@ -102,11 +102,16 @@ def finding_versions() -> dict[str, str]:
     return versions
 
 
+def _finding_settings(config: RunConfig) -> dict[str, Any]:
+    """The settings that shape a finding: the scan's, and the personal-information allow list."""
+    return {**{k: getattr(config.scan, k) for k in _FINDING_SETTINGS}, "pii_allow": list(config.pii.allow)}
+
+
 def finding_inputs(config: RunConfig, task: ShardTask, versions: dict[str, str]) -> dict[str, Any]:
     """Everything besides the shard's bytes that decides its ledger and quarantine files."""
     source = next(s for s in config.sources if s.name == task.source)
     return {
-        "settings": {k: getattr(config.scan, k) for k in _FINDING_SETTINGS},
+        "settings": _finding_settings(config),
         "reader": task.spec._asdict(),
         "source": {"name": source.name, "license": source.license, "acquisition": source.acquisition},
         "versions": versions,
@@ -214,7 +219,8 @@ def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask
     """Add the scan to a pipeline: read, annotate and write every shard."""
     s = config.scan
     annotator = Annotator(num_perm=s.num_perm, seed=s.seed, ngram=s.ngram,
-                          language_prefix=s.language_prefix, language_seed=s.language_seed)
+                          language_prefix=s.language_prefix, language_seed=s.language_seed,
+                          pii_allow=config.pii.allowlist())
     facts = {src.name: SourceFacts(src.license, src.acquisition) for src in config.sources}
     _ = (
         pipeline
@@ -363,7 +369,7 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
         "ended": ended.isoformat(timespec="seconds"),
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "settings": config.scan._asdict(),
-        "finding_inputs": {"settings": {k: getattr(config.scan, k) for k in _FINDING_SETTINGS},
+        "finding_inputs": {"settings": _finding_settings(config),
                            "versions": versions, "sources": per_source},
         "incremental": {"previous_run": previous_run,
                         "scanned": sum(1 for p in plans if p.status == "scanned"),

@@ -136,6 +136,39 @@ def _quiet_gx() -> None:
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
+def _parameter_names(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The ``$PARAMETER`` names of one suite expectation's kwargs, in kwarg order."""
+    return tuple(v["$PARAMETER"] for v in spec.get("kwargs", {}).values()
+                 if isinstance(v, dict) and "$PARAMETER" in v)
+
+
+def _shown(value: Any) -> str:
+    """A suite parameter's value as a reader reads it (source names unescaped)."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(html.unescape(str(v)) for v in value)
+    return html.unescape(str(value))
+
+
+def _annotation(r: Any, key: str, names: tuple[str, ...], params: dict[str, Any]) -> Any:
+    """What the validation page shows of one result: ids, description, parameters, failing rows."""
+    from provaudit.reports.datadocs import Annotation
+
+    cfg, result = r.expectation_config, r.result or {}
+    column = cfg.kwargs.get("column")
+    failing: dict[str, str] = {}
+    for row in result.get("unexpected_index_list") or []:
+        if isinstance(row, dict):
+            name = html.unescape(str(row.get(key)))
+            figure = row.get(column) if column else None
+            failing[name] = f"{column} = {_shown(figure)}" if column else "fails"
+    return Annotation(
+        column=column, requirement_ids=tuple(cfg.meta.get("requirement_ids", [])),
+        description=str(cfg.meta.get("description", "")),
+        parameters=tuple((n, _shown(params[n])) for n in names if n in params),
+        unit="sources" if key == "source" else "batches",
+        total=int(result.get("element_count") or 0), failing=tuple(sorted(failing.items())))
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -149,6 +182,7 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
     frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
     _quiet_gx()
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     _quiet_gx()  # again: importing GX sets its loggers up
@@ -164,6 +198,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
     params = suite_parameters(config)
     verdicts: list[Verdict] = []
     gx_results: dict[str, Any] = {}
+    annotations: dict[str, list[Any]] = {}  # suite -> Data Docs annotations, in result order
+    parameter_names: dict[str, tuple[str, ...]] = {}  # expectation id -> its suite parameters
     for table in sorted({t for t, _ in SUITES.values()}):
         batch = datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
         definitions = []
@@ -173,6 +209,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
             doc = load_suite(name)
             suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=doc["expectations"],
                                                        meta=doc.get("meta", {})))
+            for added, spec in zip(suite.expectations, doc["expectations"]):
+                parameter_names[str(added.id)] = _parameter_names(spec)
             definitions.append(ctx.validation_definitions.add(
                 gx.ValidationDefinition(name=f"{name}_on_{table}", data=batch, suite=suite)))
         key = SUITES[[n for n, (t, _) in SUITES.items() if t == table][0]][1]
@@ -181,7 +219,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
             actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs", site_names=["provaudit"])],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[table]},
         ))
-        outcome = checkpoint.run(batch_parameters={"dataframe": frames[table]}, expectation_parameters=params)
+        outcome = checkpoint.run(batch_parameters={"dataframe": frames[table]}, expectation_parameters=params,
+                                 run_id=RunIdentifier(run_name=os.path.basename(run_dir)))
         for result in outcome.run_results.values():
             suite_name = result.suite_name
             gx_results[suite_name] = _jsonable(result.to_json_dict())
@@ -190,6 +229,8 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
                 failing = sorted({html.unescape(str(row.get(key)))
                                   for row in (r.result or {}).get("unexpected_index_list") or []
                                   if isinstance(row, dict)})
+                annotations.setdefault(suite_name, []).append(
+                    _annotation(r, key, parameter_names.get(str(cfg.id), ()), params))
                 verdicts.append(Verdict(
                     suite=suite_name, expectation=cfg.type, column=cfg.kwargs.get("column"),
                     requirement_ids=list(cfg.meta.get("requirement_ids", [])),
@@ -197,12 +238,14 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
                     success=bool(r.success), failing=failing,
                     observed=_jsonable((r.result or {}).get("observed_value")),
                 ))
-    from provaudit.reports.datadocs import make_offline
+    from provaudit.reports.datadocs import annotate_validation_pages, make_offline
 
+    annotate_validation_pages(Path(docs_dir), annotations)
     if make_offline(Path(docs_dir), require_assets=False).degraded:
         print("provaudit: warning: Data Docs built without their browser assets "
-              "(node_modules missing): styles and scripts left out; "
-              "run `npm ci --ignore-scripts` for the full pages", file=sys.stderr)
+              "(the package's datadocs_assets are missing or PROVAUDIT_DOCS_ASSETS points at an "
+              "incomplete folder): styles and scripts left out; reinstall provaudit for the "
+              "full pages", file=sys.stderr)
     order = list(SUITES)
     verdicts.sort(key=lambda v: order.index(v.suite))
     out_dir = os.path.join(run_dir, "validation")
