@@ -35,11 +35,11 @@ import datetime as dt
 import io
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from provaudit.core.errors import InputError
+from provaudit.core.verdicts import evidence_slug, verdict_ids
 
 __all__ = [
     "DISCLOSURE_KINDS",
@@ -100,20 +100,8 @@ def write_profile_csv(run_dir: str) -> str:
 
 
 def evidence_slugs(verdicts: Sequence[dict[str, Any]]) -> list[str]:
-    """The evidence file name (without ``.csv``) of each verdict, in the order given.
-
-    The evidence stage's rule (``stages/evidence.py``, not importable from ``reports/``):
-    over all verdicts of ``validation/results.json`` in order, the id ``suite:column``
-    (``#N`` on its N-th repeat) with ``:`` and ``#`` replaced by ``-``.
-    """
-    seen: dict[str, int] = {}
-    slugs = []
-    for verdict in verdicts:
-        base = f"{verdict.get('suite')}:{verdict.get('column') or ''}"
-        seen[base] = seen.get(base, 0) + 1
-        vid = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        slugs.append(vid.replace(":", "-").replace("#", "-"))
-    return slugs
+    """The evidence file name (without ``.csv``) of each verdict, in the order given."""
+    return [evidence_slug(vid) for vid in verdict_ids(verdicts)]
 
 
 def _evidence(run_dir: str, slug: str) -> tuple[str, int | None]:

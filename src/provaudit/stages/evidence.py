@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from provaudit.core.config import RunConfig
+from provaudit.core.verdicts import evidence_slug, verdict_ids
 
 __all__ = ["EVIDENCE_COLUMNS", "PII_EXAMPLE_COLUMNS", "evidence_slugs", "write_evidence"]
 
@@ -62,14 +63,7 @@ _LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "chars", "
 
 def evidence_slugs(verdicts: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """Return (id, slug) per verdict: id ``suite:column`` (``#N`` on repeats) as the disclosures use."""
-    seen: Counter = Counter()
-    out = []
-    for v in verdicts:
-        base = f"{v['suite']}:{v.get('column') or ''}"
-        seen[base] += 1
-        vid = base if seen[base] == 1 else f"{base}#{seen[base]}"
-        out.append((vid, vid.replace(":", "-").replace("#", "-")))
-    return out
+    return [(vid, evidence_slug(vid)) for vid in verdict_ids(verdicts)]
 
 
 def _natural(text: str | None) -> tuple:
