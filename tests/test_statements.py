@@ -133,12 +133,12 @@ def test_open_fields_are_listed_once_on_top_of_the_working_copy(clean) -> None:
     docs = _documents(run_dir)
     ca = docs["ca_ab2013"]
     assert ca["verdict"]["status"] == "partial"
-    assert ca["statements"]["fields"] == 5 and ca["statements"]["filled"] == 0
-    assert "5 of 5 field(s) still need a person's statement" in ca["verdict"]["summary"]
+    assert ca["statements"]["fields"] == 6 and ca["statements"]["filled"] == 0
+    assert "6 of 6 field(s) still need a person's statement" in ca["verdict"]["summary"]
     assert all(o["who"] for o in ca["statements"]["open"])
     page = (run_dir / "disclosures" / "ca_ab2013.html").read_text(encoding="utf-8")
     top = page[:page.index("<nav")]
-    assert "5 of 5 statement field(s) still open" in top
+    assert "6 of 6 statement field(s) still open" in top
     for field in ca["statements"]["open"]:
         assert top.count(f'<li>{field["label"]} <span class="who">') == 1
 
@@ -336,6 +336,6 @@ def test_publication_copies_of_a_complete_run_carry_the_header_and_statements(cl
         assert "<b>" not in html_text and "Published statement &lt;b&gt;&amp;amp;" in html_text or kind == "legitimate_sources"
         assert "Compliance Office" not in text  # authors stay in the working copy
     ca = " ".join(_parse(run_dir / "disclosures" / "public" / "ca_ab2013.html").text)
-    assert ca.count("Published statement <b>&amp;") == 5  # the five AB 2013 statements, escaped
+    assert ca.count("Published statement <b>&amp;") == 6  # the six AB 2013 statements (with the exemptions), escaped
     cn = " ".join(_parse(run_dir / "disclosures" / "public" / "cn_filing_annex.html").text)
     assert "Interim Measures Art. 7(2)" in cn and "TC260-003 5.2" in cn  # articles and clauses, not ids

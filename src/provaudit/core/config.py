@@ -98,6 +98,8 @@ class DisclosureSettings(NamedTuple):
     system_version: Optional[str] = None
     version: Optional[str] = None  # the disclosures' own version number
     languages: tuple[str, ...] = ("en",)
+    # the EU template's SME option: top domains are the top 5% (or the top 1,000), not the top 10%
+    sme: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Source:
     consent_basis: str = "none"
     max_doc_chars: Optional[int] = None
     description: Optional[str] = None
+    owner: Optional[str] = None  # who owns the dataset (AB 2013 item 1), when not the developer
     # records (a path or glob), annotators, guidelines: resolved paths; None when not labelled
     labelling: Optional[dict[str, str]] = field(default=None, hash=False)
 
@@ -302,6 +305,7 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
                 consent_basis=raw.get("consent_basis", "none"),
                 max_doc_chars=raw.get("max_doc_chars"),
                 description=raw.get("description"),
+                owner=raw.get("owner"),
                 labelling=(
                     {key: _resolve(path, base) for key, path in raw["labelling"].items()}
                     if "labelling" in raw
@@ -376,8 +380,8 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     statements = _resolve(doc["statements"], base) if "statements" in doc else None
     raw_disclosure = dict(doc.get("disclosure", {}))
     disclosure = DisclosureSettings(
-        **{k: str(v) for k, v in raw_disclosure.items() if k != "languages"},
-        languages=tuple(raw_disclosure.get("languages", ("en",))))
+        **{k: str(v) for k, v in raw_disclosure.items() if k not in ("languages", "sme")},
+        languages=tuple(raw_disclosure.get("languages", ("en",))), sme=bool(raw_disclosure.get("sme", False)))
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
     return RunConfig(

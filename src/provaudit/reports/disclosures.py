@@ -20,8 +20,10 @@ expectation cites a US-CA id), so it is ``partial`` while its statements are ope
 Requirement statuses: ``evidenced`` (every expectation citing the id passed, or for a purely
 descriptive item of a disclosure format, the data filling it is present), ``failed`` (an
 expectation citing it failed; the detail names the failing sources or batches),
-``not-evidenced`` (no data check exists for it in this run) and ``statement-needed`` (the
-requirement's evidence is a statement only).
+``not-evidenced`` (no data check exists for it in this run), ``partly-evidenced`` (the data
+shows part of what the requirement asks and a statement gives the rest: CN-IM-7.4) and
+``statement-needed`` (the requirement's evidence is a statement only). CN-TC-9.2-manual is
+decided by the reviewers' verdicts against the standard's own figures (see _manual_inspection).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, NamedTuple
 from provaudit import __version__
 from provaudit.core.errors import ProvauditError
 from provaudit.core.requirements import load_requirements
+from provaudit.core.verdicts import verdict_ids
 from provaudit.reports.languages import language_label
 
 SCHEMA_VERSION = 1
@@ -102,6 +105,10 @@ class DisclosureInputs(NamedTuple):
     # source -> {"run_id", "date"} of the first complete run it appears in (history.parquet);
     # sources new in this run map to this run
     first_seen: dict = {}
+    # per-source sums over the run's ledger (see _ledger_facts): {"domain_bytes": {source: {domain:
+    # bytes}}, "characters_by_script": {source: {script: characters}}}; {} when not read
+    ledger: dict = {}
+    sme: bool = False  # disclosure.sme: the EU template's SME option for the top domains
 
 
 def _read_json(path: str) -> Any:
@@ -157,7 +164,29 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
         overlap=overlap,
         validation=_read_json(os.path.join(run_dir, "validation", "results.json")),
         first_seen=_first_seen(os.path.dirname(os.path.abspath(run_dir)), manifest, config.sources),
+        ledger=_ledger_facts(run_dir),
+        sme=bool(getattr(getattr(config, "disclosure", None), "sme", False)),
     )
+
+
+def _ledger_facts(run_dir: str) -> dict[str, dict[str, dict[str, int]]]:
+    """Bytes per (source, registrable domain) and characters per (source, dominant script) of the ledger."""
+    import pyarrow.parquet as pq
+
+    files = sorted(str(p) for p in Path(run_dir, "ledger").glob("**/*.parquet"))
+    domain_bytes: dict[str, dict[str, int]] = {}
+    by_script: dict[str, dict[str, int]] = {}
+    for path in files:
+        table = pq.read_table(path, columns=["source", "domain", "bytes", "chars", "script"])
+        columns = (table.column(k).to_pylist() for k in ("source", "domain", "bytes", "chars", "script"))
+        for source, domain, nbytes, chars, script in zip(*columns):
+            if domain:
+                per = domain_bytes.setdefault(source, {})
+                per[domain] = per.get(domain, 0) + int(nbytes or 0)
+            per = by_script.setdefault(source, {})
+            per[script or "Unknown"] = per.get(script or "Unknown", 0) + int(chars or 0)
+    return {"domain_bytes": {k: dict(sorted(v.items())) for k, v in sorted(domain_bytes.items())},
+            "characters_by_script": {k: dict(sorted(v.items())) for k, v in sorted(by_script.items())}}
 
 
 def _first_seen(output: str, manifest: dict, sources: Iterable[Any]) -> dict[str, dict[str, str]]:
@@ -206,14 +235,11 @@ def _suite_conditions(suite: str) -> list[tuple[str, dict | None]]:
 
 def _verdicts(inputs: DisclosureInputs) -> list[_Verdict]:
     out: list[_Verdict] = []
-    seen: dict[str, int] = {}
     position: dict[str, int] = {}
     conditions: dict[str, list] = {}
-    for raw in inputs.validation.get("verdicts", []):
+    raws = inputs.validation.get("verdicts", [])
+    for raw, vid in zip(raws, verdict_ids(raws)):
         suite, column = raw["suite"], raw.get("column") or ""
-        base = f"{suite}:{column}"
-        seen[base] = seen.get(base, 0) + 1
-        vid = base if seen[base] == 1 else f"{base}#{seen[base]}"
         if suite not in conditions:
             conditions[suite] = _suite_conditions(suite)
         pos = position[suite] = position.get(suite, -1) + 1
@@ -742,6 +768,35 @@ def build_labelling_process(inputs: DisclosureInputs) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- CN filing annex
 
+# TC260-003 9.2 b): the standard's own figures for the manual sampling of the training data.
+CN_MANUAL_SAMPLE = 4_000
+CN_MANUAL_QUALIFIED = 0.96
+
+
+def _manual_inspection(reviewed: int, unsafe: int, documents: int, uncovered: Sequence[str]) -> dict[str, Any]:
+    """CN-TC-9.2-manual from the reviewers' verdicts: status, detail and the figures."""
+    share = round((reviewed - unsafe) / reviewed, 6) if reviewed else None
+    enough = reviewed >= CN_MANUAL_SAMPLE or (documents > 0 and reviewed >= documents)
+    figures = (f"{reviewed} training items reviewed, {unsafe} judged unsafe, qualified share {_pct(share)}; "
+               f"the standard asks a random sample of at least {CN_MANUAL_SAMPLE:,} items from all training data "
+               f"(or all of it when smaller: {documents} training documents) and a qualified share of at least "
+               f"{_pct(CN_MANUAL_QUALIFIED)} (the standard's figures)")
+    if uncovered or not reviewed:
+        status = "not-evidenced"
+        detail = (f"the inspection sample does not cover all training data (no reviewed item from "
+                  f"{', '.join(uncovered) or 'any source'}); {figures}")
+    elif share is not None and share < CN_MANUAL_QUALIFIED:
+        status, detail = "failed", f"qualified share below the standard's {_pct(CN_MANUAL_QUALIFIED)}: {figures}"
+    elif enough:
+        status, detail = "evidenced", figures
+    else:
+        status, detail = "not-evidenced", f"the sample is smaller than the standard asks: {figures}"
+    return {"status": status, "detail": detail,
+            "figures": {"reviewed": reviewed, "unsafe": unsafe, "qualified_share": share,
+                        "training_documents": documents, "covers_all_training_data": not uncovered,
+                        "sample_required": CN_MANUAL_SAMPLE, "qualified_share_required": CN_MANUAL_QUALIFIED}}
+
+
 
 def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
     c = _Corpus(inputs)
@@ -752,17 +807,25 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
         reqs[rid] = {"regulation": "Interim Measures" if rid.startswith("CN-IM-") else "TC260-003",
                      "requirement": REQUIREMENTS[rid]["requirement"], "evidence": REQUIREMENTS[rid]["evidence"],
                      **{k: s[k] for k in ("status", "detail", "expectations", "failing")}}
-    counts = {st: sum(1 for r in reqs.values() if r["status"] == st)
-              for st in ("evidenced", "failed", "not-evidenced", "statement-needed")}
     reviewed = sum(c.rows[n]["inspection_reviewed"] for n in c.train)
     unsafe = sum(c.rows[n]["inspection_unsafe"] for n in c.train)
-    facts = {"requirements": reqs, "counts": counts, "corpus": c.totals(),
-             "inspection": {"reviewed": reviewed, "unsafe": unsafe},
-             "verdicts": [v.public() for v in related]}
-    # the inspection figures bear on CN-TC-9.2-manual although no expectation checks it
+    documents = sum(c.rows[n]["documents"] for n in c.train)
+    uncovered = [n for n in c.train if c.rows[n]["documents"] and not c.rows[n]["inspection_reviewed"]]
+    manual = _manual_inspection(reviewed, unsafe, documents, uncovered)
+    # no expectation checks CN-TC-9.2-manual: the reviewers' verdicts decide it
     if reqs["CN-TC-9.2-manual"]["status"] == "not-evidenced":
-        reqs["CN-TC-9.2-manual"]["detail"] += (f"; the per-source inspection reviewed {reviewed} training items, "
-                                               f"{unsafe} judged unsafe")
+        reqs["CN-TC-9.2-manual"].update(status=manual["status"], detail=manual["detail"])
+    # the data evidences the duplicate rates, quarantine share and diversity parts of CN-IM-7.4 only
+    if reqs["CN-IM-7.4"]["status"] == "evidenced":
+        reqs["CN-IM-7.4"].update(
+            status="partly-evidenced",
+            detail=reqs["CN-IM-7.4"]["detail"] + "; the data shows duplicate rates, quarantine share and "
+                   "language and source diversity; the other quality measures need a statement")
+    counts = {st: sum(1 for r in reqs.values() if r["status"] == st)
+              for st in ("evidenced", "partly-evidenced", "failed", "not-evidenced", "statement-needed")}
+    facts = {"requirements": reqs, "counts": counts, "corpus": c.totals(),
+             "inspection": manual["figures"],
+             "verdicts": [v.public() for v in related]}
 
     def part(ids: Sequence[str], sid: str, heading: str, intro: str) -> dict[str, Any]:
         human = [_human(f"{rid}-statement", f"{rid}: statement",
@@ -773,6 +836,15 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
                          f"No data check exists for '{REQUIREMENTS[rid]['requirement']}' in this run; describe "
                          "the evidence.")
                   for rid in ids if reqs[rid]["status"] == "not-evidenced"]
+        if "CN-IM-7.4" in ids:
+            human.append(_human("CN-IM-7.4-statement", "CN-IM-7.4: quality measures beyond the data",
+                                f"{REQUIREMENTS['CN-IM-7.4']['requirement']} — describe the measures for what "
+                                "the duplicate, quarantine and diversity figures do not show."))
+        if "CN-IM-7.1" in ids:
+            human.append(_human("foundation-model", "CN-IM-7.1: foundation model(s)",
+                                f"{REQUIREMENTS['CN-IM-7.1']['requirement']} — name each foundation model the "
+                                "service builds on, its provider and version, and its legitimate source (its "
+                                "filing or licence)."))
         return _section(
             sid, heading, [intro],
             _table(["id", "requirement", "evidence", "status", "detail"],
@@ -786,7 +858,8 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
                  [(f"{tot['training_sources']} training sources, {tot['training_documents']} documents, "
                   f"{tot['training_characters']} characters; {tot['quarantined']} of {tot['documents_read']} "
                   f"documents read were quarantined."),
-                  (f"Requirements: {counts['evidenced']} evidenced, {counts['failed']} failed, "
+                  (f"Requirements: {counts['evidenced']} evidenced, {counts['partly-evidenced']} partly evidenced, "
+                  f"{counts['failed']} failed, "
                   f"{counts['not-evidenced']} not evidenced by data, {counts['statement-needed']} needing a "
                   "statement.")],
                  _table(["source", "acquisition", "license declared", "documents", "share of corpus",
@@ -807,6 +880,57 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- EU training summary
 
+# Token estimate (the template asks for tokens; provaudit counts characters): one token per
+# character of documents whose dominant script is Han, kana or Hangul, one per four characters
+# of all other documents. A rule of thumb of provaudit, not of the template.
+CJK_SCRIPTS = ("Han", "Hiragana", "Katakana", "Hangul")
+CHARACTERS_PER_TOKEN = 4
+# The template's three fixed size ranges for text, in tokens (upper bounds; the last is open).
+EU_TEXT_TOKEN_RANGES = ((1_000_000_000, "less than 1 billion tokens"),
+                        (10_000_000_000_000, "1 billion to 10 trillion tokens"))
+EU_TEXT_TOKEN_ABOVE = "more than 10 trillion tokens"
+# The template's share of all crawled domains (by bytes of content) to list; SMEs: 5% or 1,000.
+EU_TOP_DOMAIN_SHARE = 0.10
+EU_TOP_DOMAIN_SHARE_SME = 0.05
+EU_TOP_DOMAIN_MAX_SME = 1_000
+
+
+def _token_estimate(characters: int, by_script: Mapping[str, int] | None) -> tuple[int, str]:
+    """Estimated tokens of one source and how they were estimated."""
+    if by_script:
+        cjk = sum(v for k, v in by_script.items() if k in CJK_SCRIPTS)
+        other = sum(by_script.values()) - cjk
+        return cjk + math.ceil(other / CHARACTERS_PER_TOKEN), "script"
+    return math.ceil(characters / CHARACTERS_PER_TOKEN), "characters"
+
+
+def _eu_token_range(tokens: int) -> str:
+    for upper, label in EU_TEXT_TOKEN_RANGES:
+        if tokens < upper:
+            return label
+    return EU_TEXT_TOKEN_ABOVE
+
+
+def _top_domains(domain_bytes: Mapping[str, int], sme: bool) -> tuple[list[tuple[str, int]], int, str]:
+    """The domains making up the template's top share of all domains by bytes, with the rule applied."""
+    ranked = sorted(domain_bytes.items(), key=lambda kv: (-kv[1], kv[0]))
+    n = len(ranked)
+    if sme:
+        k = min(math.ceil(n * EU_TOP_DOMAIN_SHARE_SME), EU_TOP_DOMAIN_MAX_SME)
+        rule = (f"the top {_pct(EU_TOP_DOMAIN_SHARE_SME)} of all {n} domains by bytes of content, at most "
+                f"{EU_TOP_DOMAIN_MAX_SME:,} (the template's figures for SMEs; disclosure.sme is set)")
+    else:
+        k = math.ceil(n * EU_TOP_DOMAIN_SHARE)
+        rule = f"the top {_pct(EU_TOP_DOMAIN_SHARE)} of all {n} domains by bytes of content (the template's figure)"
+    return ranked[:k], n, rule
+
+
+def _add_months(day: str, months: int) -> str:
+    """YYYY-MM-DD plus whole months (the day clamped to 28 so every month has it)."""
+    year, month = int(day[:4]), int(day[5:7]) - 1 + months
+    return f"{year + month // 12:04d}-{month % 12 + 1:02d}-{min(int(day[8:10]), 28):02d}"
+
+
 
 def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
     c = _Corpus(inputs)
@@ -823,37 +947,66 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  "collected_from": R[n]["collected_from"], "collected_to": R[n]["collected_to"],
                  "collection_ongoing": R[n]["collection_ongoing"]} for n in names]
 
-    public, private, crawled = group("open-license", "public-domain"), group("licensed"), group("self-collected")
+    public, licensed, crawled = group("open-license", "public-domain"), group("licensed"), group("self-collected")
     user, synthetic = group("user-data"), group("synthetic")
-    domains = []
+    # §2.2.2 other private third-party data: no acquisition basis of the registry means it
+    private: list[str] = []
+    ledger = inputs.ledger or {}
+    crawled_bytes: dict[str, int] = {}
+    domain_sources: dict[str, set[str]] = {}
     for n in crawled:
-        for dom, count in _loads(R[n]["top_domains"], {}).items():
-            docs = R[n]["documents"]
-            domains.append({"source": n, "domain": dom, "documents": count,
-                            "share_of_source": round(count / docs, 6) if docs else 0.0})
-    domains.sort(key=lambda d: (d["source"], -d["documents"], d["domain"]))
+        for dom, nbytes in (ledger.get("domain_bytes") or {}).get(n, {}).items():
+            crawled_bytes[dom] = crawled_bytes.get(dom, 0) + nbytes
+            domain_sources.setdefault(dom, set()).add(n)
+    top, all_domains, top_rule = _top_domains(crawled_bytes, inputs.sme)
+    total_bytes = sum(crawled_bytes.values())
+    domains = [{"domain": dom, "bytes": nbytes,
+                "share_of_crawled_bytes": round(nbytes / total_bytes, 6) if total_bytes else 0.0,
+                "sources": sorted(domain_sources[dom])} for dom, nbytes in top]
     documents = sum(R[n]["documents"] for n in c.train)
     characters = sum(R[n]["characters"] for n in c.train)
+    tokens, methods = 0, set()
+    for n in c.train:
+        t, how = _token_estimate(R[n]["characters"], (ledger.get("characters_by_script") or {}).get(n))
+        tokens += t
+        methods.add(how)
+    token_method = (f"estimated, not counted: one token per character of documents whose dominant script is "
+                    f"{', '.join(CJK_SCRIPTS)} and one per {CHARACTERS_PER_TOKEN} characters of all other "
+                    "documents (characters and scripts from the ledger)" if methods == {"script"} else
+                    f"estimated, not counted: one token per {CHARACTERS_PER_TOKEN} characters of the source "
+                    "profile (no per-script split was available)")
+    token_method += "; a rule of thumb of provaudit, not of the template"
     ongoing = [n for n in c.train if R[n]["collection_ongoing"] or not R[n]["collected_to"]]
     ends = sorted(str(R[n]["collected_to"]) for n in c.train if R[n]["collected_to"])
     run_date = str(inputs.manifest.get("started") or "")[:10]
     latest_day = run_date if ongoing or not ends else ends[-1]
     latest = f"{latest_day[5:7]}/{latest_day[:4]}" if len(latest_day) >= 7 else "unknown"
+    added = sorted(str(inputs.first_seen.get(n, {}).get("date") or run_date) for n in c.train)
+    last_change = max([d for d in (latest_day, added[-1] if added else "") if d] or [run_date])
     facts = {
         "general": {"modalities": ["text"], "documents": documents, "characters": characters,
                     "documents_range": _size_range(documents), "characters_range": _size_range(characters),
+                    "tokens": {"text": tokens}, "token_range": {"text": _eu_token_range(tokens)},
+                    "token_method": token_method,
                     "latest_collection": latest,
                     "latest_collection_basis": (f"collection ongoing ({', '.join(ongoing)}): the date of this run"
                                                 if ongoing else "the latest end of the registered collection periods")},
-        "public_datasets": entries(public), "private_licensed_datasets": entries(private),
-        "crawled_data": {"sources": entries(crawled), "top_domains": domains},
-        "user_data": entries(user), "synthetic_data": entries(synthetic),
+        "public_datasets": entries(public),
+        "licensed_data": {"used": bool(licensed), "modalities": ["text"] if licensed else [],
+                          "sources": entries(licensed)},
+        "private_datasets": entries(private),
+        "crawled_data": {"sources": entries(crawled), "top_domains": domains, "domains": all_domains,
+                         "top_domains_rule": top_rule, "sme": inputs.sme, "bytes": total_bytes},
+        "user_data": entries(user),
+        "synthetic_data": {"sources": entries(synthetic), "generator_models": "statement"},
         "opt_out": {"opted_out_documents": {n: R[n]["opted_out_documents"] for n in c.train},
                     "status": _requirement_status("EU-53c-optout", c.verdicts)["status"]},
         "illegal_content": {n: {"inspection_sampled": R[n]["inspection_sampled"],
                                 "inspection_reviewed": R[n]["inspection_reviewed"],
                                 "inspection_unsafe": R[n]["inspection_unsafe"],
                                 "inspection_unsafe_upper95": R[n]["inspection_unsafe_upper95"]} for n in c.train},
+        "update": {"summary_date": run_date, "last_data_change": last_change,
+                   "next_update_due": _add_months(run_date, 6) if len(run_date) == 10 else None},
         "verdicts": [v.public() for v in related],
     }
 
@@ -869,56 +1022,70 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
 
     g = facts["general"]
     sections = [
-        _section("provider", "Provider and model",
+        _section("provider", "1.1–1.2 Provider and model",
                  ["Identification fields of the template that the corpus cannot fill."], None, None, [],
                  [_human("provider-name", "Provider name and contact", "Legal name and contact details."),
                   _human("model-name", "Model name(s) and versions", "Every model the summary covers."),
                   _human("placing-on-market", "Date of placement on the EU market", "YYYY-MM-DD."),
                   _human("knowledge-cutoff", "Training data cut-off", "Latest date of the training data.")]),
-        _section("general", "Modalities and size",
-                 [(f"Modality: text. {g['documents']} training documents ({g['documents_range']}), "
-                  f"{g['characters']} characters ({g['characters_range']}).")
-                  + f" Latest data collection: {g['latest_collection']} ({g['latest_collection_basis']})."],
-                 _table(["modality", "documents", "characters", "documents range", "characters range"],
-                        [["text", g["documents"], g["characters"], g["documents_range"], g["characters_range"]]]),
-                 None, [_descriptive_req("EU-53d-general", "filled from the source profile of this run")],
-                 [_human("token-range", "Size in tokens (template range)",
-                         "The template asks for ranges of tokens; provaudit counts documents and characters.")]),
-        _section("public-datasets", "Publicly available datasets",
+        _section("general", "1.3 Modalities and size",
+                 [(f"Modality: text. About {g['tokens']['text']:,} tokens: {g['token_range']['text']} (of the "
+                   "template's three ranges for text: less than 1 billion, 1 billion to 10 trillion, more than "
+                   f"10 trillion tokens). {g['documents']} training documents, {g['characters']} characters.")
+                  + f" Latest data collection: {g['latest_collection']} ({g['latest_collection_basis']}).",
+                  f"Tokens are {g['token_method']}."],
+                 _table(["modality", "tokens (estimated)", "size range (template)", "documents", "characters"],
+                        [["text", g["tokens"]["text"], g["token_range"]["text"], g["documents"],
+                          g["characters"]]]),
+                 None, [_descriptive_req("EU-53d-general", "filled from the source profile and ledger of this run")]),
+        _section("public-datasets", "2.1 Publicly available datasets",
                  none_or(public, "Sources acquired under an open license or in the public domain, by name and "
                                  "share of training documents."),
                  source_table(entries(public)), None,
                  [_descriptive_req("EU-53d-public", f"{len(public)} source(s) from the source profile")]),
-        _section("private-datasets", "Private datasets licensed from third parties",
-                 none_or(private, "Sources licensed under a contract."), source_table(entries(private)), None,
-                 [_descriptive_req("EU-53d-private", f"{len(private)} source(s) from the source profile")],
-                 [_human("private-categories", "Categories of licensed data",
-                         "Describe the kinds of content licensed (e.g. news, books).")] if private else []),
-        _section("crawled-data", "Data crawled from the web",
-                 none_or(crawled, "Self-collected sources with their collection period; the table lists each "
-                                  "source's most frequent domains by documents and share of the source."),
-                 _table(["source", "domain", "documents", "share of source"],
-                        [[d["source"], d["domain"], d["documents"], d["share_of_source"]] for d in domains])
+        _section("licensed-datasets", "2.2.1 Data commercially licensed from rightsholders",
+                 ["Yes: sources licensed under a contract; modalities: text."] if licensed else
+                 ["No training source is registered as licensed under a contract."],
+                 source_table(entries(licensed)), None,
+                 [_descriptive_req("EU-53d-licensed", f"{len(licensed)} licensed source(s) from the source profile")]),
+        _section("private-datasets", "2.2.2 Other private datasets obtained from third parties",
+                 ["No training source of this category is registered: every registered source is open, "
+                  "licensed, crawled, user or synthetic data."],
+                 None, None,
+                 [_descriptive_req("EU-53d-private", "no source of the registry is private third-party data "
+                                                     "outside a licence")]),
+        _section("crawled-data", "2.3 Data crawled from the web",
+                 none_or(crawled, f"Self-collected sources: {', '.join(crawled)}. The table lists the registrable "
+                                  f"domains making up {top_rule}, over all {total_bytes:,} bytes of the "
+                                  "crawled sources' documents in the ledger."),
+                 _table(["domain", "bytes", "share of crawled bytes", "sources"],
+                        [[d["domain"], d["bytes"], d["share_of_crawled_bytes"], ", ".join(d["sources"])]
+                         for d in domains])
                  if domains else None,
                  None,
-                 [_descriptive_req("EU-53d-crawled", f"{len(crawled)} source(s) and {len(domains)} top domain "
-                                                     "entries from the source profile")],
+                 [_descriptive_req("EU-53d-crawled", f"{len(crawled)} source(s); {len(domains)} of {all_domains} "
+                                                     "domains ranked by bytes in the ledger")],
                  [_human("crawlers", "Crawlers used", "Name and purpose of each crawler (user agent)."),
                   _human("crawled-content-type", "Type of content crawled", "E.g. news, blogs, forums.")]
                  if crawled else []),
-        _section("user-data", "User data", none_or(user, "Sources registered as user data."),
+        _section("user-data", "2.4 User data", none_or(user, "Sources registered as user data."),
                  source_table(entries(user)), None,
                  [_descriptive_req("EU-53d-user", f"{len(user)} source(s) from the source profile")]),
-        _section("synthetic-data", "Synthetic data", none_or(synthetic, "Sources registered as synthetic."),
+        _section("synthetic-data", "2.5 Synthetic data",
+                 none_or(synthetic, f"Sources registered as synthetic: {', '.join(synthetic)}; the registry "
+                                    "does not record the models that generated them."),
                  source_table(entries(synthetic)), None,
-                 [_descriptive_req("EU-53d-synthetic", f"{len(synthetic)} source(s) from the source profile")]),
-        _section("opt-out", "Respect of text-and-data-mining opt-outs",
+                 [_descriptive_req("EU-53d-synthetic", f"{len(synthetic)} source(s) from the source profile")],
+                 [_human("synthetic-generators", "Models that generated the synthetic data",
+                         "Name the AI model(s) that generated each synthetic source: "
+                         + ", ".join(synthetic) + ".")] if synthetic else []),
+        _section("opt-out", "3.1 Respect of text-and-data-mining opt-outs",
                  ["Training documents whose domain is on the opt-out list of the run."],
                  _table(["source", "opted-out documents"], [[n, R[n]["opted_out_documents"]] for n in c.train]),
                  None, [_req_entry("EU-53c-optout", c.verdicts)],
                  [_human("optout-policy", "Opt-out policy of the crawler",
                          "How robots.txt and other machine-readable reservations are honoured.")]),
-        _section("illegal-content", "Measures against illegal content",
+        _section("illegal-content", "3.2 Measures against illegal content",
                  ["Per-source sampling inspection by reviewers."],
                  _table(["source", "sampled", "reviewed", "unsafe", "unsafe upper bound (95%)"],
                         [[n, R[n]["inspection_sampled"], R[n]["inspection_reviewed"], R[n]["inspection_unsafe"],
@@ -930,6 +1097,12 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  [_human("other-sources", "Other sources of data",
                          "Any data not registered with provaudit (e.g. data obtained otherwise)."),
                   _human("processing", "Other relevant data processing", "Anything else the template asks.")]),
+        _section("update", "Date of this summary",
+                 [f"Summary of {facts['update']['summary_date']}; last change of the training data: "
+                  f"{facts['update']['last_data_change']} (the latest collection end or source first used). "
+                  "The template asks for an update at least every six months or on a material change: next "
+                  f"update due by {facts['update']['next_update_due']}."],
+                 None, None, [_descriptive_req("EU-53d-update", "dates of this run, the registry and the run history")]),
     ]
     return _document("eu_training_summary", inputs, _doc_verdict(related, sections, "the training content"),
                      facts, sections)
@@ -945,20 +1118,41 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
     for b in c.batches:
         by_source_batches.setdefault(b["source"], []).append(b)
     documents = sum(R[n]["documents"] for n in c.train)
+    # "training" includes testing and validating (Civ. Code § 3110): evaluation sets are in items 1, 3, 4
+    used = c.train + [n for n in c.names if n not in c.train]
+    evaluation = [n for n in used if n not in c.train]
+
+    def role(n: str) -> str:
+        return "evaluation data (testing and validating)" if n in evaluation else "training"
+
+    def owner(n: str) -> str | None:
+        src = c.registry.get(n)
+        return getattr(src, "owner", None) if src is not None else None
+
+    def licensed(n: str) -> str:
+        if R[n]["acquisition"] == "licensed":
+            return "yes: licensed under a contract"
+        if R[n]["acquisition"] in ("open-license", "public-domain"):
+            return f"no: openly licensed under {R[n]['license_declared']}" if R[n]["license_declared"] \
+                else "no: open license or public domain"
+        return "no"
+
     synthetic = [n for n in c.train if R[n]["acquisition"] == "synthetic"]
     items: dict[str, Any] = {
-        "US-CA-1": {n: {"description": c.description(n), "acquisition": R[n]["acquisition"],
-                        "evidence": R[n]["evidence"], "license_declared": R[n]["license_declared"]} for n in c.train},
-        "US-CA-3": {"documents": {n: R[n]["documents"] for n in c.train}, "total": documents,
+        "US-CA-1": {n: {"role": role(n), "owner": owner(n), "description": c.description(n),
+                        "acquisition": R[n]["acquisition"], "evidence": R[n]["evidence"],
+                        "license_declared": R[n]["license_declared"]} for n in used},
+        "US-CA-3": {"documents": {n: R[n]["documents"] for n in used}, "total": documents,
+                    "evaluation_documents": sum(R[n]["documents"] for n in evaluation),
                     "range": _size_range(documents)},
-        "US-CA-4": {n: {"type": "text documents",
+        "US-CA-4": {n: {"role": role(n), "type": "text documents",
                         "label_kinds": sorted({b["kind"] for b in by_source_batches.get(n, [])}),
-                        "labelled_items": sum(b["items"] for b in by_source_batches.get(n, []))} for n in c.train},
+                        "labelled_items": sum(b["items"] for b in by_source_batches.get(n, []))} for n in used},
         "US-CA-5": {"license_categories": {n: _loads(R[n]["license_categories"], {}) for n in c.train},
                     "entirely_public_domain": all(set(_loads(R[n]["license_categories"], {})) <= {"public-domain"}
                                                   for n in c.train)},
-        "US-CA-6": {n: {"acquisition": R[n]["acquisition"], "licensed": R[n]["acquisition"] == "licensed"}
-                    for n in c.train},
+        "US-CA-6": {n: {"acquisition": R[n]["acquisition"], "licensed": R[n]["acquisition"] == "licensed",
+                        "answer": licensed(n)} for n in c.train},
         "US-CA-7": {n: {"pii_documents": R[n]["pii_documents"],
                         "pii_documents_by_kind": {k: R[n][f"pii_{k}_documents"] for k in PII_KINDS},
                         "consent_basis": R[n]["consent_basis"]} for n in c.train},
@@ -983,21 +1177,27 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                         [{"id": rid, "status": status, "detail": detail}], human)
 
     sections = [
-        item(1, "Sources or owners of the datasets", ["Each training source with its origin and basis."],
-             _table(["source", "origin", "acquisition", "evidence", "license declared"],
-                    [[n, *I["US-CA-1"][n].values()] for n in c.train]),
-             human=[_human("owners", "Owners of the datasets", "Name the owner of each dataset where it is not "
-                                                                "the developer (e.g. the licensor).")]),
+        item(1, "Sources or owners of the datasets",
+             ["Each dataset used in training, testing or validating with its owner (the registry's owner key; "
+              "blank where none is registered), origin and basis; evaluation sets are marked."],
+             _table(["source", "use", "owner", "origin", "acquisition", "evidence", "license declared"],
+                    [[n, *I["US-CA-1"][n].values()] for n in used]),
+             human=[_human("owners", "Owners of the datasets", "Name the owner of each dataset without a registered "
+                                                                "owner where it is not the developer: "
+                                                                + ", ".join(n for n in used if not owner(n)) + ".")]
+             if any(not owner(n) for n in used) else ()),
         item(2, "How the datasets further the intended purpose", [], None, "statement-needed",
              "only a person can state this",
              [_human("purpose", "Purpose", "How each dataset furthers the intended purpose of the system.")]),
         item(3, "Number of data points",
-             [f"{documents} training documents in total ({I['US-CA-3']['range']})."],
-             _table(["source", "documents"], [[n, R[n]["documents"]] for n in c.train])),
+             [f"{documents} training documents in total ({I['US-CA-3']['range']})"
+              + (f"; {I['US-CA-3']['evaluation_documents']} evaluation documents (testing and validating)."
+                 if evaluation else ".")],
+             _table(["source", "use", "documents"], [[n, role(n), R[n]["documents"]] for n in used])),
         item(4, "Types of data points", ["All sources are text; labelled sources name their label kinds."],
-             _table(["source", "type", "label kinds", "labelled items"],
-                    [[n, I["US-CA-4"][n]["type"], ", ".join(I["US-CA-4"][n]["label_kinds"]),
-                      I["US-CA-4"][n]["labelled_items"]] for n in c.train])),
+             _table(["source", "use", "type", "label kinds", "labelled items"],
+                    [[n, role(n), I["US-CA-4"][n]["type"], ", ".join(I["US-CA-4"][n]["label_kinds"]),
+                      I["US-CA-4"][n]["labelled_items"]] for n in used])),
         item(5, "Protected or public-domain data",
              ["The datasets are entirely in the public domain." if I["US-CA-5"]["entirely_public_domain"] else
               "The datasets are not entirely in the public domain: documents per license category follow; "
@@ -1007,9 +1207,11 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                       R[n]["unknown_license_documents"]] for n in c.train]),
              human=[_human("trademark-patent", "Trademark or patent protected data",
                            "License categories cover copyright only.")]),
-        item(6, "Purchased or licensed", ["Acquisition basis per source."],
-             _table(["source", "acquisition", "licensed"],
-                    [[n, R[n]["acquisition"], "yes" if I["US-CA-6"][n]["licensed"] else "no"] for n in c.train])),
+        item(6, "Purchased or licensed",
+             ["Acquisition basis per source: a contract is a licence purchased or agreed; an open licence or "
+              "the public domain is not."],
+             _table(["source", "acquisition", "purchased or licensed"],
+                    [[n, R[n]["acquisition"], I["US-CA-6"][n]["answer"]] for n in c.train])),
         item(7, "Personal information", ["Documents with personal-information indicators per source."],
              _table(["source", "documents with any", *[f"{k} documents" for k in PII_KINDS], "consent basis"],
                     [[n, R[n]["pii_documents"], *[R[n][f"pii_{k}_documents"] for k in PII_KINDS],
@@ -1037,10 +1239,15 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
         item(12, "Synthetic data generation",
              [f"Synthetic sources: {', '.join(synthetic)}." if synthetic else
               "No training source is registered as synthetic data."], None),
+        _section("exemptions", "Exemptions", [], None, None,
+                 [{"id": "US-CA-exempt", "status": "statement-needed", "detail": "only a person can state this"}],
+                 [_human("US-CA-exempt", "Exemptions claimed",
+                         f"{REQUIREMENTS['US-CA-exempt']['requirement']}: state whether the system falls under "
+                         "one, or that none applies.")]),
     ]
     verdict = _doc_verdict([], sections, "California AB 2013")
     facts = {"items": {rid: I[rid] for rid in CA_IDS if rid in I},
-             "statement_items": [rid for rid in CA_IDS if REQUIREMENTS[rid]["statement"] == "only"]}
+             "statement_items": [rid for rid in (*CA_IDS, "US-CA-exempt") if REQUIREMENTS[rid]["statement"] == "only"]}
     return _document("ca_ab2013", inputs, verdict, facts, sections)
 
 

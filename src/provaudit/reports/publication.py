@@ -59,7 +59,8 @@ PUBLIC_TITLES = {
 # The EU template's data categories: each is answered Yes or No.
 EU_CATEGORIES = {
     "public-datasets": "Publicly available datasets used",
-    "private-datasets": "Private datasets licensed from third parties used",
+    "licensed-datasets": "Data commercially licensed from rightsholders used",
+    "private-datasets": "Other private data obtained from third parties used",
     "crawled-data": "Data crawled from the web used",
     "user-data": "User data used",
     "synthetic-data": "Synthetic data used",

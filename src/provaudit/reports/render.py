@@ -45,7 +45,7 @@ Section = {
   "table": null | {"columns": [str, ...], "rows": [[str | number | null, ...], ...]},
   "chart": null | Chart,
   "requirements": [ {"id": str,
-                     "status": "evidenced" | "failed" | "not-evidenced" | "statement-needed",
+                     "status": "evidenced" | "partly-evidenced" | "failed" | "not-evidenced" | "statement-needed",
                      "detail": str}, ... ],
   "human_fields": [ {"id": str, "label": str, "hint": str}, ... ]   # left for a person to fill;
                     # optional "who" and "statement": {"text", "author", "date", "attachment"?}
@@ -92,12 +92,13 @@ from provaudit.reports.languages import (
 __all__ = ["render_html", "render_index", "render_markdown"]
 
 VERDICTS = ("pass", "fail", "partial", "complete")
-REQUIREMENT_STATUSES = ("evidenced", "failed", "not-evidenced", "statement-needed")
+REQUIREMENT_STATUSES = ("evidenced", "partly-evidenced", "failed", "not-evidenced", "statement-needed")
 CHART_TYPES = ("bar", "stacked_bar", "heatmap", "line")
 UNITS = ("count", "share")
 
 _STATUS_WORDS = {
     "evidenced": "Evidenced",
+    "partly-evidenced": "Partly evidenced",
     "failed": "Failed",
     "not-evidenced": "Not evidenced",
     "statement-needed": "Statement needed",
@@ -624,7 +625,7 @@ color:#fff;background:var(--grey);border:1.5px solid transparent}
 .verdict .badge{font-size:1rem;padding:.35rem 1rem}
 .badge-pass,.badge-evidenced,.badge-legit,.badge-complete{background:var(--pass)}
 .badge-fail,.badge-failed,.badge-not-legit{background:var(--fail)}
-.badge-partial,.badge-not-evidenced{background:var(--amber);color:#2b1d00}
+.badge-partial,.badge-not-evidenced,.badge-partly-evidenced{background:var(--amber);color:#2b1d00}
 .badge-statement-needed{background:var(--grey)}
 nav.toc{border:1px solid var(--rule);border-radius:6px;padding:.8rem 1.25rem;margin:0 0 1rem}
 nav.toc h2{font-size:.8rem;border:0;padding:0;margin:0 0 .3rem;text-transform:uppercase;
@@ -697,7 +698,7 @@ figure.chart-wide{page:wide}
 .badge{color:#000!important;border-color:currentColor}
 .badge-pass,.badge-evidenced,.badge-legit{color:#1b7f3b!important}
 .badge-fail,.badge-failed,.badge-not-legit{color:#b42318!important}
-.badge-partial,.badge-not-evidenced{color:#93370d!important}
+.badge-partial,.badge-not-evidenced,.badge-partly-evidenced{color:#93370d!important}
 .verdict{border:1px solid #000;border-left-width:6px}
 header+section{break-before:page}
 h2,h3{break-after:avoid}

@@ -1,0 +1,249 @@
+"""Template conformance of the EU summary, AB 2013 and CN annex, on a real sample run: the EU
+summary's figures recomputed from the ledger and its JSON valid against a schema mirroring the
+template's sections."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from pathlib import Path
+
+import jsonschema
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT, SAMPLE, write_yaml
+
+from provaudit.core.config import load_config
+from provaudit.reports.disclosures import (
+    _eu_token_range,
+    _top_domains,
+    build_eu_training_summary,
+    load_inputs,
+)
+from provaudit.stages.overlap import run_overlap
+from provaudit.stages.profile import run_profile
+from provaudit.stages.scan import run_scan
+from provaudit.stages.validate import run_validation
+
+EU_SCHEMA = json.loads((ROOT / "schemas" / "eu_summary.schema.json").read_text(encoding="utf-8"))
+CJK = {"Han", "Hiragana", "Katakana", "Hangul"}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("template")
+    cfg = load_config(write_yaml(tmp / "config.yaml", {
+        "registry": str(SAMPLE / "registry.yaml"), "output": str(tmp / "out"),
+        "opt_out": str(SAMPLE / "opt_out.txt"),
+        "inspection": {"verdicts": [str(SAMPLE / "inspection" / "verdicts.jsonl")]}}))
+    quiet = {"report": lambda line: None}
+    run_dir = run_scan(cfg, **quiet).run_dir
+    run_id = Path(run_dir).name
+    run_overlap(cfg, run_id, **quiet)
+    run_profile(cfg, run_id, **quiet)
+    run_validation(cfg, run_id)
+    inputs = load_inputs(cfg, run_dir)
+    ledger = pq.ParquetDataset(sorted(str(p) for p in (Path(run_dir) / "ledger").glob("**/*.parquet"))).read()
+    return cfg, inputs, ledger.to_pylist()
+
+
+def _train(cfg, acquisition: str | None = None) -> set[str]:
+    return {s.name for s in cfg.sources if s.role == "train" and acquisition in (None, s.acquisition)}
+
+
+# --------------------------------------------------------------------------- EU summary
+
+
+def test_eu_summary_validates_against_the_template_schema(run) -> None:
+    _, inputs, _ = run
+    doc = build_eu_training_summary(inputs)
+    jsonschema.Draft202012Validator(EU_SCHEMA).validate(doc)
+    # the schema holds the template's order and its §2.2.1 / §2.2.2 split
+    broken = copy.deepcopy(doc)
+    broken["sections"] = [s for s in broken["sections"] if s["id"] != "licensed-datasets"]
+    assert not jsonschema.Draft202012Validator(EU_SCHEMA).is_valid(broken)
+    broken = copy.deepcopy(doc)
+    broken["facts"]["general"]["token_range"]["text"] = "1,000 to 1 million"
+    assert not jsonschema.Draft202012Validator(EU_SCHEMA).is_valid(broken)
+
+
+def test_eu_tokens_are_estimated_from_the_ledger_with_the_method_stated(run) -> None:
+    cfg, inputs, ledger = run
+    doc = build_eu_training_summary(inputs)
+    expected = 0
+    for name in _train(cfg):
+        rows = [r for r in ledger if r["source"] == name]
+        cjk = sum(r["chars"] for r in rows if r["script"] in CJK)
+        expected += cjk + math.ceil((sum(r["chars"] for r in rows) - cjk) / 4)
+    general = doc["facts"]["general"]
+    assert general["tokens"] == {"text": expected}
+    assert general["token_range"] == {"text": "less than 1 billion tokens"}
+    assert "one token per character of documents whose dominant script is Han" in general["token_method"]
+    section = next(s for s in doc["sections"] if s["id"] == "general")
+    text = " ".join(section["paragraphs"])
+    assert f"About {expected:,} tokens: less than 1 billion tokens" in text
+    assert "estimated, not counted" in text and "not of the template" in text
+    # without the ledger the estimate falls back to the profile's characters / 4, and says so
+    bare = build_eu_training_summary(inputs._replace(ledger={}))["facts"]["general"]
+    assert bare["tokens"]["text"] == sum(math.ceil(r["characters"] / 4) for r in inputs.source_profile
+                                         if r["role"] == "train")
+    assert "no per-script split" in bare["token_method"]
+
+
+def test_eu_token_ranges_are_the_templates() -> None:
+    assert _eu_token_range(999_999_999) == "less than 1 billion tokens"
+    assert _eu_token_range(1_000_000_000) == "1 billion to 10 trillion tokens"
+    assert _eu_token_range(10_000_000_000_000 - 1) == "1 billion to 10 trillion tokens"
+    assert _eu_token_range(10_000_000_000_000) == "more than 10 trillion tokens"
+
+
+def test_eu_top_domains_are_corpus_wide_by_bytes(run) -> None:
+    cfg, inputs, ledger = run
+    crawled = _train(cfg, "self-collected")
+    by_domain: dict[str, int] = {}
+    for r in ledger:
+        if r["source"] in crawled and r["domain"]:
+            by_domain[r["domain"]] = by_domain.get(r["domain"], 0) + r["bytes"]
+    ranked = sorted(by_domain.items(), key=lambda kv: (-kv[1], kv[0]))
+    facts = build_eu_training_summary(inputs)["facts"]["crawled_data"]
+    assert facts["domains"] == len(by_domain) > 0
+    top = ranked[:math.ceil(len(ranked) * 0.10)]
+    assert [(d["domain"], d["bytes"]) for d in facts["top_domains"]] == top
+    assert facts["bytes"] == sum(by_domain.values())
+    assert "top 10% of all" in facts["top_domains_rule"] and "template's figure" in facts["top_domains_rule"]
+    sme = build_eu_training_summary(inputs._replace(sme=True))["facts"]["crawled_data"]
+    assert [d["domain"] for d in sme["top_domains"]] == [d for d, _ in ranked[:math.ceil(len(ranked) * 0.05)]]
+    assert "SMEs" in sme["top_domains_rule"]
+
+
+def test_top_domain_rule_caps_smes_at_1000() -> None:
+    domains = {f"d{i:05d}.example": 100_000 - i for i in range(30_000)}
+    top, n, _ = _top_domains(domains, sme=True)
+    assert n == 30_000 and len(top) == 1_000 and top[0] == ("d00000.example", 100_000)
+    assert len(_top_domains(domains, sme=False)[0]) == 3_000
+    assert _top_domains({}, sme=False)[0] == []
+
+
+def test_eu_licensed_split_synthetic_and_update(run) -> None:
+    cfg, inputs, _ = run
+    doc = build_eu_training_summary(inputs)
+    facts = doc["facts"]
+    assert facts["licensed_data"]["used"] is True and facts["licensed_data"]["modalities"] == ["text"]
+    assert {e["source"] for e in facts["licensed_data"]["sources"]} == _train(cfg, "licensed")
+    assert facts["private_datasets"] == []
+    ids = [s["id"] for s in doc["sections"]]
+    assert ids.index("licensed-datasets") + 1 == ids.index("private-datasets")
+    started = inputs.manifest["started"][:10]
+    assert facts["update"]["summary_date"] == started
+    assert facts["update"]["next_update_due"][:7] > started[:7]
+    # a synthetic source gets a field for its generating models
+    profile = [dict(r, acquisition="synthetic") if r["source"] == "forum_dump" else r
+               for r in inputs.source_profile]
+    synthetic = build_eu_training_summary(inputs._replace(source_profile=profile))
+    section = next(s for s in synthetic["sections"] if s["id"] == "synthetic-data")
+    assert [f["id"] for f in section["human_fields"]] == ["synthetic-generators"]
+    assert "forum_dump" in section["human_fields"][0]["hint"]
+    assert [e["source"] for e in synthetic["facts"]["synthetic_data"]["sources"]] == ["forum_dump"]
+
+
+def test_disclosure_sme_and_registry_owner_load(tmp_path: Path) -> None:
+    from provaudit.core.errors import ConfigError
+
+    base = {"registry": str(SAMPLE / "registry.yaml"), "output": str(tmp_path / "out")}
+    assert load_config(write_yaml(tmp_path / "a.yaml", base)).disclosure.sme is False
+    cfg = load_config(write_yaml(tmp_path / "b.yaml", {**base, "disclosure": {"sme": True, "provider": "P"}}))
+    assert cfg.disclosure.sme is True and cfg.disclosure.provider == "P"
+    with pytest.raises(ConfigError, match="sme"):
+        load_config(write_yaml(tmp_path / "c.yaml", {**base, "disclosure": {"sme": "yes"}}))
+    owners = {s.name: s.owner for s in cfg.sources}
+    assert owners["licensed_news"] == "North Sea News Ltd (licensor)" and owners["web_crawl"] is None
+
+
+# --------------------------------------------------------------------------- AB 2013
+
+
+def test_ab2013_evaluation_sets_owners_licences_and_exemptions(run) -> None:
+    from provaudit.reports.disclosures import REQUIREMENTS, build_ca_ab2013
+
+    cfg, inputs, _ = run
+    doc = build_ca_ab2013(inputs)
+    items = doc["facts"]["items"]
+    sections = {s["id"]: s for s in doc["sections"]}
+    evaluation = {s.name for s in cfg.sources if s.role == "eval"}
+    assert evaluation == {"eval_qa"}
+    # "training" includes testing and validating: the evaluation set is in items 1, 3 and 4, marked
+    for rid, sid in (("US-CA-1", "item-1"), ("US-CA-4", "item-4")):
+        assert items[rid]["eval_qa"]["role"] == "evaluation data (testing and validating)"
+        assert items[rid]["web_crawl"]["role"] == "training"
+        row = next(r for r in sections[sid]["table"]["rows"] if r[0] == "eval_qa")
+        assert row[1] == "evaluation data (testing and validating)"
+    assert items["US-CA-3"]["documents"]["eval_qa"] == next(
+        r["documents"] for r in inputs.source_profile if r["source"] == "eval_qa")
+    assert "evaluation documents (testing and validating)" in sections["item-3"]["paragraphs"][0]
+    assert "eval_qa" not in items["US-CA-6"]  # the other items stay about training data
+    # owners from the registry's owner key
+    assert items["US-CA-1"]["licensed_news"]["owner"] == "North Sea News Ltd (licensor)"
+    assert items["US-CA-1"]["web_crawl"]["owner"] is None
+    owners = sections["item-1"]["human_fields"][0]
+    assert owners["id"] == "owners" and "web_crawl" in owners["hint"] and "licensed_news" not in owners["hint"]
+    # open licences are not contracts
+    answers = {r[0]: r[2] for r in sections["item-6"]["table"]["rows"]}
+    assert answers["open_books"] == "no: openly licensed under CC BY-SA 4.0"
+    assert answers["licensed_news"] == "yes: licensed under a contract"
+    assert answers["web_crawl"] == "no"
+    # the exemptions statement, its text from the catalogue
+    exempt = sections["exemptions"]
+    assert [f["id"] for f in exempt["human_fields"]] == ["US-CA-exempt"]
+    assert REQUIREMENTS["US-CA-exempt"]["requirement"] in exempt["human_fields"][0]["hint"]
+    assert "US-CA-exempt" in doc["facts"]["statement_items"]
+
+
+# --------------------------------------------------------------------------- CN annex
+
+
+def test_manual_inspection_follows_the_standards_figures() -> None:
+    from provaudit.reports.disclosures import _manual_inspection
+
+    # all 5,000 training documents in sources that were all sampled; 4,000 reviewed
+    assert _manual_inspection(4_000, 160, 50_000, [])["status"] == "evidenced"  # exactly 96% qualified
+    assert _manual_inspection(4_000, 161, 50_000, [])["status"] == "failed"
+    small = _manual_inspection(3_999, 0, 50_000, [])
+    assert small["status"] == "not-evidenced" and "smaller than the standard asks" in small["detail"]
+    assert _manual_inspection(449, 1, 449, [])["status"] == "evidenced"  # all training data reviewed
+    gap = _manual_inspection(5_000, 0, 50_000, ["web_crawl"])
+    assert gap["status"] == "not-evidenced" and "web_crawl" in gap["detail"]
+    assert gap["figures"]["covers_all_training_data"] is False
+    assert "4,000" in small["detail"] and "96%" in small["detail"] and "the standard's figures" in small["detail"]
+    assert _manual_inspection(0, 0, 10, [])["status"] == "not-evidenced"
+
+
+def test_cn_annex_manual_inspection_partly_evidenced_quality_and_foundation_model(run) -> None:
+    from provaudit.reports.disclosures import REQUIREMENTS, build_cn_filing_annex
+    from provaudit.reports.publication import PublicationMeta, render_public_html
+    from provaudit.reports.render import render_html
+
+    _, inputs, _ = run
+    doc = build_cn_filing_annex(inputs)
+    reqs, figures = doc["facts"]["requirements"], doc["facts"]["inspection"]
+    train = [r for r in inputs.source_profile if r["role"] == "train"]
+    reviewed = sum(r["inspection_reviewed"] for r in train)
+    unsafe = sum(r["inspection_unsafe"] for r in train)
+    assert figures["reviewed"] == reviewed and figures["unsafe"] == unsafe
+    assert figures["qualified_share"] == round((reviewed - unsafe) / reviewed, 6)
+    # the sample's inspection reviewed every training document, so the standard's 4,000 does not apply
+    assert reviewed == sum(r["documents"] for r in train) < 4_000
+    assert reqs["CN-TC-9.2-manual"]["status"] == "evidenced"
+    assert f"{reviewed} training items reviewed, {unsafe} judged unsafe" in reqs["CN-TC-9.2-manual"]["detail"]
+    assert reqs["CN-IM-7.4"]["status"] == "partly-evidenced"
+    assert doc["facts"]["counts"]["partly-evidenced"] == 1
+    fields = {f["id"]: f for s in doc["sections"] for f in s["human_fields"]}
+    assert REQUIREMENTS["CN-IM-7.4"]["requirement"] in fields["CN-IM-7.4-statement"]["hint"]
+    assert REQUIREMENTS["CN-IM-7.1"]["requirement"] in fields["foundation-model"]["hint"]
+    html = render_html(doc)
+    assert '<span class="badge badge-partly-evidenced">Partly evidenced</span>' in html
+    public = render_public_html(doc, PublicationMeta(date="2026-11-30"))
+    body = re.sub(r"<style>.*?</style>", "", public, flags=re.DOTALL)  # the shared CSS names every badge
+    assert "badge-partly-evidenced" not in body and "partly evidenced" not in body.lower()
+    assert "CN-IM-7.4" not in body
