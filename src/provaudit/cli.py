@@ -57,10 +57,20 @@ def _parser() -> argparse.ArgumentParser:
     stage("validate", "Validate a run's profiles with the Great Expectations suites under "
           "expectations/; build offline Data Docs in <run>/docs/. Exit 0 when every critical "
           "expectation passes, 1 when one fails.", with_run=True)
-    stage("disclose", "Write the run's disclosures (legitimate sources, labelling process, CN filing "
-          "annex, EU AI Act training-content summary, California AB 2013; HTML, Markdown, JSON), the "
-          "Croissant and SPDX exports, and the run's index.html.", with_run=True)
-    def scheduled(p: argparse.ArgumentParser) -> None:
+    def lang(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        from provaudit.reports.messages import LANGUAGES
+
+        p.add_argument("--lang", action="append", choices=LANGUAGES, default=[], metavar="LANG",
+                       help="also write the CN filing annex in this language, clause by clause with the "
+                       "official wording and TC260-003 9.1 results, under <run>/disclosures/LANG/ "
+                       f"(repeatable; one of {', '.join(LANGUAGES)}; added to the config's "
+                       "disclosure.languages)")
+        return p
+
+    lang(stage("disclose", "Write the run's disclosures (legitimate sources, labelling process, CN filing "
+               "annex, EU AI Act training-content summary, California AB 2013; HTML, Markdown, JSON), the "
+               "Croissant and SPDX exports, and the run's index.html.", with_run=True))
+    def scheduled(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--fail-on", choices=("any", "new"), default="any",
                        help="exit 1 when any critical expectation fails (default), or only when one "
                        "fails that passed in the previous complete run ('new': an accepted, known "
@@ -72,15 +82,16 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--lineage-url", metavar="URL",
                        help="also send OpenLineage events to this HTTP endpoint (e.g. Marquez); "
                        "they always go to <run>/lineage.jsonl")
+        return p
 
-    scheduled(stage("run", "Run every stage on a config: scan, overlap, profile, validate, disclose, "
+    lang(scheduled(stage("run", "Run every stage on a config: scan, overlap, profile, validate, disclose, "
                     "into a new run folder, reading every shard (a full run); then mark the run "
-                    "complete, add it to <output>/history.parquet and point <output>/latest at it."))
-    scheduled(stage("nightly", "Run every stage incrementally: shards unchanged since the last "
+                    "complete, add it to <output>/history.parquet and point <output>/latest at it.")))
+    lang(scheduled(stage("nightly", "Run every stage incrementally: shards unchanged since the last "
                     "complete run (same path, size, SHA-256 and finding settings) reuse its ledger "
                     "and quarantine files; the rest is recomputed from the merged ledger. Writes "
                     "drift.json against the previous complete run, history and latest. A killed "
-                    "night is never reused: just run it again."))
+                    "night is never reused: just run it again.")))
     runs = sub.add_parser("runs", help="List the runs of a config's output folder with their state.",
                           description="List every run folder of the config's output with its state "
                           "(complete, or incomplete with the stages that finished), which is latest, "
@@ -165,6 +176,15 @@ def _config(config_or_path):
     return config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
 
 
+def _languages(config, languages: Sequence[str]):
+    """The config with the ``--lang`` languages added to ``disclosure.languages``."""
+    if not languages:
+        return config
+    from provaudit.stages.disclose import with_languages
+
+    return with_languages(config, tuple(languages))
+
+
 def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
     config = _config(config_or_path)
     from provaudit.stages.runs import find_run
@@ -183,8 +203,8 @@ def _print_profile(result) -> None:
         "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
 
 
-def _disclose(config_or_path, run_id: Optional[str]) -> int:
-    config = _config(config_or_path)
+def _disclose(config_or_path, run_id: Optional[str], languages: Sequence[str] = ()) -> int:
+    config = _languages(_config(config_or_path), languages)
     from provaudit.stages.disclose import run_disclose
     from provaudit.stages.runs import find_run
 
@@ -251,7 +271,7 @@ def _print_overlap(result) -> None:
 
 
 def _run_all(args: argparse.Namespace, beam_args: Sequence[str], incremental: bool) -> int:
-    config = _config(args.config)
+    config = _languages(_config(args.config), args.lang)
     from provaudit.stages.nightly import StageLog, run_all
 
     log = StageLog(args.log_format)
@@ -383,7 +403,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "validate":
             return _validate(args.config, args.run_id)
         if args.command == "disclose":
-            return _disclose(args.config, args.run_id)
+            return _disclose(args.config, args.run_id, args.lang)
         if args.command == "sample":
             from provaudit.fixtures.sample import write_sample_corpus
 

@@ -6,9 +6,15 @@ Markdown's inline markers in Markdown). Pages carry their CSS inline and contain
 no external font, image or stylesheet and no absolute URL; links inside a page are ``#id``
 anchors, links from the index page are relative paths (anything else is refused).
 
-    render_html(doc)      -> one HTML page: verdict badge, contents, sections with inline SVG charts
+    render_html(doc, lang="en")  -> one HTML page: verdict badge, contents, sections with inline SVG charts
     render_markdown(doc)  -> GitHub-flavoured Markdown (charts become small tables of their data)
     render_index(page)    -> the run's index.html: verdict, per-source legitimacy, failures, links
+
+The renderer's own words (kind names, status and verdict words, "Contents", "To be completed
+by a person:", the footer) come from the message catalogues (:mod:`provaudit.reports.messages`),
+in the page's language: ``lang`` (a catalogue language, default "en") also sets ``<html lang>``
+and the printed "Page x / y". The document's own text is shown as given, in whatever language
+its builder wrote it (the Chinese filing annex: :mod:`provaudit.reports.annex_zh`).
 
 Every SVG chart carries a <title> and a <desc> naming its largest values. Printed pages are A4
 with a running footer (the document's title and date, "Page x / y"); tables wrap inside the page
@@ -88,6 +94,7 @@ from provaudit.reports.languages import (
     language_code,
     language_colour,
 )
+from provaudit.reports.messages import check_language, t
 
 __all__ = ["render_html", "render_index", "render_markdown"]
 
@@ -96,20 +103,18 @@ REQUIREMENT_STATUSES = ("evidenced", "partly-evidenced", "failed", "not-evidence
 CHART_TYPES = ("bar", "stacked_bar", "heatmap", "line")
 UNITS = ("count", "share")
 
-_STATUS_WORDS = {
-    "evidenced": "Evidenced",
-    "partly-evidenced": "Partly evidenced",
-    "failed": "Failed",
-    "not-evidenced": "Not evidenced",
-    "statement-needed": "Statement needed",
-}
-_KIND_WORDS = {
-    "legitimate_sources": "Legitimate data sources",
-    "labelling_process": "Data labelling process",
-    "cn_filing_annex": "CN filing annex",
-    "eu_training_summary": "EU training-content summary",
-    "ca_ab2013": "California AB 2013 documentation",
-}
+
+
+def _status_word(status: str, lang: str = "en") -> str:
+    """A requirement status in words (the catalogue's ``status.<status>``)."""
+    return t(f"status.{status}", lang)
+
+
+def _kind_word(kind: str, lang: str = "en") -> str:
+    """A disclosure kind in words (``kind.<kind>``); an unknown kind shows as itself."""
+    from provaudit.reports.messages import catalogue
+
+    return t(f"kind.{kind}", lang) if f"kind.{kind}" in catalogue(lang)["messages"] else kind
 
 # Okabe-Ito, the colour-blind-safe palette; each with the text colour readable on it.
 _PALETTE = (
@@ -720,15 +725,21 @@ def _css_string(text: str) -> str:
                          else f"\\{ord(ch):06x} " for ch in text) + '"'
 
 
-def _page(title: str, body: str, footer: str | None = None) -> str:
-    """A self-contained page; ``footer`` (default: the title) runs at the foot of printed pages,
-    beside "Page x / y"."""
+def _page(title: str, body: str, footer: str | None = None, lang: str = "en") -> str:
+    """A self-contained page in ``lang``; ``footer`` (default: the title) runs at the foot of
+    printed pages, beside "Page x / y" (in ``lang``)."""
     running = _css_string(title if footer is None else footer)
+    pages = ""
+    if check_language(lang) != "en":  # _CSS prints "Page x / y"; other languages say it their way
+        before, _, rest = t("ui.page", lang, page="\0", pages="\1").partition("\0")
+        middle, _, after = rest.partition("\1")
+        pages = (f"@bottom-right{{content:{_css_string(before)} counter(page) {_css_string(middle)} "
+                 f"counter(pages) {_css_string(after)}}}")
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{_e(lang)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n"
-        f"<style>@page{{@bottom-left{{content:{running};font-size:8pt;color:#5b6472}}}}</style>\n"
+        f"<style>@page{{@bottom-left{{content:{running};font-size:8pt;color:#5b6472}}{pages}}}</style>\n"
         f"</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n"
     )
 
@@ -744,10 +755,10 @@ def _doc_date(doc: dict[str, Any]) -> str:
     return "-".join(match.groups()) if match else ""
 
 
-def _verdict_html(verdict: dict[str, Any], allowed: Sequence[str]) -> str:
+def _verdict_html(verdict: dict[str, Any], allowed: Sequence[str], lang: str = "en") -> str:
     status = _choice(verdict.get("status"), allowed, "verdict status")
     return (f'<div class="verdict verdict-{status}" role="status">'
-            f'<span class="badge badge-{status}">{status.upper()}</span>'
+            f'<span class="badge badge-{status}">{_e(t(f"verdict.{status}", lang))}</span>'
             f"<p>{_e(verdict.get('summary', ''))}</p></div>\n")
 
 
@@ -782,77 +793,80 @@ def _table_html(table: dict[str, Any]) -> str:
 _COMPACT_DETAIL = 40  # characters
 
 
-def _requirements_html(requirements: list[dict[str, Any]]) -> str:
+def _requirements_html(requirements: list[dict[str, Any]], lang: str = "en") -> str:
     items = []
     for req in requirements:
         status = _choice(req.get("status"), REQUIREMENT_STATUSES, "requirement status")
         # a short item takes half the width in print (see _CSS)
         short = ' class="short"' if len(str(req.get("detail", ""))) <= _COMPACT_DETAIL else ""
         items.append(
-            f'<li{short}><span class="badge badge-{status}">{_STATUS_WORDS[status]}</span>'
+            f'<li{short}><span class="badge badge-{status}">{_e(_status_word(status, lang))}</span>'
             f'<span><span class="req-id">{_e(req.get("id", ""))}</span> '
             f"{_e(req.get('detail', ''))}</span></li>"
         )
-    return '<h3>Requirements</h3>\n<ul class="reqs">\n' + "\n".join(items) + "\n</ul>\n"
+    return f'<h3>{_e(t("ui.requirements", lang))}</h3>\n<ul class="reqs">\n' + "\n".join(items) + "\n</ul>\n"
 
 
-def _statement_html(f: dict[str, Any]) -> str:
+def _statement_html(f: dict[str, Any], lang: str = "en") -> str:
     """A field a person filled: the statement, "by X on date", and its attachment."""
     st = f["statement"]
     attachment = ""
     if st.get("attachment"):
         digest = str(st.get("attachment_sha256", ""))[:12]
-        attachment = (f' · attachment <code>{_e(st["attachment"])}</code>'
+        attachment = (f' · {_e(t("ui.attachment", lang))} <code>{_e(st["attachment"])}</code>'
                       + (f" (SHA-256 {_e(digest)}…)" if digest else ""))
     return ('<div class="human filled">'
-            '<p class="mark">Statement:</p>'
+            f'<p class="mark">{_e(t("ui.statement", lang))}</p>'
             f'<p class="label">{_e(f.get("label", ""))}</p>'
             f'<p class="given">{_e(st.get("text", ""))}</p>'
-            f'<p class="by">by {_e(st.get("author", ""))} on {_e(st.get("date", ""))}{attachment}</p>'
+            f'<p class="by">{_e(t("ui.by", lang, author=st.get("author", ""), date=st.get("date", "")))}'
+            f'{attachment}</p>'
             "</div>\n")
 
 
-def _open_fields_html(statements: dict[str, Any]) -> str:
+def _open_fields_html(statements: dict[str, Any], lang: str = "en") -> str:
     """The open fields once, on top of the working copy, with who is expected to fill them."""
     open_fields = statements.get("open", [])
     if not open_fields:
         return ""
     items = "".join(f'<li>{_e(o.get("label", ""))} <span class="who">({_e(o.get("section", ""))}; '
                     f'{_e(o.get("who", ""))})</span></li>' for o in open_fields)
-    return (f'<div class="open-fields" role="note"><h2>{len(open_fields)} of {_e(statements.get("fields", ""))} '
-            f"statement field(s) still open</h2><ul>{items}</ul></div>\n")
+    heading = t("ui.open_fields", lang, open=len(open_fields), fields=statements.get("fields", ""))
+    return f'<div class="open-fields" role="note"><h2>{_e(heading)}</h2><ul>{items}</ul></div>\n'
 
 
-def _human_html(fields: list[dict[str, Any]]) -> str:
+def _human_html(fields: list[dict[str, Any]], lang: str = "en") -> str:
     return "".join(
-        _statement_html(f) if f.get("statement") else
+        _statement_html(f, lang) if f.get("statement") else
         ('<div class="human">'
-         '<p class="mark">To be completed by a person:</p>'
+         f'<p class="mark">{_e(t("ui.to_be_completed", lang))}</p>'
          f'<p class="label">{_e(f.get("label", ""))}</p>'
          f'<p class="hint">{_e(f.get("hint", ""))}</p>'
-         f'<div class="blank" aria-label="empty field: {_e(f.get("label", ""))}"></div>'
+         f'<div class="blank" aria-label="{_e(t("ui.empty_field", lang, label=f.get("label", "")))}"></div>'
          "</div>\n")
         for f in fields
     )
 
 
-def render_html(doc: dict[str, Any]) -> str:
-    """Render a disclosure document as one self-contained HTML page (no script, no URL)."""
+def render_html(doc: dict[str, Any], lang: str = "en") -> str:
+    """Render a disclosure document as one self-contained HTML page (no script, no URL), with
+    the renderer's words in ``lang`` (a catalogue language; see the module docstring)."""
+    check_language(lang)
     title = str(doc.get("title", ""))
     kind = doc.get("kind", "")
     taken: set[str] = set()
     sections = [(s, _slug(str(s.get("id", "")), taken)) for s in doc.get("sections", [])]
     parts = [
         "<header>\n",
-        (f'<p class="kicker">{_e(_KIND_WORDS.get(kind, kind))} · run '
-         f'{_e(doc.get("run_id", ""))}</p>\n'),
+        (f'<p class="kicker">{_e(t("ui.kicker", lang, kind=_kind_word(kind, lang), run=doc.get("run_id", "")))}'
+         '</p>\n'),
         f"<h1>{_e(title)}</h1>\n",
-        _verdict_html(doc.get("verdict", {}), VERDICTS),
+        _verdict_html(doc.get("verdict", {}), VERDICTS, lang),
     ]
     if doc.get("statements"):
-        parts.append(_open_fields_html(doc["statements"]))
+        parts.append(_open_fields_html(doc["statements"], lang))
     if sections:
-        parts.append('<nav class="toc"><h2>Contents</h2><ol>')
+        parts.append(f'<nav class="toc"><h2>{_e(t("ui.contents", lang))}</h2><ol>')
         parts.extend(f'<li><a href="#{slug}">{_e(s.get("heading", ""))}</a></li>'
                      for s, slug in sections)
         parts.append("</ol></nav>\n")
@@ -865,15 +879,15 @@ def render_html(doc: dict[str, Any]) -> str:
         if section.get("table"):
             parts.append(_table_html(section["table"]))
         if section.get("requirements"):
-            parts.append(_requirements_html(section["requirements"]))
+            parts.append(_requirements_html(section["requirements"], lang))
         if section.get("human_fields"):
-            parts.append(_human_html(section["human_fields"]))
+            parts.append(_human_html(section["human_fields"], lang))
         parts.append("</section>\n")
-    parts.append(f'<footer>Generated by {_e(doc.get("generated_by", ""))} · run '
-                 f'{_e(doc.get("run_id", ""))} · schema version '
-                 f'{_e(doc.get("schema_version", ""))}</footer>\n')
+    footer = t("ui.footer", lang, by=doc.get("generated_by", ""), run=doc.get("run_id", ""),
+               schema=doc.get("schema_version", ""))
+    parts.append(f"<footer>{_e(footer)}</footer>\n")
     date = _doc_date(doc)
-    return _page(title, "".join(parts), f"{title} · {date}" if date else title)
+    return _page(title, "".join(parts), f"{title} · {date}" if date else title, lang)
 
 
 # -- Markdown ------------------------------------------------------------------------------
@@ -926,20 +940,22 @@ def _md_chart(chart: dict[str, Any]) -> str:
     return caption + "\n\n" + _md_table(columns, rows, numeric)
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
-    """Render a disclosure document as GitHub-flavoured Markdown."""
+def render_markdown(doc: dict[str, Any], lang: str = "en") -> str:
+    """Render a disclosure document as GitHub-flavoured Markdown, the renderer's words in ``lang``."""
+    check_language(lang)
     status = _choice(doc.get("verdict", {}).get("status"), VERDICTS, "verdict status")
     kind = doc.get("kind", "")
     out = [
         f"# {_md(doc.get('title', ''))}",
-        f"**Verdict: {status.upper()}** — {_md(doc['verdict'].get('summary', ''))}",
-        (f"{_md(_KIND_WORDS.get(kind, kind))} · run {_md(doc.get('run_id', ''))} · "
-         f"generated by {_md(doc.get('generated_by', ''))}"),
+        (f"**{_md(t('md.verdict', lang, status=t(f'verdict.{status}', lang)))}** — "
+         f"{_md(doc['verdict'].get('summary', ''))}"),
+        _md(t("md.kicker", lang, kind=_kind_word(kind, lang), run=doc.get("run_id", ""),
+              by=doc.get("generated_by", ""))),
     ]
     open_fields = (doc.get("statements") or {}).get("open", [])
     if open_fields:
-        out.append(f"**{len(open_fields)} of {doc['statements'].get('fields', '')} statement field(s) still "
-                   "open:**\n\n" + "\n".join(f"- {_md(o.get('label', ''))} ({_md(o.get('section', ''))}; "
+        heading = t("ui.open_fields", lang, open=len(open_fields), fields=doc["statements"].get("fields", ""))
+        out.append(f"**{_md(heading)}:**\n\n" + "\n".join(f"- {_md(o.get('label', ''))} ({_md(o.get('section', ''))}; "
                                              f"{_md(o.get('who', ''))})" for o in open_fields))
     for section in doc.get("sections", []):
         out.append(f"## {_md(section.get('heading', ''))}")
@@ -957,17 +973,19 @@ def render_markdown(doc: dict[str, Any]) -> str:
             items = []
             for req in section["requirements"]:
                 st = _choice(req.get("status"), REQUIREMENT_STATUSES, "requirement status")
-                items.append(f"- **{_STATUS_WORDS[st]}** — {_md(req.get('id', ''))}: "
+                items.append(f"- **{_md(_status_word(st, lang))}** — {_md(req.get('id', ''))}: "
                              f"{_md(req.get('detail', ''))}")
-            out.append("**Requirements**\n\n" + "\n".join(items))
+            out.append(f"**{_md(t('ui.requirements', lang))}**\n\n" + "\n".join(items))
         for field in section.get("human_fields", []):
             if field.get("statement"):
                 st = field["statement"]
-                attachment = f" · attachment {_md(st['attachment'])}" if st.get("attachment") else ""
-                out.append(f"> **Statement:** {_md(field.get('label', ''))}\n>\n> {_md(st.get('text', ''))}\n>\n"
-                           f"> by {_md(st.get('author', ''))} on {_md(st.get('date', ''))}{attachment}")
+                attachment = (f" · {_md(t('ui.attachment', lang))} {_md(st['attachment'])}"
+                              if st.get("attachment") else "")
+                by = t("ui.by", lang, author=st.get("author", ""), date=st.get("date", ""))
+                out.append(f"> **{_md(t('ui.statement', lang))}** {_md(field.get('label', ''))}\n>\n"
+                           f"> {_md(st.get('text', ''))}\n>\n> {_md(by)}{attachment}")
                 continue
-            out.append(f"> **To be completed:** {_md(field.get('label', ''))} — "
+            out.append(f"> **{_md(t('md.to_be_completed', lang))}** {_md(field.get('label', ''))} — "
                        f"{_md(field.get('hint', ''))}")
     return "\n\n".join(out) + "\n"
 

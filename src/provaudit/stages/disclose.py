@@ -11,6 +11,11 @@ renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
     disclosures/spdx.json                   SPDX 3.0 dataset document
     disclosures/public/<kind>.html | .md    publication copies (reports.publication): no
                                             verdicts, internal ids or empty boxes
+    disclosures/<lang>/cn_filing_annex.html | .md | .json
+                                            for each language of ``disclosure.languages``
+                                            other than en (zh-CN): the CN filing annex clause
+                                            by clause in that language (reports.cn_annex),
+                                            every word from its message catalogue
     profiles/source_profile.csv             the source profile for spreadsheets
     audit.xlsx                              sources, failures with evidence counts, open
                                             statement fields (reports.workbook)
@@ -68,9 +73,11 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     from provaudit.core.history import drift, merge_history
     from provaudit.reports.history import render_drift, render_trends
     from provaudit.stages.runs import find_run, mark_stage_done, previous_complete, read_history
+    from provaudit.reports.cn_annex import annex_in
     from provaudit.reports.render import render_html, render_index, render_markdown
 
     started = time.monotonic()
+    languages = _languages(config)  # a config error, before anything is read or written
     run_dir = find_run(config.output, run_id, "disclose")
     if "://" in run_dir:
         raise InputError(f"{run_dir}: disclosures are written to local output folders only")
@@ -90,6 +97,18 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
         files.append(_write(os.path.join(out, f"{kind}.html"), render_html(doc)))
         links.append({"label": TITLES[kind], "href": f"disclosures/{kind}.html",
                       "description": f"also as disclosures/{kind}.md and .json"})
+    for lang in languages:
+        if lang == "en":
+            continue
+        annex = annex_in(documents["cn_filing_annex"], lang)
+        validate_document(annex)
+        base = os.path.join(out, lang, "cn_filing_annex")
+        files.append(_write(base + ".json", _json(annex)))
+        files.append(_write(base + ".md", render_markdown(annex, lang)))
+        files.append(_write(base + ".html", render_html(annex, lang)))
+        links.append({"label": f"{TITLES['cn_filing_annex']} ({lang})",
+                      "href": f"disclosures/{lang}/cn_filing_annex.html",
+                      "description": f"clause by clause, TC260-003 9.1; also as disclosures/{lang}/cn_filing_annex.md and .json"})
     files += _write_publication_copies(config, documents, out, inputs.manifest)
     links += [{"label": f"Publication copy: {TITLES[kind]}", "href": f"disclosures/public/{kind}.html",
                "description": f"what the public sees; also as disclosures/public/{kind}.md"}
@@ -147,6 +166,26 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     mark_stage_done(run_dir, "disclose", {"duration_seconds": round(time.monotonic() - started, 3),
                                           "files": len(files)})
     return DiscloseResult(run_dir, files, page, changes, record)
+
+
+def _languages(config: RunConfig) -> tuple[str, ...]:
+    """``disclosure.languages``, each checked to have a message catalogue (ConfigError otherwise)."""
+    from provaudit.core.errors import ConfigError
+    from provaudit.reports.messages import LANGUAGES
+
+    for lang in config.disclosure.languages:
+        if lang not in LANGUAGES:
+            raise ConfigError(str(config.config_path), "disclosure.languages",
+                              f"no message catalogue for {lang!r}; languages provaudit writes: {', '.join(LANGUAGES)}")
+    return tuple(config.disclosure.languages)
+
+
+def with_languages(config: RunConfig, languages: tuple[str, ...]) -> RunConfig:
+    """The config with ``languages`` added to ``disclosure.languages`` (``--lang`` on the command line)."""
+    import dataclasses
+
+    merged = tuple(dict.fromkeys((*config.disclosure.languages, *languages)))
+    return dataclasses.replace(config, disclosure=config.disclosure._replace(languages=merged))
 
 
 def _with_statements(config: RunConfig, documents: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,220 @@
+"""Chinese output: the message catalogues and the CN filing annex in Simplified Chinese (issue 10, item 4)."""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import os
+import re
+import shutil
+import string
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from test_datadocs import Visit, _assert_stayed_local, browser  # noqa: F401
+from test_validate import _all_stages, _sample_config
+
+from provaudit.core.config import load_config
+from provaudit.core.errors import ConfigError
+from provaudit.core.requirements import load_requirements
+from provaudit.reports.cn_annex import annex_in
+from provaudit.reports.disclosures import validate_document
+from provaudit.reports.messages import LANGUAGES, MessageError, catalogue, requirement, role, t
+from provaudit.reports.render import render_html, render_markdown
+from provaudit.stages.disclose import run_disclose, with_languages
+
+SCREENSHOT = ROOT / "docs" / "cn-annex-zh.png"
+CN_IDS = [rid for rid in load_requirements() if rid.startswith("CN-")]
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+# -- the catalogues ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("part", ["messages", "requirements", "roles"])
+def test_every_catalogue_has_the_same_keys(part: str) -> None:
+    en, zh = catalogue("en")[part], catalogue("zh-CN")[part]
+    assert sorted(set(en) - set(zh)) == [], f"zh-CN.yaml lacks {part} keys"
+    assert sorted(set(zh) - set(en)) == [], f"en.yaml lacks {part} keys"
+
+
+def test_translations_take_the_same_values() -> None:
+    en, zh = catalogue("en")["messages"], catalogue("zh-CN")["messages"]
+    assert {k: _fields(v) for k, v in zh.items()} == {k: _fields(v) for k, v in en.items()}
+
+
+def test_every_cn_requirement_has_its_clause_and_chinese_wording() -> None:
+    for rid in CN_IDS:
+        clause, text = requirement(rid, "zh-CN")
+        assert clause and re.search(r"[\u4e00-\u9fff]", text), rid
+        assert requirement(rid, "en")[1] == load_requirements()[rid].requirement
+    assert requirement("CN-TC-5.1c-open", "zh-CN")[0] == "第5.1条c）1）"
+    assert requirement("CN-IM-7.1", "zh-CN") == ("第七条第（一）项", "使用具有合法来源的数据和基础模型")
+    assert "不宜" in requirement("CN-TC-8.1", "zh-CN")[1] and load_requirements()["CN-TC-8.1"].recommended
+
+
+def test_every_role_who_fills_a_field_is_translated() -> None:
+    from provaudit.reports import statements
+
+    roles = {who for _, who in statements._WHO} | {statements._DEFAULT_WHO}
+    assert {role(w, "zh-CN") for w in roles} <= set(catalogue("zh-CN")["roles"].values())
+
+
+def test_a_missing_key_is_an_error_naming_the_catalogue_and_key() -> None:
+    with pytest.raises(MessageError, match=r"catalogues/zh-CN\.yaml: messages\.annex\.nothing: missing"):
+        t("annex.nothing", "zh-CN")
+    with pytest.raises(MessageError, match=r"zh-CN\.yaml: requirements\.EU-53d-general\.clause"):
+        requirement("EU-53d-general", "zh-CN")
+    with pytest.raises(MessageError, match=r"no message catalogue for language 'fr'"):
+        t("ui.contents", "fr")
+    with pytest.raises(MessageError, match=r"messages\.ui\.by: needs the value 'date'"):
+        t("ui.by", "zh-CN", author="x")
+
+
+# -- the annex on the sample ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def disclosed(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("zh")
+    cfg, run_id, _, _ = _all_stages(_sample_config(tmp, disclosure={"languages": ["en", "zh-CN"]}))
+    result = run_disclose(cfg, run_id)
+    out = Path(result.run_dir) / "disclosures"
+    return cfg, result, out
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"<style>.*?</style>|<[^>]+>", " ", page, flags=re.DOTALL))
+
+
+def test_the_zh_cn_annex_is_written_and_renders_with_every_key(disclosed) -> None:
+    _, result, out = disclosed
+    for ext in ("html", "md", "json"):
+        assert str(out / "zh-CN" / f"cn_filing_annex.{ext}") in result.files
+    doc = json.loads((out / "zh-CN" / "cn_filing_annex.json").read_text("utf-8"))
+    validate_document(doc)
+    page = (out / "zh-CN" / "cn_filing_annex.html").read_text("utf-8")
+    assert '<html lang="zh-CN">' in page
+    text = _text(page)
+    for word in ("符合", "不符合", "待补充", "第5.1条c）2）", "第9.2条a）", "第七条第（三）项", "CN-TC-5.1c-self",
+                 "宜：推荐性条款，不影响结论", "逐条评估结果（TC260-003 第9.1条）", "目录", "须由人员填写"):
+        assert word in text, word
+    # no English word of the renderer or the annex (the catalogue's en side) on the page
+    en = catalogue("en")["messages"]
+    for key in ("ui.contents", "ui.requirements", "ui.to_be_completed", "annex.corpus.heading",
+                "annex.assessment.heading", "annex.result.compliant", "annex.col.evidence", "status.evidenced",
+                "kind.cn_filing_annex", "annex.title"):
+        assert not re.search(rf"(?<![\w:]){re.escape(en[key])}(?!\w)", text), key  # expectation ids aside
+    assert "Generated by" not in text and "statement field(s)" not in text
+    # the printed footer counts pages in Chinese: a later @page rule overrides the CSS's "Page x / y"
+    assert page.index('@bottom-right{content:"\\007b2c  " counter(page)') > page.index('"Page " counter(page)')
+    # one table row per CN-IM and CN-TC requirement, each with one of the 9.1 results
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td>(CN-[^<]*)</td><td>([^<]*)</td>", page)
+    ids = [rid for rid in CN_IDS if rid.startswith(("CN-IM-", "CN-TC-"))]
+    assert [r[1] for r in rows] == ids
+    assert {re.sub(r"（.*", "", r[2]) for r in rows} <= {"符合", "不符合", "不适用", "待补充"}
+    results = doc["facts"]["clause_results"]
+    # the sample plants failures: the opted-out crawl, a CC licence unknown, untrained annotator
+    assert results["CN-TC-5.1c-self"] == "non_compliant" and results["CN-IM-8.3"] == "non_compliant"
+    assert results["CN-TC-9.2-manual"] == "compliant" and results["CN-TC-5.1a-pre"] == "pending"
+    assert doc["verdict"]["status"] == "fail" and "CN-TC-5.1c-self" in doc["verdict"]["summary"]
+    md = (out / "zh-CN" / "cn_filing_annex.md").read_text("utf-8")
+    assert md.startswith("# 备案附件") and "结论：未通过" in md and "Verdict" not in md
+    index = (Path(result.run_dir) / "index.html").read_text("utf-8")
+    assert 'href="disclosures/zh-CN/cn_filing_annex.html"' in index
+
+
+def test_english_pages_stay_english(disclosed) -> None:
+    _, _, out = disclosed
+    page = (out / "cn_filing_annex.html").read_text("utf-8")
+    assert '<html lang="en">' in page and "<h2>Contents</h2>" in page and "第5.1条" not in page
+
+
+def test_a_clause_with_no_source_of_its_kind_is_not_applicable_and_recommended_ones_never_fail(disclosed) -> None:
+    _, _, out = disclosed
+    doc = json.loads((out / "cn_filing_annex.json").read_text("utf-8"))
+    corpus = next(s for s in doc["sections"] if s["id"] == "corpus")
+    corpus["table"]["rows"] = [r for r in corpus["table"]["rows"] if r[1] != "user-data"]
+    doc["facts"]["requirements"]["CN-TC-5.1c-user"]["status"] = "evidenced"
+    doc["facts"]["requirements"]["CN-TC-8.1"].update(status="failed", expectations=["x:keywords"], failing=["kw"])
+    zh = annex_in(doc, "zh-CN")
+    assert zh["facts"]["clause_results"]["CN-TC-5.1c-user"] == "not_applicable"
+    assert zh["facts"]["clause_results"]["CN-TC-7c"] == "not_applicable"
+    assert zh["facts"]["clause_results"]["CN-TC-8.1"] == "non_compliant"
+    assert "CN-TC-8.1" not in zh["verdict"]["summary"]
+    page = render_html(zh, "zh-CN")
+    assert "不适用" in page and "语料中没有获取方式为 user-data 的来源" in page
+    assert "不符合（宜：推荐性条款，不影响结论）" in page
+
+
+def test_every_corpus_value_is_escaped(disclosed) -> None:
+    _, _, out = disclosed
+    doc = json.loads((out / "cn_filing_annex.json").read_text("utf-8"))
+    evil = '<script>alert("x")</script>&'
+    corpus = next(s for s in doc["sections"] if s["id"] == "corpus")
+    corpus["table"]["rows"][0][0] = evil
+    corpus["table"]["rows"][0][2] = evil
+    doc["facts"]["requirements"]["CN-IM-7.2"]["failing"] = [evil]
+    doc["run_id"] = evil
+    field = next(f for s in doc["sections"] for f in s["human_fields"])
+    field["statement"] = {"text": evil, "author": evil, "date": "2026-01-01"}
+    zh = annex_in(copy.deepcopy(doc), "zh-CN")
+    for page in (render_html(zh, "zh-CN"), render_markdown(zh, "zh-CN")):
+        assert "<script" not in page and "&lt;script&gt;" in page
+
+
+def test_the_annex_is_deterministic(disclosed) -> None:
+    _, _, out = disclosed
+    doc = json.loads((out / "cn_filing_annex.json").read_text("utf-8"))
+    assert render_html(annex_in(doc, "zh-CN"), "zh-CN") == render_html(annex_in(doc, "zh-CN"), "zh-CN")
+    assert render_html(annex_in(doc, "zh-CN"), "zh-CN") == (out / "zh-CN" / "cn_filing_annex.html").read_text("utf-8")
+
+
+def test_an_unknown_language_is_a_config_error(tmp_path: Path) -> None:
+    cfg = load_config(_sample_config(tmp_path, disclosure={"languages": ["en", "fr"]}))
+    with pytest.raises(ConfigError, match=r"disclosure\.languages: no message catalogue for 'fr'"):
+        run_disclose(cfg)
+    assert with_languages(load_config(_sample_config(tmp_path)), ("zh-CN",)).disclosure.languages == ("en", "zh-CN")
+    assert set(LANGUAGES) == {"en", "zh-CN"}
+
+
+def test_cli_lang_option() -> None:
+    from provaudit.cli import _parser
+
+    for command in ("disclose", "run", "nightly"):
+        assert _parser().parse_args([command, "c.yaml", "--lang", "zh-CN"]).lang == ["zh-CN"]
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["disclose", "c.yaml", "--lang", "fr"])
+
+
+_CJK_PROBE = """(() => {
+  const cells = [...document.querySelectorAll('td')].filter(td => /^(符合|不符合)/.test(td.textContent));
+  const range = document.createRange();
+  return cells.map(td => { range.selectNodeContents(td); const r = range.getBoundingClientRect();
+                           return {text: td.textContent, w: r.width, h: r.height}; });
+})()"""
+
+
+def test_the_zh_cn_annex_renders_offline_in_chromium(disclosed, browser, tmp_path: Path) -> None:  # noqa: F811
+    _, _, out = disclosed
+    visit = Visit(browser, (out / "zh-CN" / "cn_filing_annex.html").as_uri())
+    try:
+        _assert_stayed_local(visit)
+        assert visit.evaluate("document.documentElement.lang") == "zh-CN"
+        cells = visit.evaluate(_CJK_PROBE)
+        assert {c["text"] for c in cells} >= {"符合", "不符合"}
+        assert all(c["w"] > 0 and c["h"] > 0 for c in cells), cells
+        text = visit.evaluate("document.body.innerText")
+        assert "逐条评估结果" in text and "第5.1条c）2）" in text
+        shot = tmp_path / "annex-zh.png"
+        visit.screenshot(shot)
+        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            shutil.copyfile(shot, SCREENSHOT)
+    finally:
+        visit.close()
