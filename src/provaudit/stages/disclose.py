@@ -140,7 +140,9 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
          "description": "duplicate clusters, source overlap, evaluation contamination"},
     ]
     previous = previous_complete(config.output, before=os.path.basename(run_dir))
-    current = run_facts(run_dir)
+    current = {"run_id": os.path.basename(run_dir), "manifest": inputs.manifest,  # read by load_inputs
+               "profiles": inputs.source_profile, "validation": inputs.validation,
+               "overlap": inputs.overlap["summary"]}
     changes = drift(run_facts(previous), current) if previous else None
     if changes is not None:
         files.append(_write(os.path.join(run_dir, "drift.json"), _json(changes)))
@@ -221,7 +223,7 @@ def _write_publication_copies(config: RunConfig, documents: dict[str, dict[str, 
 
 
 def run_facts(run_dir: str) -> dict[str, Any]:
-    """What drift compares for one run: its manifest, source profile and validation results."""
+    """What drift compares for one (previous) run: its manifest, profile, validation and overlap summary."""
     import pyarrow.parquet as pq
 
     def load(*parts: str) -> Any:

@@ -27,7 +27,7 @@ from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_par
 from provaudit.beam.io import join_path, match_files, write_bytes
 from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, FindSharedNgrams, ledger_member
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.stages.runs import find_run, mark_stage_done, read_text
+from provaudit.stages.runs import find_run, json_bytes, mark_stage_done, read_text
 from provaudit.stages.scan import plan_tasks
 
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
@@ -44,9 +44,6 @@ class OverlapResult:
     def overlap_dir(self) -> str:
         return join_path(self.run_dir, "overlap")
 
-
-def _json(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class WriteOverlapOutputsFn(beam.DoFn):
@@ -71,10 +68,10 @@ class WriteOverlapOutputsFn(beam.DoFn):
             self._ngram)
         write_bytes(join_path(self._out, "clusters.parquet"), rows_to_parquet(report.clusters, "clusters"))
         write_bytes(join_path(self._out, "pairs.parquet"), rows_to_parquet(report.pairs, "pairs"))
-        write_bytes(join_path(self._out, "matrix.json"), _json(report.matrix))
-        write_bytes(join_path(self._out, "duplicate_rates.json"), _json(report.rates))
-        write_bytes(join_path(self._out, "contamination.json"), _json(report.contamination))
-        write_bytes(join_path(self._out, "_summary.json"), _json(report.summary))
+        write_bytes(join_path(self._out, "matrix.json"), json_bytes(report.matrix))
+        write_bytes(join_path(self._out, "duplicate_rates.json"), json_bytes(report.rates))
+        write_bytes(join_path(self._out, "contamination.json"), json_bytes(report.contamination))
+        write_bytes(join_path(self._out, "_summary.json"), json_bytes(report.summary))
         yield report.summary
 
 
@@ -149,7 +146,7 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "settings": config.overlap._asdict(),
     })
-    write_bytes(join_path(out, "summary.json"), _json(summary))
+    write_bytes(join_path(out, "summary.json"), json_bytes(summary))
     if "://" not in out:
         os.remove(os.path.join(out, "_summary.json"))
     mark_stage_done(run_dir, "overlap", {"duration_seconds": summary["duration_seconds"],

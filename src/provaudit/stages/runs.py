@@ -40,13 +40,14 @@ def read_text(path: str) -> str:
     return read_bytes(path).decode("utf-8")
 
 
-def _json_bytes(value: Any) -> bytes:
+def json_bytes(value: Any) -> bytes:
+    """JSON as provaudit writes it: indented, keys sorted, UTF-8, one trailing newline."""
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def mark_stage_done(run_dir: str, stage: str, facts: dict[str, Any]) -> None:
     """Write a stage's completion marker (its last act): ``<run>/_status/<stage>.json``."""
-    write_bytes(join_path(run_dir, _STATUS, f"{stage}.json"), _json_bytes({"stage": stage, **facts}))
+    write_bytes(join_path(run_dir, _STATUS, f"{stage}.json"), json_bytes({"stage": stage, **facts}))
 
 
 def stage_facts(run_dir: str, stage: str) -> Optional[dict[str, Any]]:
@@ -196,7 +197,7 @@ def complete_run(output: str, run_dir: str, record: dict[str, Any]) -> None:
     missing = [s for s in STAGES if stage_facts(run_dir, s) is None]
     if missing:
         raise InputError(f"{run_dir}: cannot mark complete: {', '.join(missing)} did not complete")
-    write_bytes(os.path.join(run_dir, COMPLETE), _json_bytes({"run_id": record["run_id"],
+    write_bytes(os.path.join(run_dir, COMPLETE), json_bytes({"run_id": record["run_id"],
                                                               "mode": record.get("mode", "")}))
     from provaudit.core.history import history_table, merge_history
 

@@ -432,8 +432,9 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
     ended = datetime.now(timezone.utc)
     manifest = build_manifest(config, tasks, counts, run_id, started, ended, runner, plans,
                               info["previous_run"])
-    write_bytes(join_path(run_dir, "manifest.json"),
-                (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode())
+    from provaudit.stages.runs import json_bytes, mark_stage_done
+
+    write_bytes(join_path(run_dir, "manifest.json"), json_bytes(manifest))
     if "://" not in run_dir:
         shutil.rmtree(os.path.join(run_dir, "_work"), ignore_errors=True)
     if not manifest["reconciliation"]["ok"]:
@@ -442,8 +443,6 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
                 f"read {manifest['totals']['documents_read']} != ledger {manifest['totals']['ledger']}"
                 f" + quarantined {manifest['totals']['quarantined']}"])
         )
-    from provaudit.stages.runs import mark_stage_done
-
     t = manifest["totals"]
     mark_stage_done(run_dir, "scan", {"duration_seconds": manifest["duration_seconds"],
                                       "documents": t["ledger"], "quarantined": t["quarantined"],
