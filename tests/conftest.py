@@ -31,6 +31,26 @@ def sample_config(tmp_path: Path) -> Path:
     })
 
 
+def run_stages(config_path: Path):
+    """Scan, overlap, profile and validate a config in-process, quietly.
+
+    Return (config, run_dir, profile result, validation result).
+    """
+    from provaudit.core.config import load_config
+    from provaudit.stages.overlap import run_overlap
+    from provaudit.stages.profile import run_profile
+    from provaudit.stages.scan import run_scan
+    from provaudit.stages.validate import run_validation
+
+    cfg = load_config(config_path)
+    quiet = {"report": lambda line: None}
+    run_dir = run_scan(cfg, **quiet).run_dir
+    run_id = Path(run_dir).name
+    run_overlap(cfg, run_id, **quiet)
+    profile = run_profile(cfg, run_id, **quiet)
+    return cfg, run_dir, profile, run_validation(cfg, run_id)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true",
                      help="rewrite the golden files under tests/golden/ from this run's outputs")

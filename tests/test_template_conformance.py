@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT, SAMPLE, write_yaml
+from conftest import ROOT, SAMPLE, run_stages, write_yaml
 
 from provaudit.core.config import load_config
 from provaudit.reports.disclosures import (
@@ -22,10 +22,6 @@ from provaudit.reports.disclosures import (
     build_eu_training_summary,
     load_inputs,
 )
-from provaudit.stages.overlap import run_overlap
-from provaudit.stages.profile import run_profile
-from provaudit.stages.scan import run_scan
-from provaudit.stages.validate import run_validation
 
 EU_SCHEMA = json.loads((ROOT / "schemas" / "eu_summary.schema.json").read_text(encoding="utf-8"))
 CJK = {"Han", "Hiragana", "Katakana", "Hangul"}
@@ -34,16 +30,10 @@ CJK = {"Han", "Hiragana", "Katakana", "Hangul"}
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("template")
-    cfg = load_config(write_yaml(tmp / "config.yaml", {
+    cfg, run_dir, _, _ = run_stages(write_yaml(tmp / "config.yaml", {
         "registry": str(SAMPLE / "registry.yaml"), "output": str(tmp / "out"),
         "opt_out": str(SAMPLE / "opt_out.txt"),
         "inspection": {"verdicts": [str(SAMPLE / "inspection" / "verdicts.jsonl")]}}))
-    quiet = {"report": lambda line: None}
-    run_dir = run_scan(cfg, **quiet).run_dir
-    run_id = Path(run_dir).name
-    run_overlap(cfg, run_id, **quiet)
-    run_profile(cfg, run_id, **quiet)
-    run_validation(cfg, run_id)
     inputs = load_inputs(cfg, run_dir)
     ledger = pq.ParquetDataset(sorted(str(p) for p in (Path(run_dir) / "ledger").glob("**/*.parquet"))).read()
     return cfg, inputs, ledger.to_pylist()

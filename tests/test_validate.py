@@ -14,12 +14,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT, SAMPLE, write_yaml
+from conftest import ROOT, SAMPLE, run_stages, write_yaml
 from provaudit.core.config import load_config
 from provaudit.reports.datadocs import find_external_references
-from provaudit.stages.overlap import run_overlap
-from provaudit.stages.profile import run_profile
-from provaudit.stages.scan import run_scan
 from provaudit.reports.summary import validation_summary
 from provaudit.stages.validate import SUITES, load_suite, run_validation
 from test_datadocs import Visit, _assert_stayed_local, _assert_styled, _STYLE_PROBE, browser  # noqa: F401
@@ -37,13 +34,8 @@ def _sample_config(tmp: Path, **extra) -> Path:
 
 
 def _all_stages(config_path: Path):
-    cfg = load_config(config_path)
-    quiet = {"report": lambda line: None}
-    run_dir = run_scan(cfg, **quiet).run_dir
-    run_id = Path(run_dir).name
-    run_overlap(cfg, run_id, **quiet)
-    profile = run_profile(cfg, run_id, **quiet)
-    return cfg, run_id, profile, run_validation(cfg, run_id)
+    cfg, run_dir, profile, result = run_stages(config_path)
+    return cfg, Path(run_dir).name, profile, result
 
 
 @pytest.fixture(scope="module")
