@@ -591,6 +591,11 @@ def test_registry_labelling_key(tmp_path: Path) -> None:
     }
     write_yaml(tmp_path / "reg" / "registry.yaml", {"sources": [source]})
     config = write_yaml(tmp_path / "config.yaml", {"registry": "reg/registry.yaml", "output": "o"})
+    with pytest.raises(ConfigError, match=r"sources\[web\]\.labelling\.records: .*lab/\*\.jsonl: matches no file"):
+        load_config(config)  # labelling files are checked when the config loads
+    (tmp_path / "reg" / "lab").mkdir()
+    for name in ("a.jsonl", "annotators.yaml", "guidelines.yaml"):
+        (tmp_path / "reg" / "lab" / name).write_text("", encoding="utf-8")
     (loaded,) = load_config(config).sources
     assert loaded.labelling == {
         k: str((tmp_path / "reg" / v).resolve()) for k, v in source["labelling"].items()

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jsonschema
-import yaml
 
 from provaudit.core.contracts import load_schema
 from provaudit.core.errors import ConfigError
+from provaudit.core.safeyaml import load_yaml
 
 __all__ = ["Statement", "known_ids", "load_statements", "read_statements_raw", "split_key", "statement_for"]
 
@@ -88,12 +88,7 @@ def read_statements_raw(path: str | os.PathLike[str]) -> dict[str, dict[str, Any
         raise ConfigError(str(file), "", "statements file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(file), "", f"cannot read statements: {exc}") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(file), where, f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    doc = load_yaml(text, str(file), "statements file")
     doc = _normalise(doc)
     if doc is not None and not isinstance(doc, dict):
         raise ConfigError(str(file), "", "a statements file is a YAML mapping of field ids to statements")

@@ -45,6 +45,7 @@ from typing import Any
 
 from provaudit.core.config import RunConfig
 from provaudit.core.verdicts import evidence_slug, verdict_ids
+from provaudit.core.jsontext import json_text
 
 __all__ = ["EVIDENCE_COLUMNS", "PII_EXAMPLE_COLUMNS", "evidence_slugs", "write_evidence"]
 
@@ -436,5 +437,5 @@ def write_evidence(config: RunConfig, run_dir: str, validation: Mapping[str, Any
     index_doc = {"failures": index, "pii_examples": {"csv": "evidence/pii_examples.csv", "rows": len(examples),
                                                     "per_source_and_kind": config.pii.examples_per_kind}}
     written.append(_write_text(os.path.join(out, "index.json"),
-                               json.dumps(index_doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"))
+                               json_text(index_doc) + "\n"))
     return written

@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from importlib import resources
 from typing import Any, Callable, Iterable, Optional
 
+from provaudit.core.jsontext import json_text
 from provaudit import __version__
 from provaudit.core.config import RunConfig
 from provaudit.stages.runs import (complete_run, mark_stage_done, previous_complete, read_history,
@@ -110,7 +111,7 @@ def _reuse_stage(stage: str, previous: str, run_dir: str, inputs_key: str, run_i
             summary = json.load(fh)
         summary.update(run_id=run_id, reused_from=facts.get("reused_from") or os.path.basename(previous))
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+            fh.write(json_text(summary) + "\n")
     mark_stage_done(run_dir, stage, {**facts, "duration_seconds": 0.0, "inputs": inputs_key,
                                      "reused_from": facts.get("reused_from") or os.path.basename(previous)})
     return True

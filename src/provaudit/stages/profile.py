@@ -29,6 +29,7 @@ from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out,
                                 source_profile_rows)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.beam.io import join_path, read_bytes, write_bytes
+from provaudit.core.jsontext import json_text
 
 
 @dataclass
@@ -116,8 +117,7 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                                           sampled, verdicts)
             write_bytes(join_path(run_dir, "profiles", "source_profile.parquet"),
                         rows_to_parquet(profile, "source_profile"))
-            lines = [json.dumps({"source": src, "shard": shard, "location": loc, "verdict": None},
-                                sort_keys=True, ensure_ascii=False)
+            lines = [json_text({"source": src, "shard": shard, "location": loc, "verdict": None}, indent=None)
                      for src in sorted(sampled) for shard, loc in sampled[src]]
             write_bytes(join_path(run_dir, "inspection", "sample.jsonl"),
                         "".join(line + "\n" for line in lines).encode("utf-8"))

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, Optional
 
 from provaudit.beam.io import join_path, read_bytes, write_bytes
 from provaudit.core.errors import InputError
+from provaudit.core.jsontext import json_bytes
 
 STAGES = ("scan", "overlap", "profile", "validate", "disclose")
 COMPLETE = "COMPLETE"
@@ -38,11 +39,6 @@ _RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}(-\d+)?$")  # what stages.scan.n
 def read_text(path: str) -> str:
     """Read a whole UTF-8 file on any Beam filesystem."""
     return read_bytes(path).decode("utf-8")
-
-
-def json_bytes(value: Any) -> bytes:
-    """JSON as provaudit writes it: indented, keys sorted, UTF-8, one trailing newline."""
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def mark_stage_done(run_dir: str, stage: str, facts: dict[str, Any]) -> None:
@@ -82,24 +78,87 @@ def _tracked(run_dir: str) -> bool:
     return stage_facts(run_dir, "scan") is not None
 
 
-def find_run(output: str, run_id: Optional[str] = None, stage: Optional[str] = None) -> str:
+def read_manifest(run_dir: str) -> dict[str, Any]:
+    """Return a run's ``manifest.json``; a missing, truncated or malformed one is an InputError."""
+    path = join_path(run_dir, "manifest.json")
+    try:
+        manifest = json.loads(read_text(path))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such run (no manifest.json)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable manifest ({type(exc).__name__}: {exc}); the scan that "
+                         "wrote it was interrupted or the file was damaged: run `provaudit scan CONFIG` "
+                         "again") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("reconciliation"), dict):
+        raise InputError(f"{path}: not a provaudit scan manifest (no 'reconciliation' object); "
+                         "run `provaudit scan CONFIG` again")
+    return manifest
+
+
+def _scan_identity(manifest: dict[str, Any]) -> tuple[str, Any]:
+    """What a manifest says decided its ledger: its scan hash (older runs: the config hash)."""
+    return ("scan_hash", manifest["scan_hash"]) if "scan_hash" in manifest else ("config_hash", manifest.get("config_hash"))
+
+
+def _matches(manifest: dict[str, Any], config: Any) -> bool:
+    key, value = _scan_identity(manifest)
+    return value == getattr(config, key)
+
+
+def check_run(run_dir: str, config: Any, force: bool = False) -> list[str]:
+    """Refuse to read a run that is not a unit of this config: scanned with other sources or
+    scan settings, or not reconciled. Returns the problems (empty when none); raises
+    InputError unless ``force``.
+
+    A run belongs to a config when its manifest's ``scan_hash`` (the registry, ``scan:`` and
+    ``pii:``, which decide the ledger) is the config's: statements, disclosure, validation
+    and inspection settings may change between stages without a new scan. It is reconciled
+    when its manifest says ``read == ledger + quarantined + skipped`` held for every shard.
+    ``force`` is for a person who knows why: the problems are returned for the caller to say.
+    """
+    manifest = read_manifest(run_dir)
+    run_id = os.path.basename(run_dir.rstrip("/"))
+    problems = []
+    if not _matches(manifest, config):
+        problems.append(f"run {run_id} was scanned by another config ({manifest.get('config', '?')}) with other "
+                        "sources or scan settings (registry, scan: or pii:): its ledger is not this config's")
+    if manifest["reconciliation"].get("ok") is not True:
+        detail = "; ".join(str(p) for p in manifest["reconciliation"].get("problems") or [])[:300]
+        problems.append(f"run {run_id} did not reconcile (its record counts do not add up"
+                        f"{': ' + detail if detail else ''}): some documents are unaccounted for")
+    if problems and not force:
+        raise InputError("; ".join(problems) + ". Scan again with this config, or give --force to read "
+                         "this run anyway")
+    return problems
+
+
+def find_run(output: str, run_id: Optional[str] = None, stage: Optional[str] = None, *,
+             config: Any = None, force: bool = False) -> str:
     """Return the folder of run ``run_id``, or of the newest run ``stage`` may read.
 
     With no run id, the newest run whose previous stage completed (for ``stage=None``,
-    the newest with a manifest). With a run id, that run; when it has stage markers and
-    the stage before ``stage`` did not complete, say so instead of reading half a run.
+    the newest with a manifest); with ``config``, the newest such run this config's sources
+    and scan settings made (see :func:`check_run`). With a run id, that run; with ``config``
+    it is checked with :func:`check_run` (another config's run, or an unreconciled one, is
+    refused unless ``force``); when it has stage markers and the stage before ``stage`` did
+    not complete, say so instead of reading half a run.
     """
     before = _previous_stage(stage)
     if "://" in output:
         if run_id is None:
             raise InputError(f"{output}: give --run RUN_ID for runs on a remote filesystem")
         _check_run_id(run_id)
-        return join_path(output, run_id)
+        path = join_path(output, run_id)
+        if config is not None:
+            check_run(path, config, force)
+        return path
     if run_id is not None:
         _check_run_id(run_id)
         path = os.path.join(output, run_id)
         if not os.path.isfile(os.path.join(path, "manifest.json")):
             raise InputError(f"{path}: no such run (no manifest.json)")
+        if config is not None:
+            check_run(path, config, force)
         if before and _tracked(path) and stage_facts(path, before) is None:
             raise InputError(f"{path}: its {before} stage did not complete (killed or failed); "
                              f"run `provaudit {before} CONFIG --run {run_id}` first")
@@ -111,7 +170,24 @@ def find_run(output: str, run_id: Optional[str] = None, stage: Optional[str] = N
     if not runs:
         what = f"with a completed {before} stage" if before else "yet"
         raise InputError(f"{output}: no scan run {what}; run `provaudit scan CONFIG` first")
-    return os.path.join(output, runs[-1])
+    if config is None:
+        return os.path.join(output, runs[-1])
+    for candidate in reversed(runs):  # newest first; stop at the first of this config
+        path = os.path.join(output, candidate)
+        try:
+            mine = _matches(read_manifest(path), config)
+        except InputError:
+            mine = candidate.split("-")[1:2] == [config.config_hash[:8]]  # ours by its id: say it is damaged
+        if mine:
+            check_run(path, config, force)
+            return path
+    if force:
+        check_run(os.path.join(output, runs[-1]), config, force=True)
+        return os.path.join(output, runs[-1])
+    raise InputError(f"{output}: no run of this config (its sources and scan settings) "
+                     + (f"with a completed {before} stage" if before else "yet")
+                     + f"; the newest, {runs[-1]}, was scanned by another config. Run `provaudit scan "
+                     f"CONFIG` first, or give --run {runs[-1]} --force to read it anyway")
 
 
 def list_run_ids(output: str) -> list[str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from provaudit.core.config import RunConfig
+from provaudit.core.jsontext import json_text
 
 SUITES = {  # suite -> (profile table, the column naming each row)
     "legitimate_sources": ("source_profile", "source"),
@@ -255,11 +256,9 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
         "parameters": params,
         "verdicts": [v.as_dict() for v in verdicts],
     }
-    Path(out_dir, "results.json").write_text(json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False)
-                                             + "\n", encoding="utf-8")
+    Path(out_dir, "results.json").write_text(json_text(summary) + "\n", encoding="utf-8")
     for name, doc in gx_results.items():
-        Path(out_dir, "gx", f"{name}.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
-                                                       encoding="utf-8")
+        Path(out_dir, "gx", f"{name}.json").write_text(json_text(doc) + "\n", encoding="utf-8")
     mark_stage_done(run_dir, "validate", {"duration_seconds": round(time.monotonic() - started, 3),
                                           "passed": sum(v.success for v in verdicts),
                                           "failed": sum(not v.success for v in verdicts),
