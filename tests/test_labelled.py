@@ -174,8 +174,8 @@ def test_bases_are_real_long_dissimilar_and_multilingual(
         assert doc.origin in planted and planted[doc.origin]["language"] == doc.language
         assert len(sets[doc.doc_id]) >= MIN_SHINGLES
     languages = {doc.language for doc in bases}
-    assert "zh-cn" in languages and len(languages - {"zh-cn"}) >= 3
-    assert all(doc.char_ngrams == (doc.language in {"zh-cn", "ja"}) for doc in bases)
+    assert "zh-Hans" in languages and len(languages - {"zh-Hans"}) >= 3
+    assert all(doc.char_ngrams == (doc.language in {"zh-Hans", "ja"}) for doc in bases)
     for a, b in combinations(sorted(d.doc_id for d in bases), 2):
         inter = len(sets[a] & sets[b])
         assert inter / (len(sets[a]) + len(sets[b]) - inter) < MAX_BASE_JACCARD, (a, b)

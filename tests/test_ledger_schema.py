@@ -16,13 +16,16 @@ from provaudit.core.records import LedgerRow
 REQUIRED = ["doc_id", "source", "shard", "location", "sha256", "chars", "bytes", "language", "script",
             "license_raw", "license_spdx", "license_category", "acquisition", "url", "domain",
             "pii_email", "pii_phone", "pii_cn_id", "pii_card", "pii_ip", "minhash"]
-_PY_TO_ARROW = {str: pa.string(), int: pa.int64(), bytes: pa.binary()}
+_PY_TO_ARROW = {str: pa.string(), int: pa.int64(), bytes: pa.binary(), bool: pa.bool_(),
+                float: pa.float64()}
 
 
 def _row(**over: object) -> LedgerRow:
     base = dict(doc_id="d", source="s", shard="a.jsonl", location="line:1", sha256="0" * 64, chars=1,
-                bytes=1, language="en", language_reason="", script="Latin", license_raw="MIT",
-                license_spdx="MIT", license_category="permissive", acquisition="licensed", url=None,
+                bytes=1, analysed_chars=1, language="en", language_reason="",
+                language_detector="langdetect", language_confidence=1.0, script="Latin", license_raw="MIT",
+                license_spdx="MIT", license_category="permissive", license_detected=None,
+                license_detected_by=None, license_conflict=False, acquisition="licensed", url=None,
                 domain=None, pii_email=0, pii_phone=0, pii_cn_id=0, pii_card=0, pii_ip=0,
                 minhash=b"\x00" * 512)
     base.update(over)

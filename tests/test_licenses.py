@@ -82,7 +82,8 @@ KNOWN = [
     ("GNU Library or Lesser General Public License (LGPL)", "LicenseRef-LGPL", "weak-copyleft"),
     ("AGPL-3.0", "AGPL-3.0-only", "copyleft"),
     ("GNU Affero General Public License v3 or later (AGPLv3+)", "AGPL-3.0-or-later", "copyleft"),
-    ("GNU Free Documentation License v1.3", "GFDL-1.3-only", "copyleft"),
+    # ScanCode's LicenseDB files the GFDL as "Copyleft Limited" (was "copyleft" by hand)
+    ("GNU Free Documentation License v1.3", "GFDL-1.3-only", "weak-copyleft"),
     # MPL / EPL
     ("MPL 2.0", "MPL-2.0", "weak-copyleft"),
     ("Mozilla Public License 2.0 (MPL 2.0)", "MPL-2.0", "weak-copyleft"),
@@ -192,7 +193,7 @@ EXPRESSIONS = [
         "permissive",
     ),
     ("MIT/Apache-2.0", "MIT OR Apache-2.0", "permissive"),
-    ("CC BY-SA 3.0/GFDL", "CC-BY-SA-3.0 OR LicenseRef-GFDL", "copyleft"),
+    ("CC BY-SA 3.0/GFDL", "CC-BY-SA-3.0 OR LicenseRef-GFDL", "weak-copyleft"),
     ("((MIT))", "MIT", "permissive"),
 ]
 
@@ -222,6 +223,11 @@ UNKNOWN = [
     "https://creativecommons.org/licenses/by/3.0/de/",  # jurisdiction port: not guessed
     "https://creativecommons.org/",
     "GPL-2.0/3.0",
+    "Attribution",  # too generic: not CC BY (and not the ScanCode key, which is lower case)
+    "attribution required",
+    "unknown",  # ScanCode's "unknown" entry is not read from a bare word
+    "unstated",
+    "free-unknown",
     (
         "Permission is hereby granted, free of charge, to any person obtaining a copy "
         "of this software and associated documentation files, to deal in the Software "
@@ -230,7 +236,33 @@ UNKNOWN = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "spdx", "category"), KNOWN + URLS + EXPRESSIONS)
+# Identifiers the hand table did not know: the whole SPDX list and ScanCode's keys.
+INDEX = [
+    ("Artistic-2.0", "Artistic-2.0", "weak-copyleft"),
+    ("Artistic-1.0-Perl", "Artistic-1.0-Perl", "weak-copyleft"),
+    ("curl", "curl", "permissive"),
+    ("Bitstream-Vera", "Bitstream-Vera", "permissive"),
+    ("CC-PDM-1.0", "CC-PDM-1.0", "public-domain"),
+    ("gpl-2.0-plus", "GPL-2.0-or-later", "copyleft"),  # ScanCode key -> SPDX equivalent
+    ("ecl-1.0", "ECL-1.0", "permissive"),
+    ("attribution", "AAL", "permissive"),  # the ScanCode key of the Attribution Assurance License
+    ("AAL", "AAL", "permissive"),
+    ("LicenseRef-scancode-public-domain", "LicenseRef-scancode-public-domain", "public-domain"),
+    ("LicenseRef-scancode-bsd-no-mod", "LicenseRef-scancode-bsd-no-mod", "proprietary"),
+    ("LicenseRef-scancode-unknown", "LicenseRef-scancode-unknown", "unknown"),  # terms unstated
+    ("CC-BY-NC-SA-2.0-FR", "CC-BY-NC-SA-2.0-FR", "non-commercial"),
+    ("CC-BY-ND-3.0-DE", "CC-BY-ND-3.0-DE", "no-derivatives"),
+    ("SSPL-1.0", "SSPL-1.0", "proprietary"),  # ScanCode: Source-available
+    ("WTFPL", "WTFPL", "public-domain"),  # ScanCode: Public Domain
+    ("gpl-2.0-plus OR ecl-1.0", "GPL-2.0-or-later OR ECL-1.0", "permissive"),
+    ("GPL-2.0-or-later WITH Linux-syscall-note", "GPL-2.0-or-later WITH Linux-syscall-note", "copyleft"),
+    ("GPL-3.0-or-later WITH GCC-exception-3.1", "GPL-3.0-or-later WITH GCC-exception-3.1", "copyleft"),
+    ("Apache-2.0 WITH llvm-exception", "Apache-2.0 WITH LLVM-exception", "permissive"),
+    ("MIT AND LicenseRef-scancode-unknown", "MIT AND LicenseRef-scancode-unknown", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("raw", "spdx", "category"), KNOWN + URLS + EXPRESSIONS + INDEX)
 def test_normalize_known(raw: str, spdx: str | None, category: str) -> None:
     assert normalize_license(raw) == License(raw, spdx, category)
 
@@ -298,7 +330,34 @@ def test_spdx_is_none_exactly_when_unknown() -> None:
         assert (result.spdx is None) == (result.category == "unknown"), raw
 
 
-_license_names = st.sampled_from(sorted(licenses.CATEGORY_BY_SPDX))
+def test_unknown_with_an_identifier_only_for_unstated_terms() -> None:
+    # An identifier keeps category "unknown" only when ScanCode says its terms are unstated.
+    unstated = {e.spdx for e in licenses.license_index() if e.scancode_category == "Unstated License" and e.own_id}
+    for spdx, category in licenses.CATEGORY_BY_SPDX.items():
+        assert (category == "unknown") == (spdx in unstated), spdx
+
+
+@pytest.mark.parametrize(("declared", "detected", "conflict"), [
+    ("MIT", "MIT", False),
+    ("MIT OR Apache-2.0", "Apache-2.0", False),
+    ("Apache-2.0 AND MIT", "MIT", False),
+    ("GPL-2.0-or-later", "GPL-2.0-only", False),  # one licence text
+    ("LicenseRef-GPL", "GPL-3.0-only", False),
+    ("LicenseRef-public-domain", "CC0-1.0", False),
+    ("GPL-2.0-only WITH Classpath-exception-2.0", "GPL-2.0-only", False),
+    ("MIT", "GPL-3.0-only", True),
+    ("CC-BY-4.0", "CC-BY-NC-4.0", True),
+    ("LicenseRef-proprietary", "MIT", True),
+    ("LicenseRef-BSD", "MIT", True),
+    (None, "MIT", False),
+    ("MIT", None, False),
+])
+def test_conflicts_are_expression_aware(declared: str | None, detected: str | None, conflict: bool) -> None:
+    assert licenses.conflicts(declared, detected) is conflict
+
+
+# Licences with stated terms (an "unknown" part makes the whole expression unknown).
+_license_names = st.sampled_from(sorted(k for k, c in licenses.CATEGORY_BY_SPDX.items() if c != "unknown"))
 
 
 @given(st.text(max_size=200))

@@ -49,7 +49,7 @@ def test_recall_holds_for_chinese_and_every_level_above_threshold(outcome) -> No
     for level in ev.levels:
         if level.level >= 0.85:
             assert level.share >= 0.85, level
-    assert any(d.language == "zh-cn" for d in truth.documents.values())
+    assert any(d.language == "zh-Hans" for d in truth.documents.values())
 
 
 def test_degenerate_documents_form_no_giant_cluster(outcome) -> None:

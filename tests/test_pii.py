@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from provaudit.core import pii
 from provaudit.core.pii import (
     DEFAULT_ALLOW,
     NO_ALLOWLIST,
@@ -18,6 +19,7 @@ from provaudit.core.pii import (
     card_iin_valid,
     cn_id_valid,
     find_pii,
+    gs1_valid,
     luhn_valid,
     mask_text,
     pii_examples,
@@ -51,6 +53,21 @@ def luhn_check_digit(body: str) -> str:
                 d -= 9
         total += d
     return str((10 - total % 10) % 10)
+
+
+def gs1_check_ok(digits: str) -> bool:
+    """GS1 check digit from its definition: weights 3 and 1 alternating from the right."""
+    body = digits[:-1]
+    total = sum(int(d) * (3 if (len(body) - i) % 2 == 1 else 1) for i, d in enumerate(body))
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+def id_shaped(number: str) -> bool:
+    """18 characters with a plausible birth date where an identity number has one."""
+    if len(number) != 18 or number[0] == "0":
+        return False
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    return 1800 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
 
 
 def counts(**kw: int) -> PiiCounts:
@@ -347,12 +364,20 @@ def test_id_number_is_not_also_a_card_or_phone() -> None:
     assert find_pii(value) == counts(cn_id=1)
 
 
-def test_invalid_id_that_is_luhn_valid_is_a_card() -> None:
+def test_id_shaped_number_with_a_bad_checksum_is_neither_id_nor_card() -> None:
+    # Luhn-valid with a UnionPay prefix and length, but shaped like an identity number
+    # (region, birth date): a mistyped ID, not a card.
     value = _luhn_valid_id()
     body = value[:16] + ("9" if value[16] != "9" else "8")
-    card = body + luhn_check_digit(body)
-    assert not cn_id_valid(card)
-    assert find_pii(card) == counts(card=1)
+    number = body + luhn_check_digit(body)
+    assert not cn_id_valid(number) and luhn_valid(number) and card_iin_valid(number)
+    assert find_pii(number) == counts()
+
+
+def test_18_digit_card_without_a_birth_date_in_place_is_a_card() -> None:
+    body = "62123456" + "99" + "1234567"  # "9912" where the month would be
+    number = body + luhn_check_digit(body)
+    assert find_pii(number) == counts(card=1)
 
 
 def test_phone_in_email_local_part_counts_once() -> None:
@@ -440,6 +465,8 @@ def cards(draw: st.DrawFn) -> str:
     number = body + luhn_check_digit(body)
     assume(len(set(number)) > 1)
     assume(not cn_id_valid(number))  # an 18-digit number can be a valid ID: that kind wins
+    assume(not id_shaped(number))  # nor is a mistyped ID (birth date in place) a card
+    assume(not (length == 13 and gs1_check_ok(number)))  # a 13-digit GS1 number is an EAN-13
     assert card_iin_valid(number)
     if length == 16 and draw(st.booleans()):
         sep = draw(st.sampled_from(" -"))
@@ -453,13 +480,22 @@ emails = st.builds(
     st.text(_alnum, min_size=1, max_size=10),
     st.sampled_from(["", ".x", "_y", "+tag"]),
     st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10),
-    st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=6),
+    # file name suffixes after "@" are asset names ("logo@2x.png"), not top-level domains
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=6).filter(
+        lambda t: t not in {"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "tif", "tiff", "ico",
+                            "avif", "heic", "psd"}),
 )
+# Mainland mobile prefixes the MIIT has assigned (13x, 145-149, 150-153, 155-159, 162, 165-167,
+# 170-178, 18x, 190-193, 195-199)
+MOBILE_PREFIXES = ([f"13{d}" for d in range(10)] + ["145", "146", "147", "148", "149"]
+                   + [f"15{d}" for d in "01235689"] + ["157", "162", "165", "166", "167"]
+                   + [f"17{d}" for d in "012345678"] + [f"18{d}" for d in range(10)]
+                   + [f"19{d}" for d in "01235678" + "9"])
 mobiles = st.builds(
-    lambda prefix, second, rest: f"{prefix}1{second}{rest}",
+    lambda prefix, head, rest: f"{prefix}{head}{rest}",
     st.sampled_from(["", "+86 ", "+86", "0086 "]),
-    st.sampled_from("3456789"),
-    st.text("0123456789", min_size=9, max_size=9),
+    st.sampled_from(MOBILE_PREFIXES),
+    st.text("0123456789", min_size=8, max_size=8),
 )
 ips = st.lists(st.integers(0, 255), min_size=4, max_size=4).map(lambda o: ".".join(map(str, o)))
 KIND_STRATEGIES = {"cn_id": cn_ids, "card": cards(), "email": emails, "phone": mobiles, "ip": ips}
@@ -512,7 +548,7 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
         assert mask_text(text) == text
 
 
-@given(st.text("0123456789 .-+@abXx", max_size=120))
+@given(st.text("0123456789 .-+()@abXx", max_size=120))
 def test_ascii_and_non_ascii_scans_agree(text: str) -> None:
     # An ASCII text takes the byte-offset fast path; adding one non-ASCII character (set
     # apart by a space) sends the same text down the general path.
@@ -712,3 +748,187 @@ def test_documentation_range_addresses_are_allowed(tail: list[int]) -> None:
     for net in ("192.0.2", "198.51.100", "203.0.113"):
         assert find_pii(f"at {net}.{tail[0]} now").ip == 0
         assert find_pii(f"at {net}.{tail[0]} now", allow=NO_ALLOWLIST).ip == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Precision rules of issue 11: what looks like a card, an address or a phone but is not
+
+
+@pytest.mark.parametrize("number", ["4006381333931", "036000291452", "96385074", "10012345678902",
+                                    "9787115428028", "5901234123457"])
+def test_gs1_valid(number: str) -> None:
+    assert gs1_valid(number) and gs1_check_ok(number)
+
+
+@pytest.mark.parametrize("number", ["4006381333932", "036000291453", "96385075", "1234567",
+                                    "4111111111111111", "", "４００６３８１３３３９３１"])
+def test_gs1_invalid(number: str) -> None:
+    assert not gs1_valid(number)
+
+
+@given(st.text("0123456789", min_size=8, max_size=14).filter(lambda d: len(d) in (8, 12, 13, 14)))
+def test_gs1_check_agrees_with_its_definition(digits: str) -> None:
+    assert gs1_valid(digits) == gs1_check_ok(digits)
+
+
+def _ean13_that_is_luhn_valid_visa() -> str:
+    for n in range(10**6):
+        body = f"40{n:010d}"
+        total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+        number = body + str((10 - total % 10) % 10)
+        if luhn_valid(number) and card_iin_valid(number):
+            return number
+    raise AssertionError("none")
+
+
+def test_ean13_barcode_is_not_a_card() -> None:
+    ean = _ean13_that_is_luhn_valid_visa()
+    assert find_pii(f"EAN {ean}") == counts() and find_pii(ean) == counts()
+
+
+@pytest.mark.parametrize("word", ["GTIN", "UPC", "barcode", "条码", "Штрихкод"])
+def test_gtin_after_a_barcode_word_is_not_a_card(word: str) -> None:
+    found = 0
+    for prefix in ("36", "300"):  # Diners Club issues 14 digits, the length of a GTIN-14
+        for n in range(1000):
+            body = f"{prefix}{n:0{13 - len(prefix)}d}"
+            number = body + luhn_check_digit(body)
+            if gs1_check_ok(number) and len(set(number)) > 1:
+                assert card_iin_valid(number)
+                assert find_pii(f"{word} {number}").card == 0
+                assert find_pii(f"card {number}").card == 1
+                found += 1
+                break
+    assert found == 2
+
+
+@pytest.mark.parametrize("text", [
+    "id 41111111-1111-4111-8111-111111111111",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "{40000000-0000-4000-8000-413812345678}",
+    "a4111111111111111b",  # inside a hex digest
+    "0x4111111111111111",
+    "_4111111111111111",
+    "sha1 4d1e3c8f27a1f0b9e4113812345678c6d09b12aa",
+])
+def test_digit_runs_inside_identifiers_are_not_values(text: str) -> None:
+    assert find_pii(text) == counts()
+
+
+def test_cards_and_phones_next_to_cjk_text_are_found() -> None:
+    assert find_pii("卡号4111111111111111已绑定") == counts(card=1)
+    assert find_pii("手机13812345678微信同号") == counts(phone=1)
+
+
+@pytest.mark.parametrize("text", [
+    "version 3.1.16.2", "Section 3.1.16.2", "see §4.2.3.1", "第3.1.2.4节", "版本 1.2.3.4",
+    "版本号：1.2.3.4", "8.2.0.13 版本", "версия 1.2.3.4", "раздел 2.1.3.4", "έκδοση 1.0.0.2",
+    "الإصدار 1.2.0.4", "pkg>=1.2.0.2", "dill==0.3.1.1", "__version__ = \"0.3.1.1\"",
+    "'flink-version': '1.2.3.4'", "ObjectIdentifier(\"2.5.4.12\")", "OID 2.5.29.14",
+    "mq:9.3.0.25-r1", "pkg-1.2.3.4.tar.gz", "3.1.16.2.5", "\n3.1.16.2 Scope of this licence",
+    "\n2.1.3.4. Definitions",
+])
+def test_versions_sections_and_oids_are_not_addresses(text: str) -> None:
+    assert find_pii(text, allow=NO_ALLOWLIST).ip == 0
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1 localhost", "\n10.0.0.5 db-server", "from 185.23.44.9 port 22",
+                                  "服务器192.168.1.10，端口", "IP-адрес: 95.31.18.119"])
+def test_addresses_in_hosts_files_logs_and_other_scripts_are_found(text: str) -> None:
+    assert find_pii(text).ip == 1
+
+
+@pytest.mark.parametrize("text", [
+    "订单号：13812345678", "Order No. 13912345678", "Tracking #15012345678", "快递单号 18612345678",
+    "Номер заказа: 13712345678", "ISBN 978-7-115-42802-8", "1712345678901", "created_at=1712345678",
+    "16012345678", "12012345678", "19412345678", "mask = 0x13812345678", "tmp_13812345678.log",
+    "version 1.0.0+13812345678", "Order No. 4111111111111111",
+])
+def test_order_numbers_timestamps_isbns_and_unassigned_prefixes_are_not_phones(text: str) -> None:
+    assert find_pii(text) == counts()
+
+
+@pytest.mark.parametrize("text", [
+    "+1 (415) 555-2671", "+44 (0)20 7946 0958", "+7 (495) 123-45-67", "+1.650.555.1212",
+    "Phone number: 13812345678", "Tel. No. +86 139 0013 8000", "手机号码：19912345678",
+])
+def test_phone_formats_with_brackets_dots_and_number_words(text: str) -> None:
+    assert find_pii(text) == counts(phone=1)
+
+
+@pytest.mark.parametrize(("text", "value", "masked"), [
+    ("用户@例子.广告", "用户@例子.广告", "用***@例***.广告"),
+    ("Pelé@exemple.fr", "Pelé@exemple.fr", "P***@e***.fr"),
+    ("θσερ@εχαμπλε.ψομ", "θσερ@εχαμπλε.ψομ", "θ***@ε***.ψομ"),
+    ("write to коля@пример.рф, thanks", "коля@пример.рф", "к***@п***.рф"),
+    ("Dörte@Sörensen.example.com", "Dörte@Sörensen.example.com", "D***@S***.com"),
+    ("अजय@डाटा.भारत", "अजय@डाटा.भारत", "अ***@ड***.भारत"),
+    ("邮箱用户@例子.广告联系我们", "用户@例子.广告", "用***@例***.广告"),
+    ("请发邮件至张伟@公司.中国了解详情", "张伟@公司.中国", "张***@公***.中国"),
+    ("请联系zhang@example.com谢谢", "zhang@example.com", "z***@e***.com"),
+    ("a@xn--fsqu00a.xn--3lr804guic", "a@xn--fsqu00a.xn--3lr804guic", "a***@x***.xn--3lr804guic"),
+])
+def test_internationalised_email_addresses(text: str, value: str, masked: str) -> None:
+    assert find_pii(text) == counts(email=1)
+    [hit] = pii._hits(text)
+    assert text[hit.start:hit.end] == value
+    assert pii_examples(text) == [("email", masked)]
+    assert value not in mask_text(text)
+
+
+@pytest.mark.parametrize("text", ["<img src='logo@2x.png'>", "icon@1.5x.webp", "user@例子", "@用户名 你好"])
+def test_email_lookalikes_are_not_addresses(text: str) -> None:
+    assert find_pii(text).email == 0
+
+
+def test_identity_number_needs_a_province_code() -> None:
+    first17 = "991051" + "19491231" + "002"
+    assert not cn_id_valid(first17 + id_check_char(first17))
+
+
+# ---------------------------------------------------------------------------------------
+# Properties over every kind, internationalised addresses included
+
+_letters = {
+    "latin": "abcdefghijklmnopqrstuvwxyzéèüößñçøå",
+    "cyrillic": "абвгдежзиклмнопрстуфхцчшщыэюяёії",
+    "greek": "αβγδεζηθικλμνξοπρστυφχψωάέήίόύώ",
+    "han": "用户张伟李娜王芳例子公司网络测试数据电子邮箱",
+    "arabic": "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
+}
+idn_emails = st.sampled_from(sorted(_letters)).flatmap(
+    lambda script: st.builds(
+        lambda user, host, tld: f"{user}@{host}.{tld}",
+        st.text(_letters[script], min_size=1, max_size=8),
+        st.text(_letters[script], min_size=1, max_size=8),
+        st.text(_letters[script], min_size=2, max_size=4) if script != "latin"
+        else st.sampled_from(["de", "fr", "com", "org"]),
+    )
+)
+ALL_KINDS = {**KIND_STRATEGIES, "idn_email": idn_emails}
+# Filler with no digits and no "@", in several scripts: it holds no value of its own.
+_safe_filler = st.text(st.sampled_from(" ,.;:!?()'\"-\n" + "".join(_letters.values()) + "ABCXYZ"),
+                       max_size=30)
+
+
+@given(st.lists(st.sampled_from(sorted(ALL_KINDS)).flatmap(ALL_KINDS.__getitem__), min_size=1, max_size=4),
+       st.lists(_safe_filler, min_size=5, max_size=5))
+def test_masking_never_leaves_a_detectable_value(values: list[str], fillers: list[str]) -> None:
+    text = " ".join(f"{fillers[i % 5]} at {v} ." for i, v in enumerate(values))
+    masked = mask_text(text)
+    assert find_pii(masked) == counts()
+    for v in values:
+        assert v not in masked
+
+
+@given(st.sampled_from(sorted(ALL_KINDS)).flatmap(ALL_KINDS.__getitem__),
+       st.text(" \t\n\r\u3000\u00a0", max_size=4), st.text(" \t\n\r\u3000\u00a0", max_size=4))
+def test_detection_is_invariant_to_surrounding_whitespace(value: str, before: str, after: str) -> None:
+    assert find_pii(before + value + after) == find_pii(value)
+    assert sum(find_pii(value)) == 1
+
+
+@given(st.text(max_size=300))
+def test_masking_is_idempotent(text: str) -> None:
+    once = mask_text(text)
+    assert mask_text(once) == once

@@ -24,16 +24,27 @@ from provaudit.core.readers import (
     infer_format,
     read_shard,
 )
-from provaudit.core.records import QUARANTINE_REASONS, Document, Quarantined
+from provaudit.core.records import QUARANTINE_REASONS, Document, Quarantined, Skipped
 
 EMAIL = "jane.roe@example.org"
 
 
-def read(path: Path, spec: ReaderSpec, shard: str | None = None) -> list[Document | Quarantined]:
+def read(
+    path: Path, spec: ReaderSpec, shard: str | None = None
+) -> list[Document | Quarantined | Skipped]:
     return list(read_shard(str(path), shard or path.name, spec))
 
 
-def outline(items: Iterable[Document | Quarantined]) -> list[tuple[str, str]]:
+def not_http_exchange(items: Iterable[Document | Quarantined | Skipped]) -> list:
+    """Drop the warcinfo and request records every test WARC has (they are Skipped)."""
+    return [
+        it
+        for it in items
+        if not (isinstance(it, Skipped) and it.record_type in ("warcinfo", "request"))
+    ]
+
+
+def outline(items: Iterable[Document | Quarantined | Skipped]) -> list[tuple[str, str]]:
     """(location, doc_id or reason) of each item, in order."""
     return [(it.location, it.doc_id if isinstance(it, Document) else it.reason) for it in items]
 
@@ -144,9 +155,9 @@ def test_jsonl_bad_lines_do_not_stop_the_shard(tmp_path: Path) -> None:
             {"id": "e", "text": None},  # null text
             {"id": "f", "text": 42},  # number
             {"id": "g", "text": ["a", "list"]},  # list
-            {"id": "h", "text": "x" * 101},  # oversize
+            {"id": "h", "text": "x" * 101},  # past max_doc_chars: still a document
             b"   ",  # blank: skipped, still counted as a line
-            {"id": "i", "text": "x" * 100},  # exactly the maximum: kept
+            {"id": "i", "text": "x" * 100},
             b'{"id": "j", "text": "lone \\ud800 surrogate"}',  # not encodable as UTF-8
             {"id": "k", "text": "after all that, still read"},
         ),
@@ -161,7 +172,7 @@ def test_jsonl_bad_lines_do_not_stop_the_shard(tmp_path: Path) -> None:
         ("line:6", "missing-text"),
         ("line:7", "non-string-text"),
         ("line:8", "non-string-text"),
-        ("line:9", "oversize-document"),
+        ("line:9", "h"),
         ("line:11", "i"),
         ("line:12", "invalid-utf8"),
         ("line:13", "k"),
@@ -187,16 +198,25 @@ def test_jsonl_bom_crlf_and_last_line_without_newline(tmp_path: Path) -> None:
     assert [d.text for d in items] == ["one", "two"]
 
 
-def test_jsonl_overlong_line_is_skipped_unparsed(tmp_path: Path) -> None:
-    # max_doc_chars=1: the line cap is 16 + 1 MiB bytes; this line exceeds it.
+def test_jsonl_overlong_line_is_quarantined_unparsed(tmp_path: Path) -> None:
+    # max_record_bytes=1 MiB: this line exceeds it; the line after it is read as usual.
     huge = b'{"text": "' + b"y" * ((1 << 20) + 100) + b'"}'
     path = write(tmp_path / "a.jsonl", jsonl({"text": "a"}, huge, {"text": "b"}))
-    items = read(path, ReaderSpec("s", "jsonl", max_doc_chars=1))
+    items = read(path, ReaderSpec("s", "jsonl", max_doc_chars=1, max_record_bytes=1 << 20))
     assert outline(items) == [
         ("line:1", "a.jsonl#line:1"),
-        ("line:2", "oversize-document"),
+        ("line:2", "oversize-record"),
         ("line:3", "a.jsonl#line:3"),
     ]
+    assert items[1].excerpt.startswith('{"text": "yyy') and len(items[1].excerpt) <= 80
+
+
+def test_jsonl_line_at_the_record_limit_is_a_document(tmp_path: Path) -> None:
+    line = json.dumps({"text": "z" * 3000}).encode()
+    path = write(tmp_path / "a.jsonl", jsonl(line, line + b" "))
+    items = read(path, ReaderSpec("s", "jsonl", max_doc_chars=10, max_record_bytes=len(line)))
+    assert outline(items) == [("line:1", "a.jsonl#line:1"), ("line:2", "oversize-record")]
+    assert items[0].text == "z" * 3000  # max_doc_chars never cuts a document
 
 
 @pytest.mark.parametrize(("suffix", "compress"), [(".jsonl.gz", gz), (".jsonl.zst", zst)])
@@ -333,7 +353,7 @@ def test_parquet_documents_across_batches(tmp_path: Path) -> None:
         ("row:1", "b1"),
         ("row:2", "b2"),
         ("row:3", "missing-text"),
-        ("row:4", "oversize-document"),
+        ("row:4", "b4"),  # longer than max_doc_chars: a document all the same
         ("row:5", "books/b.parquet#row:5"),
         ("row:6", "b6"),
     ]
@@ -422,16 +442,23 @@ def test_text_file_is_one_document(tmp_path: Path) -> None:
         ("bad.txt", b"caf\xe9 latin-1", ("file", "invalid-utf8")),
         ("zero.txt", b"", ("shard", "empty-shard")),
         ("blank.txt", b" \n\t\n", ("shard", "empty-shard")),
-        ("big.txt", b"x" * 11, ("file", "oversize-document")),
-        ("huge.txt", "\u4e2d".encode() * 50, ("file", "oversize-document")),
+        ("big.txt", b"x" * 1028, ("file", "oversize-record")),  # 1024 + a BOM's 3 allowed
+        ("huge.txt", "\u4e2d".encode() * 343, ("file", "oversize-record")),
         ("cut.txt.gz", gz(b"some text " * 2000)[:-4], ("file", "truncated-compression")),
         ("cut.txt.zst", zst(b"some text " * 2000)[:-4], ("file", "truncated-compression")),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
 def test_text_problems(tmp_path: Path, name: str, data: bytes, expected: tuple[str, str]) -> None:
-    items = read(write(tmp_path / name, data), ReaderSpec("s", "text", max_doc_chars=10))
+    spec = ReaderSpec("s", "text", max_doc_chars=10, max_record_bytes=1024)
+    items = read(write(tmp_path / name, data), spec)
     assert outline(items) == [expected]
+
+
+def test_text_file_at_the_record_limit_is_a_document(tmp_path: Path) -> None:
+    spec = ReaderSpec("s", "text", max_doc_chars=10, max_record_bytes=1024)
+    (doc,) = read(write(tmp_path / "a.txt", b"\xef\xbb\xbf" + b"x" * 1024), spec)
+    assert doc.text == "x" * 1024
 
 
 def test_text_compressed(tmp_path: Path) -> None:
@@ -502,22 +529,30 @@ def warcio_offsets(data: bytes) -> dict[str, int]:
 def test_warc_responses(tmp_path: Path, gzip_records: bool) -> None:
     data = warc_bytes(RECORDS, gzip_records)
     name = "c.warc.gz" if gzip_records else "c.warc"
-    items = read(write(tmp_path / name, data), ReaderSpec("crawl", "warc", max_doc_chars=400))
+    all_items = read(write(tmp_path / name, data), ReaderSpec("crawl", "warc", max_doc_chars=400))
+    assert [it.record_type for it in all_items if isinstance(it, Skipped)][:3] == [
+        "warcinfo",
+        "request",
+        "request",
+    ]
+    items = not_http_exchange(all_items)
     offsets = warcio_offsets(data)
     assert [it.location for it in items] == [f"offset:{offsets[u]}" for u, _, _ in RECORDS]
     assert [getattr(it, "reason", "doc") for it in items] == [
         "doc",
-        "schema-mismatch",
+        "non-text",
         "doc",
         "doc",
         "doc",
         "invalid-utf8",
-        "oversize-document",
+        "doc",  # longer than max_doc_chars: a document all the same
     ]
-    page, image, plain, latin, meta, _, _ = items
+    page, image, plain, latin, meta, _, long = items
     assert page.text == PAGE_TEXT and page.url == RECORDS[0][0]
     assert page.doc_id.startswith("urn:uuid:")
-    assert "image/png" in image.excerpt
+    assert isinstance(image, Skipped) and image.record_type == "response"
+    assert image.detail == "image/png https://img.example.com/a.png"
+    assert long.text == "w" * 500
     assert plain.text == "plain words, 中文"
     assert latin.text == "café"
     assert meta.text == "\u201cquoted\u201d"
@@ -525,7 +560,7 @@ def test_warc_responses(tmp_path: Path, gzip_records: bool) -> None:
 
 def test_warc_offsets_of_gzip_members_are_compressed_offsets(tmp_path: Path) -> None:
     data = warc_bytes(RECORDS[:1])
-    (doc,) = read(write(tmp_path / "c.warc.gz", data), ReaderSpec("s", "warc"))
+    (doc,) = not_http_exchange(read(write(tmp_path / "c.warc.gz", data), ReaderSpec("s", "warc")))
     offset = int(doc.location.split(":")[1])
     # One gzip member per record: the offset is where the response's member starts.
     member = gzip.decompress(data[offset:]).split(b"\r\n", 3)
@@ -548,9 +583,12 @@ def test_warc_that_is_not_warc(tmp_path: Path) -> None:
         assert outline(items) == [("shard", "schema-mismatch")]
 
 
-def test_warc_without_responses_is_empty(tmp_path: Path) -> None:
+def test_warc_without_responses_accounts_for_its_warcinfo(tmp_path: Path) -> None:
     items = read(write(tmp_path / "a.warc.gz", warc_bytes([])), ReaderSpec("s", "warc"))
-    assert outline(items) == [("shard", "empty-shard")]
+    assert outline(items) == [("offset:0", "warcinfo")]
+    assert outline(read(write(tmp_path / "b.warc", b""), ReaderSpec("s", "warc"))) == [
+        ("shard", "empty-shard")
+    ]
 
 
 def test_warc_truncated_gzip(tmp_path: Path) -> None:
@@ -558,7 +596,7 @@ def test_warc_truncated_gzip(tmp_path: Path) -> None:
     offsets = sorted(warcio_offsets(data).values())
     cut = offsets[3] + 100  # inside the fourth response's gzip member
     items = read(write(tmp_path / "c.warc.gz", data[:cut]), ReaderSpec("s", "warc"))
-    *before, last = items
+    *before, last = not_http_exchange(items)
     assert [it.location for it in before] == [f"offset:{o}" for o in offsets[:3]]
     assert (last.location, last.reason) == (f"offset:{offsets[3]}", "truncated-compression")
 
@@ -578,8 +616,8 @@ def test_warc_cut_anywhere_never_raises(tmp_path: Path) -> None:
 def test_warc_uncompressed_cut_inside_a_record(tmp_path: Path) -> None:
     data = warc_bytes(RECORDS[:1], gzip_records=False)
     items = read(write(tmp_path / "c.warc", data[:-30]), ReaderSpec("s", "warc"))
-    assert [it.reason for it in items] == ["schema-mismatch"]
-    assert "Content-Length" in items[0].excerpt
+    assert [it.reason for it in items] == ["warcinfo", "request", "schema-mismatch"]
+    assert "Content-Length" in items[-1].excerpt
 
 
 def test_html_to_text() -> None:

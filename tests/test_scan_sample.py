@@ -50,6 +50,9 @@ def test_counts_reconcile(scan: ScanResult) -> None:
     assert m["totals"]["ledger"] == expected_docs
     assert m["totals"]["quarantined"] == expected_q
     assert m["totals"]["documents_read"] == expected_docs + expected_q
+    expected_skipped = len(PLANTED.get("skipped", []))  # WARC/ARC records that are not documents
+    assert m["totals"]["skipped"] == expected_skipped
+    assert m["totals"]["records_read"] == expected_docs + expected_q + expected_skipped
     for name, facts in PLANTED["sources"].items():
         assert m["sources"][name]["ledger"] == facts["documents"], name
         assert m["sources"][name]["quarantined"] == facts["quarantined"], name

@@ -3,14 +3,15 @@
     shard tasks ─ReadShards─▶ documents ─Annotate─▶ ledger rows ─┐
                      │                      └────▶ quarantine ───┤─WriteShardOutputs─▶ files
                      ├────────────────────────────▶ quarantine ───┤
+                     ├────────────────────────────▶ skipped ──────┤
                      └────────────────────────────▶ shard info ───┘
 
 Shards are listed on the driver and each is read inside a DoFn with the project's own
 readers, so any runner splits the work by shard. Outputs are grouped per input shard and
 written by one DoFn per shard, rows sorted by location, so files are byte-identical from
-run to run whatever the runner's ordering. Nothing is dropped: every read item is either
-a ledger row or a quarantine line, and each shard's counts are written for the driver to
-reconcile.
+run to run whatever the runner's ordering. Nothing is dropped: every read item is a
+ledger row, a quarantine line or (an archive record that is by design not a document) a
+skipped line, and each shard's counts are written for the driver to reconcile.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from provaudit.core.findings import Annotator, SourceFacts
 from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes, location_key
 from provaudit.core.pii import mask_text
 from provaudit.core.readers import ReaderSpec, read_shard
-from provaudit.core.records import Document, LedgerRow, Quarantined
+from provaudit.core.records import Document, LedgerRow, Quarantined, Skipped
 from provaudit.beam.io import join_path, open_input, shard_checksum, write_bytes
+from provaudit.core.jsontext import json_text
 
 QUARANTINE = "quarantine"
+SKIPPED = "skipped"
 SHARD_INFO = "shard_info"
 _LOG = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class ShardInfo(NamedTuple):
     name: str
     size: int
     sha256: str
-    read: int  # documents plus quarantined items the reader yielded
+    read: int  # documents, quarantined and skipped items the reader yielded
 
 
 class ReadShardFn(beam.DoFn):
@@ -89,6 +92,8 @@ class ReadShardFn(beam.DoFn):
             if isinstance(item, Quarantined):
                 self._quarantined.inc()
                 yield beam.pvalue.TaggedOutput(QUARANTINE, item)
+            elif isinstance(item, Skipped):
+                yield beam.pvalue.TaggedOutput(SKIPPED, item)
             else:
                 self._documents.inc()
                 yield item
@@ -125,9 +130,9 @@ class AnnotateFn(beam.DoFn):
             )
 
 
-def quarantine_line(item: Quarantined) -> str:
-    """Return one quarantine JSONL line (keys sorted)."""
-    return json.dumps(item._asdict(), ensure_ascii=False, sort_keys=True)
+def quarantine_line(item: Quarantined | Skipped) -> str:
+    """Return one quarantine (or skipped) JSONL line (keys sorted)."""
+    return json_text(item._asdict(), indent=None)
 
 
 class WriteShardOutputsFn(beam.DoFn):
@@ -143,6 +148,9 @@ class WriteShardOutputsFn(beam.DoFn):
         quarantined: list[Quarantined] = sorted(
             groups["quarantine"], key=lambda q: (location_key(q.location), q.reason)
         )
+        skipped: list[Skipped] = sorted(
+            groups.get("skipped", ()), key=lambda k: (location_key(k.location), k.reason)
+        )
         infos: list[ShardInfo] = list(groups["info"])
         source = self._source_of[index]
         stem = f"shard-{index:05d}"
@@ -152,6 +160,10 @@ class WriteShardOutputsFn(beam.DoFn):
         if quarantined:
             text = "".join(quarantine_line(q) + "\n" for q in quarantined)
             write_bytes(join_path(self._run_dir, "quarantine", source, f"{stem}.jsonl"),
+                        text.encode("utf-8"))
+        if skipped:
+            text = "".join(quarantine_line(k) + "\n" for k in skipped)
+            write_bytes(join_path(self._run_dir, "skipped", source, f"{stem}.jsonl"),
                         text.encode("utf-8"))
         reasons: dict[str, int] = {}
         for q in quarantined:
@@ -167,6 +179,9 @@ class WriteShardOutputsFn(beam.DoFn):
             "ledger": len(rows),
             "quarantined": len(quarantined),
             "quarantined_by_reason": dict(sorted(reasons.items())),
+            "skipped": len(skipped),
+            "skipped_by_reason": _tally(k.reason for k in skipped),
+            "skipped_by_record_type": _tally(k.record_type for k in skipped),
             "languages": _tally(r.language for r in rows),
             "license_categories": _tally(r.license_category for r in rows),
         }
@@ -201,7 +216,7 @@ class Scan(beam.PTransform):
             tasks
             | "SpreadShards" >> beam.Reshuffle()
             | "ReadShards" >> beam.ParDo(ReadShardFn(progress_dir, self._progress_every))
-            .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
+            .with_outputs(QUARANTINE, SKIPPED, SHARD_INFO, main="documents")
         )
         annotated = read.documents | "Annotate" >> beam.ParDo(
             AnnotateFn(self._annotator, self._facts)
@@ -212,13 +227,15 @@ class Scan(beam.PTransform):
             | "MergeQuarantine" >> beam.Flatten()
             | "KeyQuarantineByShard" >> beam.Map(_keyed, self._index)
         )
+        keyed_skipped = read[SKIPPED] | "KeySkippedByShard" >> beam.Map(_keyed, self._index)
         keyed_info = read[SHARD_INFO] | "KeyInfoByShard" >> beam.Map(lambda info: (info.index, info))
         return (
-            {"rows": keyed_rows, "quarantine": keyed_quarantine, "info": keyed_info}
+            {"rows": keyed_rows, "quarantine": keyed_quarantine, "skipped": keyed_skipped,
+             "info": keyed_info}
             | "GroupByShard" >> beam.CoGroupByKey()
             | "WriteShardOutputs" >> beam.ParDo(WriteShardOutputsFn(self._run_dir, self._source_of))
         )
 
 
-def _keyed(item: LedgerRow | Quarantined, index: dict[tuple[str, str], int]) -> tuple[int, Any]:
+def _keyed(item: LedgerRow | Quarantined | Skipped, index: dict[tuple[str, str], int]) -> tuple[int, Any]:
     return index[(item.source, item.shard)], item

@@ -18,18 +18,21 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
 import jsonschema
-import yaml
 
 from provaudit.core.contracts import load_schema
 from provaudit.core.errors import ConfigError, InputError
+from provaudit.core.langcodes import canonical_language
 from provaudit.core.readers import ReaderSpec, infer_format
+from provaudit.core.safeyaml import load_yaml
 
-DEFAULT_MAX_DOC_CHARS = 1_000_000
+DEFAULT_MAX_DOC_CHARS = 1_000_000  # analysis window: MinHash and personal information
+DEFAULT_MAX_RECORD_BYTES = 256 << 20  # one line, file or archive payload held in memory at most
 
 
 class ScanSettings(NamedTuple):
@@ -42,6 +45,7 @@ class ScanSettings(NamedTuple):
     language_seed: int = 0
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS
     progress_every: int = 2000
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
 
 class OverlapSettings(NamedTuple):
@@ -100,6 +104,8 @@ class DisclosureSettings(NamedTuple):
     languages: tuple[str, ...] = ("en",)
     # the EU template's SME option: top domains are the top 5% (or the top 1,000), not the top 10%
     sme: bool = False
+    # the EU template's §1.3: whether the model continues to be trained on new data; None when unset
+    training_continuing: Optional[bool] = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,14 @@ class Source:
     # records (a path or glob), annotators, guidelines: resolved paths; None when not labelled
     labelling: Optional[dict[str, str]] = field(default=None, hash=False)
 
-    def reader_spec(self, fmt: str, default_max_doc_chars: int) -> ReaderSpec:
-        """Return what a reader needs to read one shard of this source."""
+    def reader_spec(self, fmt: str, default_max_doc_chars: int,
+                    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> ReaderSpec:
+        """Return what a reader needs to read one shard of this source.
+
+        ``max_doc_chars`` (the source's, else ``default_max_doc_chars``) travels with the
+        reader settings so it is part of each shard's finding inputs; readers never cut or
+        drop a document for its length, only input past ``max_record_bytes``.
+        """
         return ReaderSpec(
             source=self.name,
             format=fmt,
@@ -136,6 +148,7 @@ class Source:
             url_field=self.url_field,
             license_field=self.license_field,
             max_doc_chars=self.max_doc_chars or default_max_doc_chars,
+            max_record_bytes=max_record_bytes,
         )
 
 
@@ -154,6 +167,9 @@ class RunConfig:
     inspection: InspectionSettings = InspectionSettings()
     validation: ValidationSettings = ValidationSettings()
     config_hash: str = ""
+    # What decides a run's ledger: the registry, ``scan:`` and ``pii:``. Later stages read a
+    # run only when it matches (a new statements file or validation threshold needs no rescan).
+    scan_hash: str = ""
     pii: PiiSettings = PiiSettings()
     statements: Optional[str] = None  # the statements file, resolved (it may not exist yet)
     disclosure: DisclosureSettings = DisclosureSettings()
@@ -185,14 +201,7 @@ def read_config_text(path: Path, what: str) -> str:
 
 
 def _read_yaml(path: Path, what: str) -> Any:
-    text = read_config_text(path, what)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(path), where, f"invalid YAML: {problem}") from None
+    return load_yaml(read_config_text(path, what), str(path), what)
 
 
 def _key_path(error: jsonschema.ValidationError, doc: Any) -> str:
@@ -278,6 +287,22 @@ def _canonical_hash(*docs: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def _collected(value: Any, name: str, file: Path) -> Optional[str]:
+    """``collected`` as written (YYYY-MM-DD or a range; an unquoted YAML date is accepted),
+    each end checked to be a calendar date (``2024-02-30`` fails at load, not in ``disclose``)."""
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    for end in text.split("/"):
+        if end == "..":
+            continue
+        try:
+            date.fromisoformat(end)
+        except ValueError as exc:
+            raise ConfigError(str(file), f"sources[{name}].collected", f"{end!r} is not a calendar date ({exc})") from None
+    return text
+
+
 def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple[Source, ...]:
     seen: set[str] = set()
     sources = []
@@ -299,8 +324,10 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
                 license=raw.get("license"),
                 license_field=raw.get("license_field"),
                 evidence=raw.get("evidence"),
-                collected=raw.get("collected"),
-                languages_expected=tuple(raw.get("languages_expected", ())),
+                collected=_collected(raw.get("collected"), name, file),
+                # zh-CN, zh-TW, zh-Hans, zh-Hant, zh-cn ... in the ledger's spelling
+                languages_expected=tuple(dict.fromkeys(
+                    canonical_language(code) for code in raw.get("languages_expected", ()))),
                 role=raw.get("role", "train"),
                 consent_basis=raw.get("consent_basis", "none"),
                 max_doc_chars=raw.get("max_doc_chars"),
@@ -344,12 +371,38 @@ def _warn_missing_license(sources: tuple[Source, ...], registry_path: Path) -> N
                   file=sys.stderr)
 
 
+def _must_exist(file: Path, key: str, path: Optional[str]) -> None:
+    """A local input file named in the config must be a readable file when the config loads,
+    before any Beam work (remote paths are checked when read)."""
+    if path is None or _has_scheme(path):
+        return
+    if glob.has_magic(path):
+        if not any(os.path.isfile(p) for p in glob.glob(path, recursive=True)):
+            raise ConfigError(str(file), key, f"{path}: matches no file")
+        return
+    if not os.path.isfile(path):
+        raise ConfigError(str(file), key, f"{path}: " + ("is a folder, not a file" if os.path.isdir(path)
+                                                         else "no such file"))
+
+
+def _dates_as_text(value: Any) -> Any:
+    """Unquoted YAML dates (``collected: 2024-02-28``) as the ISO text the schemas describe."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(v) for v in value]
+    return value
+
+
 def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Load, validate and resolve a run config; raise ConfigError naming file and key."""
     config_path = Path(path).resolve()
     doc = _read_yaml(config_path, "config")
     if not isinstance(doc, dict):
         raise ConfigError(str(config_path), "", "a run config is a YAML mapping")
+    doc = _dates_as_text(doc)
     _validate(doc, "config.schema.json", config_path)
     base = config_path.parent
 
@@ -358,6 +411,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         registry_doc = _read_yaml(registry_path, "registry")
         if not isinstance(registry_doc, dict):
             raise ConfigError(str(registry_path), "", "a registry is a YAML mapping with a 'sources' list")
+        registry_doc = _dates_as_text(registry_doc)
         _validate(registry_doc, "registry.schema.json", registry_path)
         sources = _sources(registry_doc["sources"], registry_path.parent, registry_path)
     else:
@@ -367,6 +421,8 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
 
     output = doc["output"]
     output = output if _has_scheme(output) else str((base / output).resolve())
+    if not _has_scheme(output) and os.path.exists(output) and not os.path.isdir(output):
+        raise ConfigError(str(config_path), "output", f"{output} is an existing file, not a folder")
     scan = ScanSettings(**doc.get("scan", {}))
     overlap = OverlapSettings(**doc.get("overlap", {}))
     raw_inspection = dict(doc.get("inspection", {}))
@@ -377,13 +433,21 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     pii = _pii_settings(doc.get("pii", {}), config_path)
     _warn_missing_license(sources, registry_path)
     opt_out = _resolve(doc["opt_out"], base) if "opt_out" in doc else None
+    _must_exist(config_path, "opt_out", opt_out)
+    for i, path in enumerate(inspection.verdicts):
+        _must_exist(config_path, f"inspection.verdicts[{i}]", path)
+    for source in sources:
+        for key, path in (source.labelling or {}).items():
+            _must_exist(registry_path, f"sources[{source.name}].labelling.{key}", path)
     statements = _resolve(doc["statements"], base) if "statements" in doc else None
     raw_disclosure = dict(doc.get("disclosure", {}))
     disclosure = DisclosureSettings(
-        **{k: str(v) for k, v in raw_disclosure.items() if k not in ("languages", "sme")},
-        languages=tuple(raw_disclosure.get("languages", ("en",))), sme=bool(raw_disclosure.get("sme", False)))
+        **{k: str(v) for k, v in raw_disclosure.items() if k not in ("languages", "sme", "training_continuing")},
+        languages=tuple(raw_disclosure.get("languages", ("en",))), sme=bool(raw_disclosure.get("sme", False)),
+        training_continuing=raw_disclosure.get("training_continuing"))
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
+    scan_hash = _canonical_hash(registry_doc, doc.get("scan") or {}, doc.get("pii") or {})
     return RunConfig(
         config_path=config_path,
         registry_path=registry_path,
@@ -397,6 +461,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         validation=validation,
         pii=pii,
         config_hash=config_hash,
+        scan_hash=scan_hash,
         statements=statements,
         disclosure=disclosure,
     )
@@ -406,10 +471,18 @@ def display_name(path: str, base: Path) -> str:
     """Return a shard's display name: POSIX path relative to ``base`` when under it."""
     if _has_scheme(path):
         return path
-    try:
-        return Path(path).resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
+    # The file's own name, never a symlink's target: only the folders are resolved (so that
+    # a base reached through a symlinked folder still matches), the last component is kept.
+    absolute = Path(os.path.abspath(path))
+    for folder in (absolute.parent, absolute.parent.resolve()):
+        try:
+            return (folder / absolute.name).relative_to(base.resolve()).as_posix()
+        except ValueError:
+            try:
+                return (folder / absolute.name).relative_to(Path(os.path.abspath(base))).as_posix()
+            except ValueError:
+                continue
+    return Path(path).as_posix()
 
 
 def match_local(pattern: str) -> dict[str, int]:
@@ -428,10 +501,33 @@ def match_local(pattern: str) -> dict[str, int]:
     }
 
 
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _one_path_per_file(found: dict[str, int]) -> dict[str, int]:
+    """Keep one path per local file (by its resolved real path): a file reached by two globs,
+    through a symlinked folder, around a symlink loop (``**`` follows folder links) or as a
+    symlink beside its target is one shard, named by the shortest of its paths (then the
+    first in sorted order), never by a link's target."""
+    chosen: dict[str, str] = {}
+    for path in sorted(found, key=lambda p: (len(p), p)):
+        if _has_scheme(path):
+            chosen[path] = path
+            continue
+        chosen.setdefault(os.path.realpath(path), path)
+    return {path: found[path] for path in chosen.values()}
+
+
 def list_shards(config: RunConfig, match: Callable[[str], dict[str, int]] = match_local) -> list[Shard]:
-    """Match every source's globs on the driver with ``match``; fail if one matches nothing."""
+    """Match every source's globs on the driver with ``match``; fail if one matches nothing.
+
+    Each file is listed once per source (see :func:`_one_path_per_file`), and nothing under
+    the output folder is ever a shard (a ``**`` glob over a folder that holds the output
+    would otherwise read the last run's quarantine back as data)."""
     shards: list[Shard] = []
     reg = str(config.registry_path)
+    output = None if _has_scheme(str(config.output)) else os.path.realpath(config.output)
     for source in config.sources:
         found: dict[str, int] = {}
         for pattern in source.paths:
@@ -439,10 +535,13 @@ def list_shards(config: RunConfig, match: Callable[[str], dict[str, int]] = matc
                 files = match(pattern)
             except Exception as exc:  # noqa: BLE001 - Beam raises BeamIOError and others
                 raise InputError(f"{reg}: sources[{source.name}].paths: cannot list {pattern!r}: {exc}") from None
+            if output is not None:  # provaudit's own outputs are never read back as data
+                files = {f: n for f, n in files.items() if _has_scheme(f) or not _under(os.path.realpath(f), output)}
             if not files:
-                raise InputError(f"{reg}: sources[{source.name}].paths: {pattern!r} matches no file")
+                raise InputError(f"{reg}: sources[{source.name}].paths: {pattern!r} matches no file"
+                                 + (" outside the output folder" if output is not None else ""))
             found.update(files)
-        for shard_path in sorted(found):
+        for shard_path in sorted(_one_path_per_file(found)):
             fmt = source.format or infer_format(shard_path)
             if fmt is None:
                 raise ConfigError(

@@ -4,7 +4,10 @@ Contract: :func:`normalize_text` and :func:`content_digest` define the content h
 (NFC, stripped; SHA-256 of the UTF-8 bytes). :class:`Annotator` holds the expensive,
 per-worker tools (language profiles, MinHash permutations); it is built from plain data,
 pickles before :meth:`Annotator.setup`, and gives the same row for the same document in
-any process and any order.
+any process and any order. Every document gets a row whatever its length: sha256, chars
+and bytes cover the whole text, the language its first ``language_prefix`` characters,
+and the MinHash signature and personal-information counts its first ``max_doc_chars``
+(the source's, else the scan's), a number the row states as ``analysed_chars``.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import unicodedata
 from typing import NamedTuple, Optional
 
 from provaudit.core.domains import registrable_domain
-from provaudit.core.language import LanguageDetector, detect_script
-from provaudit.core.licenses import normalize_license
+from provaudit.core.language import LanguageIdentifier
+from provaudit.core.licenses import conflicts, normalize_license
+from provaudit.core.licensetext import LicenseTextDetector
 from provaudit.core.minhash import CJK_SCRIPTS, MinHasher
 from provaudit.core.pii import Allowlist, find_pii
 from provaudit.core.records import Document, LedgerRow
@@ -45,6 +49,7 @@ class SourceFacts(NamedTuple):
 
     license: Optional[str]
     acquisition: str
+    max_doc_chars: Optional[int] = None  # the source's analysis window; None: the scan's
 
 
 class Annotator:
@@ -52,26 +57,33 @@ class Annotator:
 
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
                  language_prefix: int = 10_000, language_seed: int = 0,
-                 pii_allow: Allowlist | None = None) -> None:
+                 pii_allow: Allowlist | None = None, max_doc_chars: int = 1_000_000) -> None:
         self._pii_allow = pii_allow  # None: provaudit.core.pii.DEFAULT_ALLOWLIST
+        # MinHash and personal information cover at most this many characters (the whole
+        # text still gives sha256, chars and bytes): bounded cost, never a lost document.
+        self._max_doc_chars = max_doc_chars
         self._hasher = MinHasher(num_perm=num_perm, seed=seed, ngram=ngram)
-        self._language = LanguageDetector(prefix_chars=language_prefix, seed=language_seed)
+        self._language = LanguageIdentifier(prefix_chars=language_prefix, seed=language_seed)
+        self._license_text = LicenseTextDetector()
 
     def setup(self) -> None:
         """Load language profiles and compile the MinHash kernel (idempotent)."""
         self._language.setup()
+        self._license_text.setup()
         self._hasher.warmup()
 
     def annotate(self, doc: Document, facts: SourceFacts) -> LedgerRow:
         """Return the ledger row of one document."""
         text = normalize_text(doc.text)
         digest = content_digest(text)
-        script = detect_script(text)
-        language = self._language.detect(text)
-        pii = find_pii(text, self._pii_allow)
+        language, script = self._language.identify(text)
+        window = facts.max_doc_chars or self._max_doc_chars
+        analysed = text if len(text) <= window else text[:window]
+        pii = find_pii(analysed, self._pii_allow)
         license_raw = doc.license_raw if doc.license_raw is not None else facts.license
         lic = normalize_license(license_raw)
-        signature = self._hasher.signature_bytes(text, char_ngrams=script in CJK_SCRIPTS)
+        detected = self._license_text.detect(text)
+        signature = self._hasher.signature_bytes(analysed, char_ngrams=script in CJK_SCRIPTS)
         return LedgerRow(
             doc_id=doc.doc_id,
             source=doc.source,
@@ -80,12 +92,18 @@ class Annotator:
             sha256=digest.sha256,
             chars=digest.chars,
             bytes=digest.bytes,
+            analysed_chars=len(analysed),
             language=language.code,
             language_reason=language.reason,
+            language_detector=language.detector,
+            language_confidence=language.confidence,
             script=script,
             license_raw=license_raw,
             license_spdx=lic.spdx,
             license_category=lic.category,
+            license_detected=detected.spdx if detected else None,
+            license_detected_by=detected.by if detected else None,
+            license_conflict=conflicts(lic.spdx, detected.spdx if detected else None),
             acquisition=facts.acquisition,
             url=doc.url,
             domain=registrable_domain(doc.url),

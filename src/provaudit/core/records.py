@@ -32,6 +32,39 @@ class Quarantined(NamedTuple):
     excerpt: str  # short, PII-masked excerpt ("" when there is nothing to show)
 
 
+class Skipped(NamedTuple):
+    """One archive record that was read and is by design not a document (WARC/ARC only).
+
+    Counted per shard in the manifest (``skipped``, by reason and by record type) and
+    listed in ``skipped/``, so ``read == ledger + quarantined + skipped`` accounts for
+    every record of an archive.
+    """
+
+    source: str
+    shard: str
+    location: str  # "offset:N", as Document.location
+    record_type: str  # WARC-Type (response, request, revisit, warcinfo, ...); ARC: "response"
+    reason: str  # see SKIP_REASONS
+    detail: str  # what the record was: target URI, content type, status; a revisit's payload digest
+
+
+SKIP_REASONS = (
+    "non-text",  # a 2xx response whose content type is not text/html, application/xhtml+xml or text/plain
+    "empty-body",  # a 2xx text response with an empty payload (or no visible text)
+    "http-<status>",  # a response whose HTTP status is not 2xx, e.g. "http-302", "http-404" (a family of codes)
+    "http-invalid",  # a response whose HTTP status line has no three-digit status
+    "no-http-headers",  # a response record without HTTP headers (not an HTTP capture)
+    "revisit",  # a revisit record: a reference to a payload recorded elsewhere (its digest in detail)
+    "request",  # the crawler's HTTP request
+    "warcinfo",  # the archive's own description
+    "metadata",  # crawler metadata about another record
+    "resource",  # a resource record (no HTTP exchange: DNS answers, files, screenshots)
+    "conversion",  # a conversion of another record's content
+    "continuation",  # a segment of a record split over several records
+    "other",  # any other record type (named in detail)
+)
+
+
 QUARANTINE_REASONS = (
     "invalid-json",  # a JSONL line that does not parse, or is not a JSON object
     "invalid-utf8",  # bytes that are not UTF-8
@@ -40,7 +73,7 @@ QUARANTINE_REASONS = (
     "truncated-compression",  # a .gz/.zst stream that ends early or is corrupt
     "empty-shard",  # a shard with no documents at all
     "schema-mismatch",  # a Parquet file without the text column, a WARC that is not WARC
-    "oversize-document",  # text longer than the configured maximum
+    "oversize-record",  # one line, file or archive payload past scan.max_record_bytes: not held in memory
     "unreadable-shard",  # the shard cannot be opened or read (I/O error)
     "processing-error",  # a finding could not be computed for this document (a bug: reported, never dropped)
 )
@@ -56,12 +89,18 @@ class LedgerRow(NamedTuple):
     sha256: str
     chars: int
     bytes: int
+    analysed_chars: int  # characters the MinHash signature and personal-information counts cover
     language: str
     language_reason: str  # "" when detected; else why "und": provaudit.core.language.LANGUAGE_REASONS
+    language_detector: str  # what decided: provaudit.core.language.LANGUAGE_DETECTORS
+    language_confidence: float  # that detector's score for its answer, 0..1
     script: str
     license_raw: Optional[str]
     license_spdx: Optional[str]
     license_category: str
+    license_detected: Optional[str]  # licence found in the text (SPDX tag, licence text, notice), else None
+    license_detected_by: Optional[str]  # spdx-tag | text-match | notice; None when nothing was detected
+    license_conflict: bool  # declared and detected licences share no licence (see core.licenses.conflicts)
     acquisition: str
     url: Optional[str]
     domain: Optional[str]

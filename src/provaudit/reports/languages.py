@@ -1,8 +1,10 @@
 """Language names and fixed chart colours for the language codes provaudit's detector emits.
 
 Data with three lookups, no I/O. The codes are langdetect's 55 profile names plus ``und``
-(undetermined, :data:`provaudit.core.language.UNDETERMINED`); the names are their English
-names (ISO 639-1), with the two Chinese scripts told apart.
+(undetermined, :data:`provaudit.core.language.UNDETERMINED`), the BCP 47 ``zh-Hans``,
+``zh-Hant`` and ``zh`` the ledger writes for Chinese (langdetect's ``zh-cn``/``zh-tw`` stay
+for older ledgers, with the same colours); the names are their English names (ISO 639-1), with the two
+Chinese scripts told apart.
 
 Colours are fixed per code so that a language keeps its colour in every chart of every run,
 whatever else the run holds and however its series are sorted:
@@ -18,11 +20,13 @@ language earlier in :data:`FIXED_COLOURS` keep it and gives the other the first 
 unused in that chart, so a chart never shows one colour twice, the common languages keep theirs
 in every chart, and the name and code always sit beside the swatch.
 
-Why a bundled table and not Babel: Babel is not a dependency, and the detector emits a closed
-set of 56 codes; a test holds this table to langdetect's profile list.
+Why a bundled table before Babel: the table fixes the names charts have always shown for
+langdetect's codes; a test holds it to langdetect's profile list.
 
 Series labels have the form ``"<code> · <name>"`` (:func:`language_label`); the renderer reads
-the code back with :func:`language_code` to pick the colour.
+the code back with :func:`language_code` to pick the colour. Codes outside the table (the
+languages fastText's lid.176 names where langdetect has no profile: eo, ga, sr, ...) take
+their English name from CLDR through Babel.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ LANGUAGE_NAMES: dict[str, str] = {
     "ta": "Tamil", "te": "Telugu", "th": "Thai", "tl": "Tagalog", "tr": "Turkish",
     "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese",
     "zh-cn": "Chinese (Simplified)", "zh-tw": "Chinese (Traditional)",
+    # the BCP 47 codes provaudit.core.language.LanguageIdentifier writes for Chinese
+    "zh-Hans": "Chinese (Simplified)", "zh-Hant": "Chinese (Traditional)", "zh": "Chinese",
     "und": "undetermined",
 }
 
@@ -71,20 +77,26 @@ UNDETERMINED_COLOUR = "#D0D5DD"
 # code -> index into PALETTE. The first 20 take every colour once; the next 20 reuse them,
 # each paired with a language of a different script or region where possible.
 FIXED_COLOURS: dict[str, int] = {
-    "en": 0, "zh-cn": 1, "es": 2, "de": 3, "fr": 4, "ja": 5, "ru": 6, "pt": 7, "it": 8,
+    "en": 0, "zh-Hans": 1, "es": 2, "de": 3, "fr": 4, "ja": 5, "ru": 6, "pt": 7, "it": 8,
     "ar": 9, "ko": 10, "nl": 11, "pl": 12, "tr": 13, "vi": 14, "id": 15, "fa": 16, "sv": 17,
     "cs": 18, "hi": 19,
-    "zh-tw": 14, "uk": 13, "el": 10, "ro": 9, "hu": 5, "da": 15, "fi": 6, "no": 19, "he": 12,
+    "zh-Hant": 14, "uk": 13, "el": 10, "ro": 9, "hu": 5, "da": 15, "fi": 6, "no": 19, "he": 12,
     "th": 18, "bg": 17, "sk": 16, "hr": 0, "ca": 1, "lt": 2, "sl": 3, "lv": 4, "et": 7,
     "bn": 8, "ta": 11,
+    "zh-cn": 1, "zh-tw": 14,  # langdetect's spelling, in ledgers written before zh-Hans/zh-Hant
 }
 
-_LABEL = re.compile(r"^([a-z]{2,3}(?:-[a-z]{2,4})?) · ")
+_LABEL = re.compile(r"^([a-z]{2,3}(?:-[A-Za-z]{2,4})?) · ")
 
 
 def language_name(code: str) -> str:
-    """The English name of a language code, or the code itself when it is not in the table."""
-    return LANGUAGE_NAMES.get(code, code)
+    """The English name of a language code: the table's, else CLDR's (Babel), else the code."""
+    name = LANGUAGE_NAMES.get(code)
+    if name is None:
+        from babel import Locale  # CLDR names for the languages fastText adds (eo, ga, sr, ...)
+
+        name = Locale("en").languages.get(code.replace("-", "_"), code)
+    return name
 
 
 def language_label(code: str) -> str:

@@ -27,7 +27,9 @@ def scan_summary(manifest: dict[str, Any], paths: dict[str, str]) -> str:
     for label in ("ledger", "quarantine", "manifest"):
         lines.append(f"  {label + ':':<12}{paths[label]}")
     lines.append(f"  documents: {t['documents_read']:,} read = {t['ledger']:,} in the ledger + "
-                 f"{t['quarantined']:,} quarantined, from {t['shards']} shards")
+                 f"{t['quarantined']:,} quarantined, from {t['shards']} shards"
+                 + (f"; {t['skipped']:,} archive records skipped (not documents)"
+                    if t.get("skipped") else ""))
     lines.append(f"  sources: {len(manifest['sources'])}")
     for name, s in sorted(manifest["sources"].items()):
         role = " (eval)" if s["role"] == "eval" else ""
@@ -39,10 +41,14 @@ def scan_summary(manifest: dict[str, Any], paths: dict[str, str]) -> str:
     lines.extend(_table(t["license_categories"], t["ledger"]))
     lines.append("  quarantined by reason:")
     lines.extend(_table(t["quarantined_by_reason"], t["quarantined"]) or ["    (none)"])
+    if t.get("skipped"):
+        lines.append("  skipped by reason (WARC/ARC records):")
+        lines.extend(_table(t["skipped_by_reason"], t["skipped"]))
     rec = manifest["reconciliation"]
     verdict = "ok" if rec["ok"] else "FAILED"
     lines.append(f"  reconciliation {verdict}: read {rec['read']:,} == ledger {rec['ledger']:,} + "
-                 f"quarantined {rec['quarantined']:,}")
+                 f"quarantined {rec['quarantined']:,}"
+                 + (f" + skipped {rec['skipped']:,}" if "skipped" in rec else ""))
     return "\n".join(lines)
 
 

