@@ -15,6 +15,7 @@ from conftest import SAMPLE, write_yaml
 
 from provaudit.core.config import load_config
 from provaudit.reports.disclosures import (
+    CN_DS_IDS,
     CN_IM_IDS,
     CN_TC_IDS,
     KINDS,
@@ -158,7 +159,7 @@ def test_per_source_verdicts(run) -> None:
 def test_cn_annex_requirement_by_requirement(run) -> None:
     annex = run[3]["cn_filing_annex"]
     reqs = annex["facts"]["requirements"]
-    assert list(reqs) == list(CN_IM_IDS + CN_TC_IDS)
+    assert list(reqs) == list(CN_IM_IDS + CN_TC_IDS + CN_DS_IDS)
     assert all(r["requirement"] == REQUIREMENTS[i]["requirement"] for i, r in reqs.items())
     assert reqs["CN-IM-7.2"]["status"] == "failed" and "scraped_blogs" in reqs["CN-IM-7.2"]["detail"]
     assert reqs["CN-IM-8.3"]["status"] == "failed" and "news-topic-2024-05" in reqs["CN-IM-8.3"]["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,54 @@ def test_every_id_a_suite_or_disclosure_cites_is_in_the_catalogue() -> None:
     assert set(REQUIREMENTS) == set(catalogue)
     assert all(r.requirement and r.evidence for r in catalogue.values())
     assert not [rid for rid in catalogue if RETIRED.search(rid + " ")]
+
+
+def _checked_rows() -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in REGULATIONS.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\| ([A-Z]{2}-[A-Za-z0-9.-]+) \| (.*) \| (.*) \|\s*$", line)
+        if m:
+            rows[m.group(1)] = (m.group(2).strip(), m.group(3).strip())
+    return rows
+
+
+# The checked list's one sentence addressed to developers, not part of any output's evidence text.
+_DEVELOPER_NOTE = ", and outputs must say so"
+
+
+def test_the_catalogue_texts_agree_with_the_checked_list() -> None:
+    """Each id's requirement and evidence text, its statement kind and its recommended mark agree."""
+    if not REGULATIONS.exists():
+        pytest.skip("../shared/REGULATIONS.md not present")
+    rows = _checked_rows()
+    catalogue = load_requirements()
+    assert list(catalogue) == list(rows)  # the same order, so docs/requirements.md reads like the list
+    wrong = []
+    for rid, (requirement, evidence) in rows.items():
+        r = catalogue[rid]
+        recommended = requirement.startswith("(recommended) ")
+        if recommended:
+            requirement = requirement[len("(recommended) "):]
+        statement = ("only" if evidence == "statement" or evidence.startswith("statement:")
+                     else "part" if "statement" in evidence else "none")
+        for what, ours, theirs in (("requirement", r.requirement, requirement),
+                                   ("evidence", r.evidence, evidence.removesuffix(_DEVELOPER_NOTE)),
+                                   ("statement", r.statement, statement),
+                                   ("recommended", r.recommended, recommended)):
+            if ours != theirs:
+                wrong.append(f"{rid}.{what}: catalogue {ours!r} != checked list {theirs!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_text_check_catches_a_changed_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not REGULATIONS.exists():
+        pytest.skip("../shared/REGULATIONS.md not present")
+    from provaudit.core import requirements
+
+    real = load_requirements()
+    changed = {**real, "CN-TC-5.2-ip": real["CN-TC-5.2-ip"]._replace(
+        requirement=real["CN-TC-5.2-ip"].requirement.replace("(recommended) ", ""))}
+    monkeypatch.setattr(sys.modules[__name__], "load_requirements", lambda: changed)
+    with pytest.raises(AssertionError, match=r"CN-TC-5\.2-ip\.requirement"):
+        test_the_catalogue_texts_agree_with_the_checked_list()
+    assert requirements.load_requirements() == real

@@ -30,7 +30,8 @@ from provaudit.reports.statements import field_ids, merge_statements
 from provaudit.stages.disclose import run_disclose
 from provaudit.stages.statements import statements_template_for
 
-DISCLOSURE = {"provider": "Example AI GmbH", "system": "Example-LM", "system_version": "2.1", "version": "3"}
+DISCLOSURE = {"provider": "Example AI GmbH", "system": "Example-LM", "system_version": "2.1", "version": "3",
+              "training_continuing": False}
 VERDICT_WORD = re.compile(r"\b(?:pass|passed|fail|failed|partial|evidenced|not evidenced)\b", re.IGNORECASE)
 INTERNAL_ID = re.compile(r"\b(?:CN|EU|US)-[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*")
 

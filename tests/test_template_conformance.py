@@ -237,3 +237,195 @@ def test_cn_annex_manual_inspection_partly_evidenced_quality_and_foundation_mode
     body = re.sub(r"<style>.*?</style>", "", public, flags=re.DOTALL)  # the shared CSS names every badge
     assert "badge-partly-evidenced" not in body and "partly evidenced" not in body.lower()
     assert "CN-IM-7.4" not in body
+
+
+# --------------------------------------------------------------------------- EU summary: §1.3 languages,
+# training continuing, §2.6, thresholds, and the schema check at build time
+
+
+def test_eu_languages_come_from_the_ledger_with_names(run) -> None:
+    from provaudit.reports.languages import language_name
+
+    cfg, inputs, ledger = run
+    train = _train(cfg)
+    counts: dict[str, int] = {}
+    for r in ledger:
+        if r["source"] in train:
+            counts[r["language"]] = counts.get(r["language"], 0) + 1
+    total = sum(counts.values())
+    general = build_eu_training_summary(inputs)["facts"]["general"]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert [(e["code"], e["documents"]) for e in general["languages"]] == ranked and len(ranked) >= 8
+    assert all(e["name"] == language_name(e["code"]) and e["share_of_documents"] == round(e["documents"] / total, 6)
+               for e in general["languages"])
+    assert general["languages_method"] == "documents per language the scan detected, counted in the ledger"
+    text = " ".join(next(s for s in build_eu_training_summary(inputs)["sections"] if s["id"] == "general")["paragraphs"])
+    assert "Languages of the training data, by share of training documents" in text
+    for e in general["languages"]:
+        assert f"{e['name']}, {e['code']}: " in text
+    assert f"{language_name('en')}, en: " in text
+    # without the ledger: the source profile's shares
+    bare = build_eu_training_summary(inputs._replace(ledger={}))["facts"]["general"]
+    assert "source profile's shares" in bare["languages_method"]
+    assert {e["code"] for e in bare["languages"]} == set(counts)
+
+
+def test_eu_training_continuing_comes_from_the_config(run, tmp_path: Path) -> None:
+    from provaudit.core.errors import ConfigError
+    from provaudit.reports.publication import PublicationMeta, public_document, render_public_html
+
+    _, inputs, _ = run
+    meta = PublicationMeta(date="2026-11-30", provider="P", system="S", system_version="1", version="1")
+    for value, words in ((True, "The model continues to be trained on new data: Yes."),
+                         (False, "The model continues to be trained on new data: No.")):
+        doc = build_eu_training_summary(inputs._replace(training_continuing=value))
+        assert doc["facts"]["general"]["training_continuing"] is value
+        general = next(s for s in doc["sections"] if s["id"] == "general")
+        assert words in general["paragraphs"]
+        assert words in render_public_html(doc, meta)
+        assert not any("training_continuing" in m for m in public_document(doc, meta)["missing"])
+    unset = build_eu_training_summary(inputs)
+    assert unset["facts"]["general"]["training_continuing"] is None
+    general = next(s for s in unset["sections"] if s["id"] == "general")
+    assert any("disclosure.training_continuing" in p for p in general["paragraphs"])
+    public = public_document(unset, meta)
+    assert public["draft"] and any(m.endswith("training_continuing") for m in public["missing"])
+    assert "disclosure.training_continuing" not in render_public_html(unset, meta).split("</header>", 1)[1]
+    # the config key: a boolean, or a clear error naming the file and the key
+    base = {"registry": str(SAMPLE / "registry.yaml"), "output": str(tmp_path / "out")}
+    assert load_config(write_yaml(tmp_path / "a.yaml", base)).disclosure.training_continuing is None
+    cfg = load_config(write_yaml(tmp_path / "b.yaml", {**base, "disclosure": {"training_continuing": False}}))
+    assert cfg.disclosure.training_continuing is False
+    with pytest.raises(ConfigError) as err:
+        load_config(write_yaml(tmp_path / "c.yaml", {**base, "disclosure": {"training_continuing": "yes"}}))
+    assert "c.yaml" in str(err.value) and "disclosure.training_continuing" in str(err.value)
+
+
+def test_eu_other_sources_section_2_6(run) -> None:
+    from provaudit.core.statements import Statement
+    from provaudit.reports.publication import PublicationMeta, public_document
+    from provaudit.reports.statements import merge_statements
+
+    cfg, inputs, _ = run
+    doc = build_eu_training_summary(inputs)
+    ids = [s["id"] for s in doc["sections"]]
+    assert ids.index("synthetic-data") + 1 == ids.index("other-sources") == ids.index("opt-out") - 1
+    section = next(s for s in doc["sections"] if s["id"] == "other-sources")
+    assert section["heading"].startswith("2.6 ") and section["table"] is None
+    assert [f["id"] for f in section["human_fields"]] == ["other-sources"]
+    assert all(f["id"] != "other-sources" for s in doc["sections"] if s["id"] == "other" for f in s["human_fields"])
+    other = doc["facts"]["other_sources"]
+    assert other["sources"] == []
+    train = _train(cfg)
+    labelled = [b for b in inputs.labelling_profile if b["source"] in train]
+    assert other["human_labels"] == {"items": sum(b["items"] for b in labelled), "batches": len(labelled),
+                                     "sources": sorted({b["source"] for b in labelled})} and labelled
+    assert f"{other['human_labels']['items']:,} items labelled" in " ".join(section["paragraphs"])
+    meta = PublicationMeta(date="2026-11-30")
+
+    def public_section(d: dict) -> dict:
+        return next(s for s in public_document(d, meta)["sections"] if s["id"] == "other-sources")
+
+    assert public_section(doc)["answer"] == "Data from other sources used: No"
+    # a source outside 2.1-2.5 is listed and answers Yes
+    profile = [dict(r, acquisition="donated") if r["source"] == "forum_dump" else r for r in inputs.source_profile]
+    donated = build_eu_training_summary(inputs._replace(source_profile=profile))
+    assert [e["source"] for e in donated["facts"]["other_sources"]["sources"]] == ["forum_dump"]
+    assert public_section(donated)["answer"] == "Data from other sources used: Yes"
+    # data outside the registry: the person's statement answers
+    merged = merge_statements({"eu_training_summary": doc}, {"eu_training_summary.other-sources": Statement(
+        "Yes: 12,000 preference pairs written by contractors for reinforcement learning.", "A. Person",
+        "2026-11-30")})["eu_training_summary"]
+    stated = public_section(merged)
+    assert stated["answer"] is None
+    assert stated["statements"][0]["text"].startswith("Yes: 12,000 preference pairs")
+
+
+def test_eu_thresholds_say_whose_figure_they_are(run) -> None:
+    _, inputs, _ = run
+    doc = build_eu_training_summary(inputs)
+    text = {s["id"]: " ".join(s["paragraphs"]) for s in doc["sections"]}
+    assert "the template's three ranges" in text["general"]
+    assert "a rule of thumb of provaudit, not of the template" in text["general"]
+    assert "(the template's figure)" in text["crawled-data"]
+    assert "provaudit's defaults, not the template's" in text["illegal-content"]
+    assert "The template asks for an update at least every six months" in text["update"]
+    assert "Date of this summary (its last update): " + doc["facts"]["update"]["summary_date"] in text["update"]
+
+
+def test_eu_summary_is_checked_against_its_schema_at_build_time(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provaudit.core.errors import ProvauditError
+    from provaudit.reports import disclosures
+    from provaudit.reports.disclosures import validate_document
+    from provaudit.stages.disclose import run_disclose
+
+    cfg, inputs, _ = run
+    good = build_eu_training_summary(inputs)
+    validate_document(good)
+    broken = copy.deepcopy(good)
+    broken["sections"] = [s for s in broken["sections"] if s["id"] != "other-sources"]
+    disclosures._check(broken, "#/$defs/document", "'eu_training_summary'")  # valid as a disclosure ...
+    with pytest.raises(ProvauditError, match=r"eu_summary\.schema\.json"):  # ... but not as the template's
+        validate_document(broken)
+    # the disclose stage refuses to write a summary that leaves the template
+    real = disclosures.BUILDERS["eu_training_summary"]
+
+    def leaves_the_template(i):
+        doc = real(i)
+        del doc["facts"]["general"]["languages"]
+        return doc
+
+    monkeypatch.setitem(disclosures.BUILDERS, "eu_training_summary", leaves_the_template)
+    with pytest.raises(ProvauditError, match=r"/facts/general: 'languages' is a required property"):
+        run_disclose(cfg, inputs.run_id)
+
+
+# --------------------------------------------------------------------------- CN annex: GB/T 45652 and labelling
+
+
+def test_cn_annex_has_the_training_data_security_and_labelling_rows(run) -> None:
+    import dataclasses
+
+    from provaudit.reports.cn_annex import annex_in
+    from provaudit.reports.disclosures import REQUIREMENTS, build_cn_filing_annex
+    from provaudit.reports.publication import PublicationMeta, render_public_html
+
+    cfg, inputs, ledger = run
+    doc = build_cn_filing_annex(inputs)
+    reqs = doc["facts"]["requirements"]
+    section = next(s for s in doc["sections"] if s["id"] == "standards")
+    ids = ["CN-DS-6.1a", "CN-DS-6.2a", "CN-DS-7.1b", "CN-LB-5-detect"]
+    assert [r[0] for r in section["table"]["rows"]] == ids
+    assert [r[1] for r in section["table"]["rows"]] == [REQUIREMENTS[i]["requirement"] for i in ids]
+    # every crawled document of the sample has its URL, every obtained source its owner and evidence
+    for name in _train(cfg, "self-collected"):
+        assert all(r["url"] for r in ledger if r["source"] == name)
+    assert reqs["CN-DS-6.1a"]["status"] == "evidenced" and doc["facts"]["source_records"]["web_crawl"]["missing"] == []
+    assert reqs["CN-DS-6.2a"]["status"] == "evidenced"
+    assert reqs["CN-DS-7.1b"]["status"] == "evidenced" and "no training source is registered as AI-generated" \
+        in reqs["CN-DS-7.1b"]["detail"]
+    assert reqs["CN-LB-5-detect"]["status"] == "not-evidenced" and "AIGC" in reqs["CN-LB-5-detect"]["detail"]
+    assert section["human_fields"] == []  # the labelling rules put no duty on training data
+    # a missing owner and crawled documents without a URL fail the source record, naming both
+    sources = tuple(dataclasses.replace(s, owner=None) if s.name == "licensed_news" else s for s in inputs.sources)
+    ledger_facts = dict(inputs.ledger, documents_with_url={**inputs.ledger["documents_with_url"], "web_crawl": 3})
+    documents = next(r["documents"] for r in inputs.source_profile if r["source"] == "web_crawl")
+    gaps = build_cn_filing_annex(inputs._replace(sources=sources, ledger=ledger_facts))["facts"]
+    assert gaps["requirements"]["CN-DS-6.1a"]["status"] == "failed"
+    detail = gaps["requirements"]["CN-DS-6.1a"]["detail"]
+    assert "licensed_news: owner (organisation)" in detail
+    assert f"web_crawl: a URL on {documents - 3} of {documents} documents (ledger)" in detail
+    assert gaps["source_records"]["licensed_news"]["missing"] == ["owner (organisation)"]
+    # a synthetic source without a generator record asks for the evidence
+    profile = [dict(r, acquisition="synthetic") if r["source"] == "forum_dump" else r for r in inputs.source_profile]
+    synthetic = build_cn_filing_annex(inputs._replace(source_profile=profile))
+    assert synthetic["facts"]["requirements"]["CN-DS-7.1b"]["status"] == "not-evidenced"
+    assert "forum_dump collected" in synthetic["facts"]["requirements"]["CN-DS-7.1b"]["detail"]
+    fields = [f["id"] for s in synthetic["sections"] for f in s["human_fields"]]
+    assert "CN-DS-7.1b-evidence" in fields
+    # the publication copy names the clauses, not provaudit's ids; the Chinese annex takes the rows too
+    public = render_public_html(doc, PublicationMeta(date="2026-11-30"))
+    assert "GB/T 45652 6.1 a)" in public and "Labelling Measures Art. 5" in public and "CN-DS-" not in public
+    zh = annex_in(doc, "zh-CN")
+    assert {"CN-DS-6.1a", "CN-LB-5-detect"} <= {r[2] for s in zh["sections"] if s["id"] == "other"
+                                                for r in s["table"]["rows"]}

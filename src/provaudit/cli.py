@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/local.yaml")
         if with_run:
             p.add_argument("--run", metavar="RUN_ID", dest="run_id",
-                           help="the scan run to read (default: the latest run in the output folder)")
+                           help="the scan run to read (default: the newest run this config made)")
+            p.add_argument("--force", action="store_true",
+                           help="read the run even when another config made it or its counts did not "
+                           "reconcile (refused by default; the problems are printed)")
         return p
 
     stage("scan", "Scan every registered source into a new run folder <output>/<run_id>/ "
@@ -61,9 +64,10 @@ def _parser() -> argparse.ArgumentParser:
         from provaudit.reports.messages import LANGUAGES
 
         p.add_argument("--lang", action="append", choices=LANGUAGES, default=[], metavar="LANG",
-                       help="also write the CN filing annex in this language, clause by clause with the "
-                       "official wording and TC260-003 9.1 results, under <run>/disclosures/LANG/ "
-                       f"(repeatable; one of {', '.join(LANGUAGES)}; added to the config's "
+                       help="also write the CN filing annex, the legitimate-sources and labelling-process "
+                       "disclosures and the index page in this language (the annex clause by clause with the "
+                       "official wording and TC260-003 9.1 results), under <run>/disclosures/LANG/ and "
+                       f"<run>/index.LANG.html (repeatable; one of {', '.join(LANGUAGES)}; added to the config's "
                        "disclosure.languages)")
         return p
 
@@ -161,6 +165,17 @@ def _print_scan(result) -> None:
           f"ledger, {t['quarantined']:,} quarantined{reused}; outputs in {result.run_dir}")
 
 
+def _resolve(config, run_id: Optional[str], stage: str, force: bool) -> str:
+    """The id of the run ``stage`` reads: this config's newest, or ``run_id``, checked as a unit
+    (made by this config, its previous stage done, reconciled) unless ``force``."""
+    from provaudit.stages.runs import check_run, find_run
+
+    run_dir = find_run(config.output, run_id, stage, config=config, force=force)
+    for problem in check_run(run_dir, config, force=True) if force else ():
+        print(f"{stage}: --force: reading it anyway: {problem}", file=sys.stderr)
+    return os.path.basename(run_dir.rstrip("/"))
+
+
 def _lineage(config, run_id: Optional[str], stage: str, work):
     """Run a stage alone between its OpenLineage START and COMPLETE (or FAIL) events."""
     from provaudit.stages.nightly import StageLineage
@@ -185,12 +200,11 @@ def _languages(config, languages: Sequence[str]):
     return with_languages(config, tuple(languages))
 
 
-def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
+def _profile(config_or_path, run_id: Optional[str], beam_args: Sequence[str], force: bool = False) -> int:
     config = _config(config_or_path)
-    from provaudit.stages.runs import find_run
     from provaudit.stages.profile import run_profile
 
-    find_run(config.output, run_id, "profile")
+    run_id = _resolve(config, run_id, "profile", force)
     result = _lineage(config, run_id, "profile", lambda: run_profile(config, run_id, extra_beam_args=beam_args))
     _print_profile(result)
     return 0
@@ -203,12 +217,12 @@ def _print_profile(result) -> None:
         "source": result.profile_path, "labelling": result.labelling_path, "sample": result.sample_path}))
 
 
-def _disclose(config_or_path, run_id: Optional[str], languages: Sequence[str] = ()) -> int:
+def _disclose(config_or_path, run_id: Optional[str], languages: Sequence[str] = (),
+              force: bool = False) -> int:
     config = _languages(_config(config_or_path), languages)
     from provaudit.stages.disclose import run_disclose
-    from provaudit.stages.runs import find_run
 
-    find_run(config.output, run_id, "disclose")
+    run_id = _resolve(config, run_id, "disclose", force)
     result = _lineage(config, run_id, "disclose", lambda: run_disclose(config, run_id, mode="stages"))
     from provaudit.stages.nightly import finish_run
     from provaudit.stages.runs import STAGES, stage_facts
@@ -229,12 +243,11 @@ def _print_disclose(result) -> None:
     print(f"disclose: done: open {result.index_path}")
 
 
-def _validate(config_or_path, run_id: Optional[str]) -> int:
+def _validate(config_or_path, run_id: Optional[str], force: bool = False) -> int:
     config = _config(config_or_path)
-    from provaudit.stages.runs import find_run
     from provaudit.stages.validate import run_validation
 
-    find_run(config.output, run_id, "validate")
+    run_id = _resolve(config, run_id, "validate", force)
     result = _lineage(config, run_id, "validate", lambda: run_validation(config, run_id))
     _print_validation(result)
     return 0 if result.success else 1
@@ -248,15 +261,14 @@ def _print_validation(result) -> None:
     print(f"validate: done: {verdict}; Data Docs in {result.docs_index}")
 
 
-def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str]) -> int:
+def _overlap(config_or_path, run_id: Optional[str], beam_args: Sequence[str], force: bool = False) -> int:
     from provaudit.core.config import RunConfig, load_config
 
     config = config_or_path if isinstance(config_or_path, RunConfig) else load_config(config_or_path)
 
     from provaudit.stages.overlap import run_overlap
-    from provaudit.stages.runs import find_run
 
-    find_run(config.output, run_id, "overlap")  # fails fast when there is no run
+    run_id = _resolve(config, run_id, "overlap", force)  # fails fast when there is no run
     result = _lineage(config, run_id, "overlap", lambda: run_overlap(config, run_id, extra_beam_args=beam_args))
     _print_overlap(result)
     return 0
@@ -397,13 +409,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "scan":
             return _scan(args.config, beam_args)
         if args.command == "overlap":
-            return _overlap(args.config, args.run_id, beam_args)
+            return _overlap(args.config, args.run_id, beam_args, args.force)
         if args.command == "profile":
-            return _profile(args.config, args.run_id, beam_args)
+            return _profile(args.config, args.run_id, beam_args, args.force)
         if args.command == "validate":
-            return _validate(args.config, args.run_id)
+            return _validate(args.config, args.run_id, args.force)
         if args.command == "disclose":
-            return _disclose(args.config, args.run_id, args.lang)
+            return _disclose(args.config, args.run_id, args.lang, args.force)
         if args.command == "sample":
             from provaudit.fixtures.sample import write_sample_corpus
 

@@ -44,10 +44,11 @@ _GOVERNS = {
     "CN-TC-5.1c-commercial": "licensed",
     "CN-TC-5.1c-user": "user-data",
     "CN-TC-7c": "user-data",
+    "CN-DS-7.1b": "synthetic",
 }
 # Requirements a disclosure of the run fulfils (reports.disclosures._FULFILLED_BY_DISCLOSURES).
 _FULFILLED = {"CN-IM-19": "annex.evidence.disclosures", "CN-TC-9.1": "annex.evidence.this_table",
-              "CN-DS-6.2a": "annex.evidence.ledger"}
+              "CN-DS-6.2a": "annex.evidence.ledger", "CN-DS-6.1a": "annex.evidence.source_records"}
 _SHARE_COLUMNS = ("share of corpus", "unknown license share")
 _CORPUS_COLUMNS = (("source", "annex.corpus.source"), ("acquisition", "annex.corpus.acquisition"),
                    ("license declared", "annex.corpus.license"), ("documents", "annex.corpus.documents"),
@@ -78,6 +79,9 @@ def _evidence(rid: str, entry: Mapping[str, Any], result: str, facts: Mapping[st
                  failing=", ".join(entry.get("failing") or []) or "—")
     if result == "not_applicable":
         return t("annex.evidence.no_source", lang, acquisition=_GOVERNS[rid])
+    if rid == "CN-DS-6.1a" and result == "non_compliant":
+        gaps = [n for n, e in sorted((entry.get("sources") or {}).items()) if e.get("missing")]
+        return t("annex.evidence.source_records_missing", lang, sources=", ".join(gaps) or "—")
     if rid == "CN-TC-9.2-manual" and facts.get("inspection"):
         f = facts["inspection"]
         share = f.get("qualified_share")

@@ -23,7 +23,16 @@ expectation citing it failed; the detail names the failing sources or batches),
 ``not-evidenced`` (no data check exists for it in this run), ``partly-evidenced`` (the data
 shows part of what the requirement asks and a statement gives the rest: CN-IM-7.4) and
 ``statement-needed`` (the requirement's evidence is a statement only). CN-TC-9.2-manual is
-decided by the reviewers' verdicts against the standard's own figures (see _manual_inspection).
+decided by the reviewers' verdicts against the standard's own figures (see _manual_inspection);
+the annex's GB/T 45652 rows by the registry and the ledger (CN-DS-6.1a: each training source's
+record for its kind, _SOURCE_RECORD_KEYS; CN-DS-7.1b: synthetic sources) and CN-LB-5-detect is
+``not-evidenced`` while the scan reads no AIGC label.
+
+The EU summary follows the AI Office template section by section (1.1-1.3, 2.1-2.6, 3.1-3.2,
+other information, date); :func:`validate_document` also checks it against
+``schemas/eu_summary.schema.json``, so ``build_all`` and the disclose stage never write one that
+leaves the template. Every threshold it shows says whose figure it is (the template's or
+provaudit's default).
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from provaudit import __version__
 from provaudit.core.errors import ProvauditError
 from provaudit.core.requirements import load_requirements
 from provaudit.core.verdicts import verdict_ids
-from provaudit.reports.languages import language_label
+from provaudit.reports.languages import language_label, language_name
 
 SCHEMA_VERSION = 1
 GENERATED_BY = f"provaudit {__version__}"
@@ -74,6 +83,10 @@ REQUIREMENTS: dict[str, dict[str, Any]] = {
 }
 CN_IM_IDS = tuple(k for k in REQUIREMENTS if k.startswith("CN-IM-"))
 CN_TC_IDS = tuple(k for k in REQUIREMENTS if k.startswith("CN-TC-"))
+# GB/T 45652 (training-data security) and, of the labelling rules, the one that has a bearing on
+# training data (detecting labelled AI-generated documents); CN-LB-10-preserve governs data the
+# provider republishes, which an audit of the training corpus does not see.
+CN_DS_IDS = tuple(k for k in REQUIREMENTS if k.startswith("CN-DS-")) + ("CN-LB-5-detect",)
 EU_IDS = tuple(k for k in REQUIREMENTS if k.startswith("EU-"))
 CA_IDS = tuple(f"US-CA-{n}" for n in range(1, 13))
 
@@ -109,6 +122,7 @@ class DisclosureInputs(NamedTuple):
     # bytes}}, "characters_by_script": {source: {script: characters}}}; {} when not read
     ledger: dict = {}
     sme: bool = False  # disclosure.sme: the EU template's SME option for the top domains
+    training_continuing: bool | None = None  # disclosure.training_continuing (EU template §1.3); None: unset
 
 
 def _read_json(path: str) -> Any:
@@ -166,27 +180,37 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
         first_seen=_first_seen(os.path.dirname(os.path.abspath(run_dir)), manifest, config.sources),
         ledger=_ledger_facts(run_dir),
         sme=bool(getattr(getattr(config, "disclosure", None), "sme", False)),
+        training_continuing=getattr(getattr(config, "disclosure", None), "training_continuing", None),
     )
 
 
-def _ledger_facts(run_dir: str) -> dict[str, dict[str, dict[str, int]]]:
-    """Bytes per (source, registrable domain) and characters per (source, dominant script) of the ledger."""
+def _ledger_facts(run_dir: str) -> dict[str, dict[str, Any]]:
+    """Per-source sums over the ledger: bytes per registrable domain, characters per dominant script,
+    documents per language, and documents with a URL."""
     import pyarrow.parquet as pq
 
     files = sorted(str(p) for p in Path(run_dir, "ledger").glob("**/*.parquet"))
     domain_bytes: dict[str, dict[str, int]] = {}
     by_script: dict[str, dict[str, int]] = {}
+    by_language: dict[str, dict[str, int]] = {}
+    with_url: dict[str, int] = {}
+    names = ("source", "domain", "bytes", "chars", "script", "language", "url")
     for path in files:
-        table = pq.read_table(path, columns=["source", "domain", "bytes", "chars", "script"])
-        columns = (table.column(k).to_pylist() for k in ("source", "domain", "bytes", "chars", "script"))
-        for source, domain, nbytes, chars, script in zip(*columns):
+        table = pq.read_table(path, columns=list(names))
+        columns = (table.column(k).to_pylist() for k in names)
+        for source, domain, nbytes, chars, script, language, url in zip(*columns):
             if domain:
                 per = domain_bytes.setdefault(source, {})
                 per[domain] = per.get(domain, 0) + int(nbytes or 0)
             per = by_script.setdefault(source, {})
             per[script or "Unknown"] = per.get(script or "Unknown", 0) + int(chars or 0)
+            per = by_language.setdefault(source, {})
+            per[language or "und"] = per.get(language or "und", 0) + 1
+            with_url[source] = with_url.get(source, 0) + (1 if url else 0)
     return {"domain_bytes": {k: dict(sorted(v.items())) for k, v in sorted(domain_bytes.items())},
-            "characters_by_script": {k: dict(sorted(v.items())) for k, v in sorted(by_script.items())}}
+            "characters_by_script": {k: dict(sorted(v.items())) for k, v in sorted(by_script.items())},
+            "documents_by_language": {k: dict(sorted(v.items())) for k, v in sorted(by_language.items())},
+            "documents_with_url": dict(sorted(with_url.items()))}
 
 
 def _first_seen(output: str, manifest: dict, sources: Iterable[Any]) -> dict[str, dict[str, str]]:
@@ -429,6 +453,7 @@ class _Corpus:
             "license_categories": _loads(r["license_categories"], {}),
             "unknown_license_documents": r["unknown_license_documents"],
             "unknown_license_share": r["unknown_license_share"],
+            "license_conflict_documents": r.get("license_conflict_documents", 0),
             "collected_from": r["collected_from"], "collected_to": r["collected_to"],
             "collection_ongoing": r["collection_ongoing"],
             "documents": r["documents"], "characters": r["characters"], "share_of_corpus": r["share_of_corpus"],
@@ -516,10 +541,11 @@ def build_legitimate_sources(inputs: DisclosureInputs) -> dict[str, Any]:
     sections.append(_section(
         "licenses", "Licenses",
         [("Documents per license category (SPDX licenses normalised to categories), with the share whose "
-         "license could not be identified.")],
-        _table(["source", "license declared", *categories, "unknown license share"],
+         "license could not be identified, and the documents whose own text (an SPDX-License-Identifier "
+         "line, a licence text or a licence notice) names a licence the declared one does not cover.")],
+        _table(["source", "license declared", *categories, "unknown license share", "license conflicts"],
                [[n, S[n]["license_declared"], *[S[n]["license_categories"].get(k, 0) for k in categories],
-                 S[n]["unknown_license_share"]] for n in c.names]),
+                 S[n]["unknown_license_share"], S[n]["license_conflict_documents"]] for n in c.names]),
         _chart("stacked_bar", "License categories per source", "documents", "source", "count", c.names,
                [(k, [S[n]["license_categories"].get(k, 0) for n in c.names]) for k in categories]),
         reqs(["CN-IM-7.2", "CN-TC-5.2-ip", "CN-TC-5.1c-open"])))
@@ -798,15 +824,84 @@ def _manual_inspection(reviewed: int, unsafe: int, documents: int, uncovered: Se
 
 
 
+# GB/T 45652 6.1 a): the source record each kind of source needs, as registry keys (the source's
+# name is the dataset name of every kind). Crawled data needs a URL on every document (the ledger's).
+_SOURCE_RECORD_KEYS = {
+    "open-license": (("owner", "organisation"), ("evidence", "licence or authorisation")),
+    "public-domain": (("owner", "organisation"), ("evidence", "licence or authorisation")),
+    "licensed": (("owner", "organisation"), ("evidence", "contract")),
+    "user-data": (("description", "service"), ("evidence", "authorisation")),
+}
+
+
+def _source_records(c: _Corpus) -> dict[str, Any]:
+    """CN-DS-6.1a from the registry and the ledger: each training source's record, what it lacks."""
+    urls = (c.inputs.ledger or {}).get("documents_with_url")
+    per: dict[str, dict[str, Any]] = {}
+    for n in c.train:
+        acquisition = c.rows[n]["acquisition"]
+        src = c.registry.get(n)
+        missing: list[str] = []
+        if acquisition == "self-collected":
+            documents = c.rows[n]["documents"]
+            if urls is not None:
+                without = documents - urls.get(n, 0)
+                if without > 0:
+                    missing.append(f"a URL on {without} of {documents} documents (ledger)")
+            elif src is None or not (src.url_field or src.format == "warc"):
+                missing.append("url_field (a URL per document)")
+        for key, what in _SOURCE_RECORD_KEYS.get(acquisition, ()):
+            if src is None or not getattr(src, key, None):
+                missing.append(f"{key} ({what})")
+        per[n] = {"acquisition": acquisition, "missing": missing}
+    gaps = [f"{n}: {', '.join(e['missing'])}" for n, e in per.items() if e["missing"]]
+    rule = ("registry keys per kind: self-collected a URL on every document; open-license, public-domain and "
+            "licensed owner (organisation) and evidence (licence or contract); user-data description (service) "
+            "and evidence (authorisation); the source's name is the dataset name")
+    if gaps:
+        status = "failed"
+        detail = f"{len(gaps)} training source(s) lack part of their source record: {'; '.join(gaps)} ({rule})"
+    else:
+        status, detail = "evidenced", f"all {len(per)} training sources have their source record ({rule})"
+    return {"status": status, "detail": detail, "sources": per}
+
+
+def _synthetic_records(c: _Corpus) -> dict[str, str]:
+    """CN-DS-7.1b: the registry has no key for a generating model or its version."""
+    synthetic = [n for n in c.train if c.rows[n]["acquisition"] == "synthetic"]
+    if not synthetic:
+        return {"status": "evidenced",
+                "detail": "no training source is registered as AI-generated (acquisition: synthetic), so no "
+                          "generator record is due"}
+    periods = ", ".join(f"{n} collected {c.rows[n]['collected_from'] or '?'}–{c.rows[n]['collected_to'] or '..'}"
+                        for n in synthetic)
+    return {"status": "not-evidenced",
+            "detail": f"the registry records the acquisition time of the synthetic sources ({periods}) but no key "
+                      "for the generating model or service and its version"}
+
+
 def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
     c = _Corpus(inputs)
-    related = c.citing(CN_IM_IDS + CN_TC_IDS)
+    related = c.citing(CN_IM_IDS + CN_TC_IDS + CN_DS_IDS)
     reqs = {}
-    for rid in CN_IM_IDS + CN_TC_IDS:
+    for rid in CN_IM_IDS + CN_TC_IDS + CN_DS_IDS:
         s = _requirement_status(rid, c.verdicts)
-        reqs[rid] = {"regulation": "Interim Measures" if rid.startswith("CN-IM-") else "TC260-003",
+        regulation = ("Interim Measures" if rid.startswith("CN-IM-") else "TC260-003" if rid.startswith("CN-TC-")
+                      else "GB/T 45652" if rid.startswith("CN-DS-") else "Labelling Measures")
+        reqs[rid] = {"regulation": regulation,
                      "requirement": REQUIREMENTS[rid]["requirement"], "evidence": REQUIREMENTS[rid]["evidence"],
                      **{k: s[k] for k in ("status", "detail", "expectations", "failing")}}
+    # no expectation checks the GB/T 45652 and labelling rows: the registry and the ledger decide them
+    records = _source_records(c)
+    for rid, computed in (("CN-DS-6.1a", records), ("CN-DS-7.1b", _synthetic_records(c)),
+                          ("CN-LB-5-detect", {"status": "not-evidenced", "detail": (
+                              "the scan does not read the implicit label (metadata key AIGC) or explicit labels "
+                              "of AI-generated content, so this run has no figure for it; the labelling rules put "
+                              "no duty on training data")})):
+        if not reqs[rid]["expectations"]:
+            reqs[rid].update(status=computed["status"], detail=computed["detail"])
+            if "sources" in computed:
+                reqs[rid]["sources"] = computed["sources"]
     reviewed = sum(c.rows[n]["inspection_reviewed"] for n in c.train)
     unsafe = sum(c.rows[n]["inspection_unsafe"] for n in c.train)
     documents = sum(c.rows[n]["documents"] for n in c.train)
@@ -824,7 +919,7 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
     counts = {st: sum(1 for r in reqs.values() if r["status"] == st)
               for st in ("evidenced", "partly-evidenced", "failed", "not-evidenced", "statement-needed")}
     facts = {"requirements": reqs, "counts": counts, "corpus": c.totals(),
-             "inspection": manual["figures"],
+             "inspection": manual["figures"], "source_records": records["sources"],
              "verdicts": [v.public() for v in related]}
 
     def part(ids: Sequence[str], sid: str, heading: str, intro: str) -> dict[str, Any]:
@@ -835,7 +930,7 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
         human += [_human(f"{rid}-evidence", f"{rid}: evidence outside the data",
                          f"No data check exists for '{REQUIREMENTS[rid]['requirement']}' in this run; describe "
                          "the evidence.")
-                  for rid in ids if reqs[rid]["status"] == "not-evidenced"]
+                  for rid in ids if reqs[rid]["status"] == "not-evidenced" and not rid.startswith("CN-LB-")]
         if "CN-IM-7.4" in ids:
             human.append(_human("CN-IM-7.4-statement", "CN-IM-7.4: quality measures beyond the data",
                                 f"{REQUIREMENTS['CN-IM-7.4']['requirement']} — describe the measures for what "
@@ -873,6 +968,10 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
              "Data-side requirements requirement by requirement. A figure the standard itself sets is "
              "quoted as the standard's; a figure it does not set (a sample size, a confidence bound, an "
              "accuracy floor) is a configurable provaudit default, and its evidence text says so."),
+        part(CN_DS_IDS, "standards", "GB/T 45652 training-data security and AI-generated content labelling",
+             "Source records and AI-generated data (GB/T 45652; clause numbers of its 2024 draft, the final "
+             "numbers are unconfirmed) and labelled AI-generated documents (Labelling Measures Art. 5, "
+             "GB 45438-2025), decided from the registry and the ledger."),
     ]
     return _document("cn_filing_annex", inputs, _doc_verdict(related, sections, "the filing requirements"),
                      facts, sections)
@@ -889,6 +988,8 @@ CHARACTERS_PER_TOKEN = 4
 EU_TEXT_TOKEN_RANGES = ((1_000_000_000, "less than 1 billion tokens"),
                         (10_000_000_000_000, "1 billion to 10 trillion tokens"))
 EU_TEXT_TOKEN_ABOVE = "more than 10 trillion tokens"
+# The registry's acquisition bases the template's §2.1–2.5 cover; any other is §2.6 "other sources".
+EU_ACQUISITIONS_2_1_TO_2_5 = ("open-license", "public-domain", "licensed", "self-collected", "user-data", "synthetic")
 # The template's share of all crawled domains (by bytes of content) to list; SMEs: 5% or 1,000.
 EU_TOP_DOMAIN_SHARE = 0.10
 EU_TOP_DOMAIN_SHARE_SME = 0.05
@@ -925,6 +1026,40 @@ def _top_domains(domain_bytes: Mapping[str, int], sme: bool) -> tuple[list[tuple
     return ranked[:k], n, rule
 
 
+def _languages_paragraph(languages: Sequence[Mapping[str, Any]], method: str) -> str:
+    if not languages:
+        return "Languages of the training data: none detected (no training documents)."
+    named = "; ".join(f"{e['name']}, {e['code']}: {_pct(e['share_of_documents'])}" for e in languages)
+    return f"Languages of the training data, by share of training documents ({method}): {named}."
+
+
+def _continuing_paragraph(continuing: bool | None) -> str:
+    if continuing is None:
+        return ("Whether the model continues to be trained on new data: to be completed (set "
+                "disclosure.training_continuing to true or false in the run config).")
+    return f"The model continues to be trained on new data: {'Yes' if continuing else 'No'}."
+
+
+def _training_languages(c: _Corpus) -> tuple[list[dict[str, Any]], str]:
+    """Documents per detected language over the training sources, most first, and where the counts come from."""
+    by_language = (c.inputs.ledger or {}).get("documents_by_language")
+    counts: dict[str, int] = {}
+    if by_language is not None:
+        for n in c.train:
+            for code, k in by_language.get(n, {}).items():
+                counts[code] = counts.get(code, 0) + k
+        how = "documents per language the scan detected, counted in the ledger"
+    else:
+        for n in c.train:
+            for code, share in _loads(c.rows[n]["languages"], {}).items():
+                counts[code] = counts.get(code, 0) + round(share * c.rows[n]["documents"])
+        how = "documents per language the scan detected, from the source profile's shares"
+    total = sum(counts.values())
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"code": code, "name": language_name(code), "documents": k,
+             "share_of_documents": round(k / total, 6) if total else 0.0} for code, k in ranked], how
+
+
 def _add_months(day: str, months: int) -> str:
     """YYYY-MM-DD plus whole months (the day clamped to 28 so every month has it)."""
     year, month = int(day[:4]), int(day[5:7]) - 1 + months
@@ -949,6 +1084,8 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
 
     public, licensed, crawled = group("open-license", "public-domain"), group("licensed"), group("self-collected")
     user, synthetic = group("user-data"), group("synthetic")
+    # §2.6 other sources: training sources whose acquisition basis none of §2.1–2.5 covers
+    other = [n for n in c.train if R[n]["acquisition"] not in EU_ACQUISITIONS_2_1_TO_2_5]
     # §2.2.2 other private third-party data: no acquisition basis of the registry means it
     private: list[str] = []
     ledger = inputs.ledger or {}
@@ -983,6 +1120,10 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
     latest = f"{latest_day[5:7]}/{latest_day[:4]}" if len(latest_day) >= 7 else "unknown"
     added = sorted(str(inputs.first_seen.get(n, {}).get("date") or run_date) for n in c.train)
     last_change = max([d for d in (latest_day, added[-1] if added else "") if d] or [run_date])
+    languages, languages_method = _training_languages(c)
+    labelled = [b for b in c.batches if b["source"] in c.train]
+    human_labels = {"items": sum(int(b["items"] or 0) for b in labelled), "batches": len(labelled),
+                    "sources": sorted({b["source"] for b in labelled})}
     facts = {
         "general": {"modalities": ["text"], "documents": documents, "characters": characters,
                     "documents_range": _size_range(documents), "characters_range": _size_range(characters),
@@ -990,7 +1131,9 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                     "token_method": token_method,
                     "latest_collection": latest,
                     "latest_collection_basis": (f"collection ongoing ({', '.join(ongoing)}): the date of this run"
-                                                if ongoing else "the latest end of the registered collection periods")},
+                                                if ongoing else "the latest end of the registered collection periods"),
+                    "training_continuing": inputs.training_continuing,
+                    "languages": languages, "languages_method": languages_method},
         "public_datasets": entries(public),
         "licensed_data": {"used": bool(licensed), "modalities": ["text"] if licensed else [],
                           "sources": entries(licensed)},
@@ -999,6 +1142,7 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                          "top_domains_rule": top_rule, "sme": inputs.sme, "bytes": total_bytes},
         "user_data": entries(user),
         "synthetic_data": {"sources": entries(synthetic), "generator_models": "statement"},
+        "other_sources": {"sources": entries(other), "human_labels": human_labels},
         "opt_out": {"opted_out_documents": {n: R[n]["opted_out_documents"] for n in c.train},
                     "status": _requirement_status("EU-53c-optout", c.verdicts)["status"]},
         "illegal_content": {n: {"inspection_sampled": R[n]["inspection_sampled"],
@@ -1031,9 +1175,11 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
         _section("general", "1.3 Modalities and size",
                  [(f"Modality: text. About {g['tokens']['text']:,} tokens: {g['token_range']['text']} (of the "
                    "template's three ranges for text: less than 1 billion, 1 billion to 10 trillion, more than "
-                   f"10 trillion tokens). {g['documents']} training documents, {g['characters']} characters.")
+                   f"10 trillion tokens). {g['documents']:,} training documents, {g['characters']:,} characters.")
                   + f" Latest data collection: {g['latest_collection']} ({g['latest_collection_basis']}).",
-                  f"Tokens are {g['token_method']}."],
+                  f"Tokens are {g['token_method']}.",
+                  _languages_paragraph(g["languages"], g["languages_method"]),
+                  _continuing_paragraph(g["training_continuing"])],
                  _table(["modality", "tokens (estimated)", "size range (template)", "documents", "characters"],
                         [["text", g["tokens"]["text"], g["token_range"]["text"], g["documents"],
                           g["characters"]]]),
@@ -1079,6 +1225,18 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  [_human("synthetic-generators", "Models that generated the synthetic data",
                          "Name the AI model(s) that generated each synthetic source: "
                          + ", ".join(synthetic) + ".")] if synthetic else []),
+        _section("other-sources", "2.6 Other sources of data",
+                 ([f"Training sources registered outside the categories of 2.1 to 2.5: {', '.join(other)}."]
+                  if other else ["No training source of the registry falls outside the categories of 2.1 to 2.5."])
+                 + ([f"Human-generated labels: the labelling records hold {human_labels['items']:,} items labelled "
+                     f"by annotators in {human_labels['batches']} batches, on documents of "
+                     f"{', '.join(human_labels['sources'])} (sources listed above)."] if labelled else []),
+                 source_table(entries(other)), None,
+                 [_descriptive_req("EU-53d-other", f"{len(other)} source(s) outside 2.1–2.5 from the source profile; "
+                                                   f"{human_labels['items']} labelled items from the labelling profile")],
+                 [_human("other-sources", "Other sources of data",
+                         "Data used for training that is not registered with provaudit, e.g. human-generated "
+                         "data for reinforcement learning; state \"No\" when there is none.")]),
         _section("opt-out", "3.1 Respect of text-and-data-mining opt-outs",
                  ["Training documents whose domain is on the opt-out list of the run."],
                  _table(["source", "opted-out documents"], [[n, R[n]["opted_out_documents"]] for n in c.train]),
@@ -1086,7 +1244,9 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  [_human("optout-policy", "Opt-out policy of the crawler",
                          "How robots.txt and other machine-readable reservations are honoured.")]),
         _section("illegal-content", "3.2 Measures against illegal content",
-                 ["Per-source sampling inspection by reviewers."],
+                 ["Per-source sampling inspection by reviewers. The upper bound is the one-sided 95% "
+                  "Clopper-Pearson bound of the unsafe share (the confidence level and the per-source sample of "
+                  "at most 4,000 documents are provaudit's defaults, not the template's)."],
                  _table(["source", "sampled", "reviewed", "unsafe", "unsafe upper bound (95%)"],
                         [[n, R[n]["inspection_sampled"], R[n]["inspection_reviewed"], R[n]["inspection_unsafe"],
                           R[n]["inspection_unsafe_upper95"]] for n in c.train]),
@@ -1094,11 +1254,10 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  [_human("illegal-content-measures", "Measures taken",
                          "Filtering and removal measures against illegal content before and during training.")]),
         _section("other", "Other information", [], None, None, [],
-                 [_human("other-sources", "Other sources of data",
-                         "Any data not registered with provaudit (e.g. data obtained otherwise)."),
-                  _human("processing", "Other relevant data processing", "Anything else the template asks.")]),
+                 [_human("processing", "Other relevant data processing", "Anything else the template asks.")]),
         _section("update", "Date of this summary",
-                 [f"Summary of {facts['update']['summary_date']}; last change of the training data: "
+                 [f"Date of this summary (its last update): {facts['update']['summary_date']}; last change of the "
+                  f"training data: "
                   f"{facts['update']['last_data_change']} (the latest collection end or source first used). "
                   "The template asks for an update at least every six months or on a material change: next "
                   f"update due by {facts['update']['next_update_due']}."],
@@ -1464,10 +1623,30 @@ def _check(doc: Any, ref: str, what: str) -> None:
         raise ProvauditError(f"disclosure {what}: {_path(e)}: {e.message}")
 
 
+def _check_eu_summary(doc: Any) -> None:
+    """The EU summary against schemas/eu_summary.schema.json (the template's sections): a bug guard."""
+    import jsonschema
+
+    from provaudit.core.contracts import load_schema
+
+    validator = jsonschema.Draft202012Validator(load_schema("eu_summary.schema.json"))
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(list(e.absolute_path)), list(e.absolute_path)))
+    if errors:
+        e = errors[0]
+        raise ProvauditError(f"disclosure 'eu_training_summary': {_path(e)}: {e.message} "
+                             "(schemas/eu_summary.schema.json, the EU template's sections)")
+
+
 def validate_document(doc: Any) -> None:
-    """Validate one disclosure document; raise ProvauditError naming its kind and the path."""
+    """Validate one disclosure document; raise ProvauditError naming its kind and the path.
+
+    Every document against ``schemas/disclosure.schema.json``; the EU summary also against
+    ``schemas/eu_summary.schema.json``, so a summary that leaves the template's layout is never written.
+    """
     kind = doc.get("kind", "?") if isinstance(doc, dict) else "?"
     _check(doc, "#/$defs/document", repr(kind))
+    if kind == "eu_training_summary":
+        _check_eu_summary(doc)
     # shapes JSON Schema cannot express: lengths that must agree
     for i, section in enumerate(doc["sections"]):
         table = section.get("table")

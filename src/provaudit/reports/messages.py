@@ -5,8 +5,14 @@ Contract. The catalogues are data files beside this module, ``catalogues/<lang>.
 Each has ``messages`` (key -> Python format string) and ``requirements`` (requirement id ->
 ``clause``, the official clause number, and in languages other than English ``text``, the
 requirement in that language's official wording; English texts are ``requirements.yaml``'s, so
-they are not kept twice). Every catalogue has the same message keys and requirement ids (a test
-holds them to it, and to every CN-* id of the requirement catalogue).
+they are not kept twice; the EU ids the Chinese pages cite carry a marked unofficial translation,
+as the AI Act has no official Chinese text). Every catalogue has the same message keys and
+requirement ids (a test holds them to it, and to every CN-* id of the requirement catalogue).
+Message keys name what they say: ``ui.*`` and ``index.*`` the renderer's words, ``annex.*`` the
+CN filing annex (:mod:`provaudit.reports.cn_annex`), ``legit.*``, ``lab.*``, ``col.*``,
+``chart.*``, ``req.*``, ``doc.*``, ``finding.*``, ``fix.*`` and ``expectation.<id>`` the
+legitimate-sources and labelling-process disclosures, their findings and the index page
+(:mod:`provaudit.reports.localised`).
 
     t(key, lang, **fmt)        the message, formatted; MessageError naming file and key if absent
     requirement(rid, lang)     (clause number, requirement text) of a requirement id

@@ -16,7 +16,9 @@ tables and charts, so every value is escaped exactly as in the working copy). Th
     paragraph that reports an expectation's result, and no empty box: a field nobody filled
     is left out, and a section left with nothing is left out;
   * for the EU summary, an explicit "Yes" or "No" under each data category the template
-    asks about;
+    asks about (2.1 to 2.6; for 2.6, data outside the registry, a filled statement is the
+    answer when no registered source falls there), and the answer to "training continuing"
+    from ``disclosure.training_continuing``, which counts as an unset header value while absent;
   * when a statement is missing or the header lacks a value, the word DRAFT at the start of
     its title with the number of missing statements ("DRAFT – 3 statements missing: ..."),
     and on top what is missing (statements, unset ``disclosure:`` values): the copy is still
@@ -64,6 +66,7 @@ EU_CATEGORIES = {
     "crawled-data": "Data crawled from the web used",
     "user-data": "User data used",
     "synthetic-data": "Synthetic data used",
+    "other-sources": "Data from other sources used",
 }
 # Table columns that report an audit's result or internal ids: never published.
 INTERNAL_COLUMNS = {"id", "requirement id", "requirement ids", "status", "result", "severity", "detail",
@@ -91,6 +94,12 @@ def public_reference(rid: str) -> str:
     m = re.fullmatch(r"CN-TC-(\d+(?:\.\d+)*)([a-z])?(?:-.*)?", rid)
     if m:
         return f"TC260-003 {m.group(1)}" + (f" {m.group(2)})" if m.group(2) else "")
+    m = re.fullmatch(r"CN-DS-(\d+(?:\.\d+)*)([a-z])?(?:-.*)?", rid)
+    if m:
+        return f"GB/T 45652 {m.group(1)}" + (f" {m.group(2)})" if m.group(2) else "")
+    m = re.fullmatch(r"CN-LB-(\d+)(?:-.*)?", rid)
+    if m:
+        return f"Labelling Measures Art. {m.group(1)}"
     m = re.fullmatch(r"EU-53([a-z])(?:-.*)?", rid)
     if m:
         return f"AI Act Art. 53(1)({m.group(1)})"
@@ -182,6 +191,8 @@ def public_document(doc: Mapping[str, Any], meta: PublicationMeta) -> dict[str, 
             answer = f"{EU_CATEGORIES[section['id']]}: {'Yes' if used else 'No'}"
             if not used:
                 paragraphs = [p for p in paragraphs if "no training source" not in p.lower()]
+                if section["id"] == "other-sources" and statements:
+                    answer = None  # data outside the registry: the person's statement is the answer
         chart = section.get("chart")
         if chart is not None and (_clean(str(chart.get("title", ""))) is None):
             chart = None
@@ -198,6 +209,8 @@ def public_document(doc: Mapping[str, Any], meta: PublicationMeta) -> dict[str, 
     unset = [name for name, value in (("provider", meta.provider), ("system", meta.system),
                                       ("system version", meta.system_version), ("version", meta.version))
              if not value]
+    if kind == "eu_training_summary" and (doc.get("facts") or {}).get("general", {}).get("training_continuing") is None:
+        unset.append("training_continuing")
     missing = []
     if missing_statements:
         missing.append(f"{missing_statements} statement{'s' if missing_statements != 1 else ''} missing")

@@ -8,13 +8,15 @@ anchors, links from the index page are relative paths (anything else is refused)
 
     render_html(doc, lang="en")  -> one HTML page: verdict badge, contents, sections with inline SVG charts
     render_markdown(doc)  -> GitHub-flavoured Markdown (charts become small tables of their data)
-    render_index(page)    -> the run's index.html: verdict, per-source legitimacy, failures, links
+    render_index(page, sections=(), lang="en")
+                          -> the run's index.html: verdict, per-source legitimacy, failures, links
 
 The renderer's own words (kind names, status and verdict words, "Contents", "To be completed
 by a person:", the footer) come from the message catalogues (:mod:`provaudit.reports.messages`),
 in the page's language: ``lang`` (a catalogue language, default "en") also sets ``<html lang>``
 and the printed "Page x / y". The document's own text is shown as given, in whatever language
-its builder wrote it (the Chinese filing annex: :mod:`provaudit.reports.annex_zh`).
+its builder wrote it (documents in another language: :mod:`provaudit.reports.cn_annex`,
+:mod:`provaudit.reports.localised`).
 
 Every SVG chart carries a <title> and a <desc> naming its largest values. Printed pages are A4
 with a running footer (the document's title and date, "Page x / y"); tables wrap inside the page
@@ -84,6 +86,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -145,6 +148,11 @@ _MANY = 20  # bar charts with more bars than this use thinner bars
 def _e(value: Any) -> str:
     """Escape any value for HTML text or a quoted attribute."""
     return html.escape(str(value), quote=True)
+
+
+def _columns(text: str) -> int:
+    """Character cells ``text`` takes: two for a wide (East Asian) character, one for others."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _fit(label: str, max_chars: int) -> str:
@@ -256,13 +264,13 @@ def _svg(chart_id: str, title: str, width: float, height: float, body: Iterable[
 _DESC_TOP = 5  # values an accessible summary (<desc>) lists
 
 
-def _summary(chart: dict[str, Any], items: Iterable[tuple[str, Any]], what: str) -> str:
-    """The text of a chart's <desc>: its size and its largest values, largest first."""
+def _summary(chart: dict[str, Any], items: Iterable[tuple[str, Any]], what: str, lang: str = "en") -> str:
+    """The text of a chart's <desc>: its size and its largest values, largest first (words in ``lang``)."""
     unit = chart.get("unit", "count")
     ranked = sorted(((label, v) for label, v in items if _is_number(v)),
                     key=lambda item: -_finite(item[1]))  # stable: ties keep chart order
-    top = "; ".join(f"{label}: {_number(v, unit)}" for label, v in ranked[:_DESC_TOP])
-    return f"{what}. Largest values: {top}." if top else f"{what}. No values."
+    top = t("sep.clause", lang).join(f"{label}: {_number(v, unit)}" for label, v in ranked[:_DESC_TOP])
+    return t("chart.desc.values", lang, what=what, top=top) if top else t("chart.desc.no_values", lang, what=what)
 
 
 def _ink(fill: str) -> str:
@@ -318,7 +326,7 @@ def _legend(names: Sequence[str], width: float, y0: float, line: bool = False,
     for i, name in enumerate(names):
         colour = colours[i]
         shown = _fit(name, 30)
-        item_w = 22 + len(shown) * _CHAR_W + 18
+        item_w = 22 + _columns(shown) * _CHAR_W + 18  # a wide (CJK) character takes two
         if x > 0 and x + item_w > width:
             x, y = 0.0, y + 20
         if line:
@@ -344,7 +352,7 @@ def _nice_axis(value: float) -> tuple[float, float]:
     return math.ceil(value / step - 1e-9) * step, step
 
 
-def _bar_svg(chart: dict[str, Any], chart_id: str) -> str:
+def _bar_svg(chart: dict[str, Any], chart_id: str, lang: str = "en") -> str:
     unit = chart.get("unit", "count")
     cats = [str(c) for c in chart["categories"]]
     values = [_finite(v) for v in chart["series"][0]["values"]]
@@ -369,15 +377,14 @@ def _bar_svg(chart: dict[str, Any], chart_id: str) -> str:
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" '
                      f'class="value">{_e(text)}</text>')
     _bar_axis(parts, chart, left, top, top + row * len(cats), plot_w)
-    desc = _summary(chart, zip(cats, raw), f"Horizontal bar chart, {len(cats)} bars "
-                    f"({_axis_words(chart)})")
+    desc = _summary(chart, zip(cats, raw), t("chart.desc.bar", lang, n=len(cats), axes=_axis_words(chart, lang)), lang)
     return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
 
 
-def _axis_words(chart: dict[str, Any]) -> str:
+def _axis_words(chart: dict[str, Any], lang: str = "en") -> str:
     """'<value axis> per <category axis>' for a horizontal bar chart's summary."""
-    value, category = str(chart.get("x_label") or "value"), str(chart.get("y_label") or "")
-    return f"{value} per {category}" if category else value
+    value, category = str(chart.get("x_label") or t("chart.desc.value", lang)), str(chart.get("y_label") or "")
+    return t("chart.desc.axes", lang, value=value, category=category) if category else value
 
 
 def _bar_axis(parts: list[str], chart: dict[str, Any], left: float, top: float, axis_y: float,
@@ -394,7 +401,7 @@ def _bar_axis(parts: list[str], chart: dict[str, Any], left: float, top: float, 
                            ' class="axis-label"'))
 
 
-def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
+def _stacked_svg(chart: dict[str, Any], chart_id: str, lang: str = "en") -> str:
     unit = chart.get("unit", "count")
     cats = [str(c) for c in chart["categories"]]
     series = chart["series"]
@@ -439,9 +446,9 @@ def _stacked_svg(chart: dict[str, Any], chart_id: str) -> str:
                   for name, s in zip(names, series)]
     desc = _summary(chart, [(f"{cats[i]} — {names[j]}", s["values"][i])
                             for j, s in enumerate(series) for i in range(len(cats))],
-                    f"Stacked bar chart, {len(cats)} bars of {len(series)} parts "
-                    f"({_axis_words(chart)}); parts by total over all bars: "
-                    + ", ".join(n for n, _ in sorted(per_series, key=lambda t: -t[1])))
+                    t("chart.desc.stacked", lang, n=len(cats), parts=len(series), axes=_axis_words(chart, lang),
+                      names=t("sep.list", lang).join(n for n, _ in sorted(per_series, key=lambda p: -p[1]))),
+                    lang)
     return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
 
 
@@ -455,7 +462,7 @@ def _ramp(t: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * u):02x}" for a, b in zip(lo, hi))
 
 
-def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
+def _heatmap_svg(chart: dict[str, Any], chart_id: str, lang: str = "en") -> str:
     """A grid of shaded cells with each value written in its cell.
 
     Columns are as narrow as the widest value (not the column names, which stand vertically
@@ -485,9 +492,9 @@ def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
         y = top + cell_h * i
         parts.append(_text(left - 8, y + cell_h / 2 + 4, cat, label_chars, "end"))
         for j, value in enumerate(matrix[i]):
-            t = _finite(value) / high if high > 0 else 0.0
-            fill = _ramp(t) if value is not None else "#eeeeee"
-            ink = "#ffffff" if t > 0.55 else "#1a1f29"
+            level = _finite(value) / high if high > 0 else 0.0
+            fill = _ramp(level) if value is not None else "#eeeeee"
+            ink = "#ffffff" if level > 0.55 else "#1a1f29"
             x = left + col_w * j
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w:.1f}" height="{cell_h:.0f}" '
                          f'fill="{fill}" stroke="#ffffff"><title>{_e(cat)} × {_e(cols[j])}: '
@@ -497,7 +504,7 @@ def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
                          f"{_e(shown[i][j])}</text>")
     # Legend: five steps of the ramp with the value each starts at.
     ly = grid_bottom + 14
-    parts.append(f'<text x="{left:.1f}" y="{ly + 11:.1f}" class="axis-label">Scale</text>')
+    parts.append(f'<text x="{left:.1f}" y="{ly + 11:.1f}" class="axis-label">{_e(t("chart.heatmap.scale", lang))}</text>')
     for k in range(5):
         lx = left + 46 + k * 76
         parts.append(f'<rect x="{lx:.1f}" y="{ly:.1f}" width="18" height="14" '
@@ -507,18 +514,18 @@ def _heatmap_svg(chart: dict[str, Any], chart_id: str) -> str:
     height = ly + 24
     if chart.get("x_label") or chart.get("y_label"):
         axes = " × ".join(str(a) for a in (chart.get("y_label"), chart.get("x_label")) if a)
-        parts.append(_text(left, height + 8, f"Rows × columns: {axes}", 80, "start",
+        parts.append(_text(left, height + 8, t("chart.heatmap.axes", lang, axes=axes), 80, "start",
                            ' class="axis-label"'))
         height += 18
     cells = [(f"{cat} × {col}", matrix[i][j]) for i, cat in enumerate(cats)
              for j, col in enumerate(cols)]
-    desc = _summary(chart, cells, f"Heatmap, {len(cats)} rows × {len(cols)} columns "
-                    f"(rows: {chart.get('y_label') or 'rows'}; columns: "
-                    f"{chart.get('x_label') or 'columns'})")
+    desc = _summary(chart, cells, t("chart.desc.heatmap", lang, rows=len(cats), columns=len(cols),
+                                    row_label=chart.get("y_label") or t("chart.desc.rows", lang),
+                                    column_label=chart.get("x_label") or t("chart.desc.columns", lang)), lang)
     return _svg(chart_id, str(chart.get("title", "")), width, height, parts, desc)
 
 
-def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
+def _line_svg(chart: dict[str, Any], chart_id: str, lang: str = "en") -> str:
     unit = chart.get("unit", "count")
     cats = [str(c) for c in chart["categories"]]
     series = chart["series"]
@@ -577,8 +584,9 @@ def _line_svg(chart: dict[str, Any], chart_id: str) -> str:
                            ' class="axis-label"'))
     points = [(f"{names[j]}, {cats[i]}", s["values"][i]) for j, s in enumerate(series)
             for i in range(n)]
-    desc = _summary(chart, points, f"Line chart, {len(series)} series over {n} points "
-                    f"({chart.get('y_label') or 'value'} per {chart.get('x_label') or 'point'})")
+    desc = _summary(chart, points, t("chart.desc.line", lang, n=len(series), points=n,
+                                     y=chart.get("y_label") or t("chart.desc.value", lang),
+                                     x=chart.get("x_label") or t("chart.desc.point", lang)), lang)
     return _svg(chart_id, str(chart.get("title", "")), width, height + 4, parts, desc)
 
 
@@ -586,9 +594,9 @@ _CHART_SVG = {"bar": _bar_svg, "stacked_bar": _stacked_svg, "heatmap": _heatmap_
               "line": _line_svg}
 
 
-def _chart_html(chart: dict[str, Any], chart_id: str) -> str:
+def _chart_html(chart: dict[str, Any], chart_id: str, lang: str = "en") -> str:
     kind = _check_chart(chart)
-    svg = _CHART_SVG[kind](chart, chart_id)
+    svg = _CHART_SVG[kind](chart, chart_id, lang)
     title = str(chart.get("title", ""))
     axes = [str(a) for a in (chart.get("x_label"), chart.get("y_label")) if a]
     detail = f' <span class="axes">({_e(" / ".join(axes))})</span>' if axes else ""
@@ -875,7 +883,7 @@ def render_html(doc: dict[str, Any], lang: str = "en") -> str:
         parts.append(f'<section id="{slug}">\n<h2>{_e(section.get("heading", ""))}</h2>\n')
         parts.extend(f"<p>{_e(p)}</p>\n" for p in section.get("paragraphs", []))
         if section.get("chart"):
-            parts.append(_chart_html(section["chart"], f"{slug}-chart") + "\n")
+            parts.append(_chart_html(section["chart"], f"{slug}-chart", lang) + "\n")
         if section.get("table"):
             parts.append(_table_html(section["table"]))
         if section.get("requirements"):
@@ -1004,36 +1012,41 @@ def _relative_href(href: Any) -> str:
     return text
 
 
-def render_index(page: dict[str, Any], sections: Sequence[str] = ()) -> str:
+def render_index(page: dict[str, Any], sections: Sequence[str] = (), lang: str = "en") -> str:
     """Render the run's index page: verdict, which sources are legitimately documented, links.
 
     ``sections`` are HTML sections rendered (and escaped) elsewhere, placed before the links.
+    The page's own words come from the message catalogue of ``lang`` (``index.*`` keys); the
+    page's data (summary, reasons, findings, links) is shown as given
+    (:func:`provaudit.reports.localised.index_in` writes it in another language).
     """
+    check_language(lang)
     run_id = str(page.get("run_id", ""))
     links = [(link, _relative_href(link.get("href", ""))) for link in page.get("links", [])]
     sources = page.get("sources", [])
     not_legit = [str(s.get("name", "")) for s in sources if not s.get("legitimate")]
     parts = [
         "<header>\n",
-        f"<h1>provaudit run {_e(run_id)}</h1>\n",
-        _verdict_html(page.get("verdict", {}), ("pass", "fail")),
-        f'<p class="meta">Generated by {_e(page.get("generated_by", ""))}.</p>\n',
+        f"<h1>{_e(t('index.title', lang, run=run_id))}</h1>\n",
+        _verdict_html(page.get("verdict", {}), ("pass", "fail"), lang),
+        f'<p class="meta">{_e(t("index.generated", lang, by=page.get("generated_by", "")))}</p>\n',
         "</header>\n",
-        '<section id="sources">\n<h2>Sources</h2>\n',
+        f'<section id="sources">\n<h2>{_e(t("index.sources", lang))}</h2>\n',
     ]
     if not_legit:
-        parts.append(f"<p><strong>{len(not_legit)} of {len(sources)} sources are NOT "
-                     f"legitimately documented:</strong> {_e(', '.join(not_legit))}.</p>\n")
+        parts.append(f"<p><strong>{_e(t('index.not_legit', lang, n=len(not_legit), total=len(sources)))}"
+                     f"</strong> {_e(t('index.not_legit_names', lang, names=t('sep.list', lang).join(not_legit)))}"
+                     "</p>\n")
     else:
-        parts.append(f"<p>All {len(sources)} sources are legitimately documented.</p>\n")
-    parts.append('<table>\n<thead><tr><th scope="col">Source</th><th scope="col">Role</th>'
-                 '<th scope="col">Documentation</th><th scope="col">Reasons</th></tr></thead>\n'
-                 "<tbody>\n")
+        parts.append(f"<p>{_e(t('index.all_legit', lang, total=len(sources)))}</p>\n")
+    parts.append("<table>\n<thead><tr>" + "".join(f'<th scope="col">{_e(t(f"index.col.{c}", lang))}</th>'
+                                                    for c in ("source", "role", "documentation", "reasons"))
+                 + "</tr></thead>\n<tbody>\n")
     for s in sources:
         if s.get("legitimate"):
-            badge = '<span class="badge badge-legit">legitimately documented</span>'
+            badge = f'<span class="badge badge-legit">{_e(t("index.badge.legit", lang))}</span>'
         else:
-            badge = '<span class="badge badge-not-legit">NOT legitimately documented</span>'
+            badge = f'<span class="badge badge-not-legit">{_e(t("index.badge.not_legit", lang))}</span>'
         reasons = s.get("reasons") or []
         reason_html = ('<ul class="reasons">' + "".join(f"<li>{_e(r)}</li>" for r in reasons)
                        + "</ul>") if reasons else f'<span class="null">{_EMPTY}</span>'
@@ -1041,12 +1054,12 @@ def render_index(page: dict[str, Any], sections: Sequence[str] = ()) -> str:
                      f'<td>{_e(s.get("role", ""))}</td><td>{badge}</td>'
                      f"<td>{reason_html}</td></tr>\n")
     parts.append("</tbody>\n</table>\n</section>\n")
-    parts.append('<section id="failures">\n<h2>Failures</h2>\n')
+    parts.append(f'<section id="failures">\n<h2>{_e(t("index.failures", lang))}</h2>\n')
     failures = page.get("failures", [])
     if failures:
-        parts.append('<table>\n<thead><tr><th scope="col">Finding</th>'
-                     '<th scope="col">Requirements</th><th scope="col">Expectation</th>'
-                     '<th scope="col">Evidence</th></tr></thead>\n<tbody>\n')
+        parts.append("<table>\n<thead><tr>" + "".join(f'<th scope="col">{_e(t(f"index.col.{c}", lang))}</th>'
+                                                        for c in ("finding", "requirements", "expectation", "evidence"))
+                     + "</tr></thead>\n<tbody>\n")
         for f in failures:
             ids = "<br>".join(f'<span class="req-id">{_e(i)}</span>'
                               for i in f.get("requirement_ids", []))
@@ -1059,25 +1072,26 @@ def render_index(page: dict[str, Any], sections: Sequence[str] = ()) -> str:
             refs = []
             if evidence.get("csv"):
                 rows = evidence.get("rows")
-                refs.append(f'<a href="{_e(_relative_href(evidence["csv"]))}">evidence (CSV'
-                             + (f", {_e(rows)} rows" if rows is not None else "") + ")</a>")
+                shown = t("index.evidence_rows", lang, rows=rows) if rows is not None else ""
+                refs.append(f'<a href="{_e(_relative_href(evidence["csv"]))}">'
+                            f'{_e(t("index.evidence_csv", lang, rows=shown))}</a>')
             if evidence.get("parquet"):
-                refs.append(f'<a href="{_e(_relative_href(evidence["parquet"]))}">Parquet</a>')
+                refs.append(f'<a href="{_e(_relative_href(evidence["parquet"]))}">{_e(t("index.parquet", lang))}</a>')
             if f.get("docs"):
-                refs.append(f'<a href="{_e(_relative_href(f["docs"]))}">Data Docs</a>')
+                refs.append(f'<a href="{_e(_relative_href(f["docs"]))}">{_e(t("index.datadocs", lang))}</a>')
             parts.append(f"<tr><td>{finding_html}</td><td>{ids}</td>"
                          f"<td>{_e(f.get('suite', ''))}: {_e(f.get('description', ''))}</td>"
                          f"<td>{'<br>'.join(refs) or _EMPTY}</td></tr>\n")
         parts.append("</tbody>\n</table>\n")
     else:
-        parts.append("<p>No requirement failed.</p>\n")
+        parts.append(f"<p>{_e(t('index.no_failures', lang))}</p>\n")
     parts.append("</section>\n")
     parts.extend(sections)
     if links:
-        parts.append('<section id="links">\n<h2>Reports</h2>\n<ul>\n')
+        parts.append(f'<section id="links">\n<h2>{_e(t("index.reports", lang))}</h2>\n<ul>\n')
         for link, href in links:
             description = link.get("description", "")
             tail = f" — {_e(description)}" if description else ""
             parts.append(f'<li><a href="{_e(href)}">{_e(link.get("label", ""))}</a>{tail}</li>\n')
         parts.append("</ul>\n</section>\n")
-    return _page(f"provaudit run {run_id}", "".join(parts))
+    return _page(t("index.title", lang, run=run_id), "".join(parts), lang=lang)

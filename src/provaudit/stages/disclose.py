@@ -11,11 +11,15 @@ renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
     disclosures/spdx.json                   SPDX 3.0 dataset document
     disclosures/public/<kind>.html | .md    publication copies (reports.publication): no
                                             verdicts, internal ids or empty boxes
-    disclosures/<lang>/cn_filing_annex.html | .md | .json
+    disclosures/<lang>/<kind>.html | .md | .json
                                             for each language of ``disclosure.languages``
-                                            other than en (zh-CN): the CN filing annex clause
-                                            by clause in that language (reports.cn_annex),
-                                            every word from its message catalogue
+                                            other than en (zh-CN), kind legitimate_sources,
+                                            labelling_process and cn_filing_annex: the
+                                            disclosure in that language (reports.localised,
+                                            reports.cn_annex), every word from its message
+                                            catalogue
+    index.<lang>.html                       the index page in that language, linked from
+                                            index.html and back
     profiles/source_profile.csv             the source profile for spreadsheets
     audit.xlsx                              sources, failures with evidence counts, open
                                             statement fields (reports.workbook)
@@ -28,6 +32,7 @@ renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import time
@@ -37,6 +42,7 @@ from typing import Any, Optional
 from provaudit.core.config import RunConfig
 from provaudit.stages.runs import stage_facts
 from provaudit.reports.disclosures import KINDS, TITLES
+from provaudit.core.jsontext import json_text
 
 
 @dataclass
@@ -62,7 +68,7 @@ def _write(path: str, text: str) -> str:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json_text(value) + "\n"
 
 
 def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = "") -> DiscloseResult:
@@ -73,7 +79,8 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     from provaudit.core.history import drift, merge_history
     from provaudit.reports.history import render_drift, render_trends
     from provaudit.stages.runs import find_run, mark_stage_done, previous_complete, read_history
-    from provaudit.reports.cn_annex import annex_in
+    from provaudit.reports.localised import LOCALISED_KINDS, index_in, localise
+    from provaudit.reports.messages import t
     from provaudit.reports.render import render_html, render_index, render_markdown
 
     started = time.monotonic()
@@ -100,15 +107,19 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     for lang in languages:
         if lang == "en":
             continue
-        annex = annex_in(documents["cn_filing_annex"], lang)
-        validate_document(annex)
-        base = os.path.join(out, lang, "cn_filing_annex")
-        files.append(_write(base + ".json", _json(annex)))
-        files.append(_write(base + ".md", render_markdown(annex, lang)))
-        files.append(_write(base + ".html", render_html(annex, lang)))
-        links.append({"label": f"{TITLES['cn_filing_annex']} ({lang})",
-                      "href": f"disclosures/{lang}/cn_filing_annex.html",
-                      "description": f"clause by clause, TC260-003 9.1; also as disclosures/{lang}/cn_filing_annex.md and .json"})
+        for kind in LOCALISED_KINDS:
+            local = localise(documents[kind], lang, inputs.validation.get("parameters", {}))
+            validate_document(local)
+            base = os.path.join(out, lang, kind)
+            files.append(_write(base + ".json", _json(local)))
+            files.append(_write(base + ".md", render_markdown(local, lang)))
+            files.append(_write(base + ".html", render_html(local, lang)))
+            what = ("clause by clause, TC260-003 9.1; also as" if kind == "cn_filing_annex" else "also as")
+            links.append({"label": f"{TITLES[kind]} ({lang})", "href": f"disclosures/{lang}/{kind}.html",
+                          "description": f"{what} disclosures/{lang}/{kind}.md and .json"})
+        language = t(f"lang.name.{lang}", "en")
+        links.append({"label": t("index.link.other_language", "en", language=language), "href": f"index.{lang}.html",
+                      "description": t("index.link.other_language.description", "en", language=language)})
     files += _write_publication_copies(config, documents, out, inputs.manifest)
     links += [{"label": f"Publication copy: {TITLES[kind]}", "href": f"disclosures/public/{kind}.html",
                "description": f"what the public sees; also as disclosures/public/{kind}.md"}
@@ -165,6 +176,13 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     page = index_page(inputs, links, evidence)
     files.append(_write(os.path.join(run_dir, "index.html"), render_index(
         page, [render_drift(changes), render_trends(history)])))
+    for lang in languages:  # index.<lang>.html beside index.html, so that every relative link holds
+        if lang != "en":
+            local_page = index_in(page, inputs, evidence, lang, changes["previous_run"] if changes else None)
+            note = (f'<section id="history">\n<p>{html.escape(t("index.only_english", lang))}</p>\n</section>\n')
+            history_note = [note] if any((render_drift(changes), render_trends(history))) else []
+            files.append(_write(os.path.join(run_dir, f"index.{lang}.html"),
+                                render_index(local_page, history_note, lang)))
     mark_stage_done(run_dir, "disclose", {"duration_seconds": round(time.monotonic() - started, 3),
                                           "files": len(files)})
     return DiscloseResult(run_dir, files, page, changes, record)
