@@ -407,7 +407,7 @@ def test_the_chinese_pages_are_deterministic(disclosed) -> None:
         assert render_html(localise(doc, "zh-CN", params), "zh-CN") == (out / "zh-CN" / f"{kind}.html").read_text("utf-8")
 
 
-SCREENSHOT_LEGITIMATE = ROOT / "docs" / "screenshot-zh-legitimate-sources.png"
+SCREENSHOT_LEGITIMATE = ROOT / "docs" / "legitimate-sources-zh.png"
 
 
 def test_the_zh_cn_legitimate_sources_page_renders_offline_in_chromium(disclosed, browser, tmp_path: Path) -> None:  # noqa: F811
