@@ -34,7 +34,9 @@ candidate only when the document is that text: ``coverage`` and the share of the
 document's 5-grams it explains both at least :data:`MIN_WHOLE`, with :data:`MIN_HITS_WHOLE`
 5-grams at least. The best (a longer text fully present beats a shorter one it contains:
 MIT beats MIT-0 on the MIT text, and MIT-0 wins on its own text), ties going to the
-reference sorted first by (identifier, source file). References whose licence is a generic
+reference sorted first by (identifier, source file). Licence texts of different licences
+whose windows are the same (Artistic-1.0 and Artistic-1.0-cl8 differ in a clause near the
+end) are told apart by the same score over their whole texts, only when one of them wins. References whose licence is a generic
 or unknown ScanCode entry (``unknown``, ``other-permissive``, ...) are not indexed.
 
 Cost: a document is looked up only when its first :data:`GATE_CHARS` characters, lower
@@ -71,6 +73,7 @@ DETECTED_BY = ("spdx-tag", "text-match", "notice")
 TAG_PREFIX_CHARS = 65_536  # SPDX tags are file headers; a concatenation keeps them near the top
 PREFIX_CHARS = 4_000  # characters read for text matching (the first WINDOW words fit in it)
 WINDOW = 300  # words of a document and of each reference that are compared
+TWIN_CHARS = 200_000  # characters compared when licence texts share their window (rare)
 GATE_CHARS = 4_000  # a licence text or notice names itself in its first characters
 NGRAM = 5
 MIN_COVERAGE = 0.8
@@ -244,6 +247,10 @@ class _Index(NamedTuple):
     owners: np.ndarray  # int16, reference number of each hash
     sizes: np.ndarray  # distinct 5-grams of each reference's window
     refs: tuple[_Reference, ...]
+    # Licence texts of different licences with the same window (Artistic-1.0 and
+    # Artistic-1.0-cl8 differ only after their first WINDOW words): reference number ->
+    # (the numbers of its twins, including itself; each one's distinct 5-grams of its whole text).
+    twins: dict[int, tuple[tuple[int, ...], tuple[np.ndarray, ...]]]
 
 
 @functools.lru_cache(maxsize=1)
@@ -261,7 +268,31 @@ def _index() -> _Index:
     hashes = np.concatenate(hash_parts)
     owners = np.concatenate(owner_parts)
     order = np.argsort(hashes, kind="stable")
-    return _Index(hashes[order], owners[order], np.asarray(sizes, np.float64), tuple(refs))
+    by_window: dict[bytes, list[int]] = {}
+    for number, (ref, _) in enumerate(pairs):
+        if ref.kind == "text-match":
+            by_window.setdefault(hash_parts[number].tobytes(), []).append(number)
+    twins: dict[int, tuple[tuple[int, ...], tuple[np.ndarray, ...]]] = {}
+    for group in by_window.values():
+        if len({refs[n].spdx for n in group}) > 1:
+            full = tuple(np.unique(shingle_hashes(pairs[n][1], False, NGRAM)) for n in group)
+            for n in group:
+                twins[n] = (tuple(group), full)
+    return _Index(hashes[order], owners[order], np.asarray(sizes, np.float64), tuple(refs), twins)
+
+
+def _break_twin_tie(index: _Index, number: int, text: str) -> int:
+    """Among licence texts with the same window, the one the whole document matches best."""
+    group, full = index.twins[number]
+    doc = np.unique(shingle_hashes(text[:TWIN_CHARS], False, NGRAM))
+    best, best_score = number, -1.0
+    for n, ref in zip(group, full):
+        hits = int(np.isin(ref, doc, assume_unique=True).sum())
+        coverage = hits / max(len(ref), 1)
+        score = hits * coverage * coverage
+        if score > best_score:
+            best, best_score = n, score
+    return best
 
 
 class LicenseTextDetector:
@@ -298,6 +329,8 @@ class LicenseTextDetector:
         number = _best(index.hashes, index.owners, index.sizes, query, np.zeros(len(index.refs), np.int32))
         if number < 0:
             return None
+        if number in index.twins:
+            number = _break_twin_tie(index, number, text)
         best = index.refs[number]
         return Detection(best.spdx, CATEGORY_BY_SPDX.get(best.spdx) or normalize_license(best.spdx).category,
                          best.kind)
