@@ -2,6 +2,8 @@
 
     python benchmarks/overlap.py [--corpus DIR] [--docs 20000] [--repeat 3] [--json OUT]
                                  [--text-dedup-python PY] [--skip rensa,text-dedup]
+    python benchmarks/overlap.py --exact-copies N [--distinct M] [--corpus DIR] [--json OUT]
+                                 [--provaudit-src DIR] [--timeout S]
 
 The corpus is ``DIR/part-*.jsonl.gz`` (fields ``id``, ``text``, ``license``, ``url``) as
 written by ``benchmarks/corpus.py DIR --docs N --flat`` (written first when missing):
@@ -34,6 +36,23 @@ Documents whose signature holds no shingle take no part, as in provaudit. Agreem
 have at least one duplicate. ``pairs.parquet`` is capped per cluster
 (``overlap.max_pairs_per_cluster``); the run config sets the cap to 10**9 so that every
 verified pair is written and compared.
+
+Exact-copy mode (``--exact-copies N [--distinct M]``) measures what a big group of
+identical documents costs, against the same number of documents with no copy at all:
+
+  copies      the first corpus document's text ``N`` times, plus ``M`` other documents
+  distinct    ``N + M`` different documents of the corpus (none copied)
+
+Each corpus is scanned once (``provaudit scan``, not measured), then ``provaudit overlap``
+runs as a subprocess (DirectRunner, one worker, in-process) and its wall time and peak
+resident memory (``ru_maxrss`` of that process) are recorded; the memory ratio
+copies/distinct is the figure to keep within 1.5. ``--provaudit-src DIR`` runs the overlap
+from another source tree (an older checkout's ``src``) on the same scans, for a
+before/after comparison; ``--timeout S`` stops an overlap run after ``S`` seconds. Use a
+corpus written with ``--dup-share 0`` (``benchmarks/corpus.py DIR --docs N --flat
+--dup-share 0``) so that the distinct documents hold no planted copy; when it holds fewer
+than ``N + M`` documents, the missing ones are made by joining two of its documents (two
+texts one after the other: Jaccard about 0.5 with each, below the threshold).
 """
 
 from __future__ import annotations
@@ -300,6 +319,119 @@ def median_runs(run: Callable[[], tuple], repeat: int) -> tuple[list[float], obj
     return floats, results[-1][-1]
 
 
+# --- exact copies ------------------------------------------------------------------------
+
+COPY_SHARD_DOCS = 10_000
+
+
+def write_copies_corpora(shards: list[Path], copies: int, distinct: int, workdir: Path) -> dict[str, Path]:
+    """Write the two corpora of exact-copy mode; return their folders by name."""
+    import gzip
+
+    need = copies + distinct
+    lines: list[str] = []
+    for shard in shards:
+        for line in scan_bench._lines(shard):
+            lines.append(line if line.endswith("\n") else line + "\n")
+            if len(lines) == need:
+                break
+        if len(lines) == need:
+            break
+    if len(lines) < 2:
+        raise SystemExit(f"the corpus holds {len(lines):,} documents: "
+                         f"python benchmarks/corpus.py DIR --docs {need} --flat --dup-share 0")
+    have = len(lines)
+    for j in range(need - have):  # more documents than the corpus holds: join two of its documents
+        a, b = json.loads(lines[j % have]), json.loads(lines[(j * 7919 + 1 + j // have) % have])
+        lines.append(json.dumps(dict(a, id=f"joined-{j:07d}", text=a["text"] + "\n\n" + b["text"]),
+                                ensure_ascii=False) + "\n")
+    first = json.loads(lines[0])
+    copied = [json.dumps(dict(first, id=f"copy-{i:07d}"), ensure_ascii=False) + "\n" for i in range(copies)]
+    corpora = {"copies": copied + lines[1:distinct + 1], "distinct": lines[:need]}
+    out = {}
+    for name, docs in corpora.items():
+        folder = workdir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for k in range(0, len(docs), COPY_SHARD_DOCS):
+            with gzip.open(folder / f"part-{k // COPY_SHARD_DOCS:05d}.jsonl.gz", "wt", encoding="utf-8") as fh:
+                fh.writelines(docs[k:k + COPY_SHARD_DOCS])
+        out[name] = folder
+    return out
+
+
+def timed_subprocess(cmd: list[str], env: dict[str, str], timeout: float | None) -> tuple[float, float, int]:
+    """Run ``cmd``; return (seconds, peak RSS of the process in MB, exit status; -9 on timeout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = None if timeout is None else start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            return time.perf_counter() - start, usage.ru_maxrss / 1024, -9
+        time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode("utf-8", "replace").strip().splitlines() if proc.stderr else []
+        print(f"  {' '.join(cmd[-4:])}: exit {proc.returncode}: {err[-1] if err else ''}")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024, proc.returncode
+
+
+def exact_copies_main(args: argparse.Namespace) -> int:
+    """Exact-copy mode: overlap time and peak memory on N copies + M documents, against N + M distinct."""
+    shards = sorted(args.corpus.glob("part-*.jsonl.gz")) or scan_bench.ensure_corpus(
+        args.corpus, args.exact_copies + args.distinct)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="provaudit-overlap-copies-") as tmp:
+        workdir = Path(tmp)
+        corpora = write_copies_corpora(shards, args.exact_copies, args.distinct, workdir)
+        env = dict(os.environ)
+        overlap_env = dict(env)
+        if args.provaudit_src:
+            overlap_env["PYTHONPATH"] = str(args.provaudit_src.resolve())
+        for name, folder in corpora.items():
+            config = workdir / f"{name}.yaml"
+            config.write_text(yaml.safe_dump({
+                "output": str(workdir / f"out-{name}"),
+                "sources": [{"name": name, "paths": [str(folder / "*.jsonl.gz")], "format": "jsonl",
+                             "license_field": "license", "url_field": "url", "acquisition": "open-license"}],
+                "beam": {"runner": "DirectRunner", "direct_num_workers": 1},
+            }))
+            scan_s, _, rc = timed_subprocess([sys.executable, "-m", "provaudit.cli", "scan", str(config)], env, None)
+            if rc != 0:
+                return 1
+            run_id = next(d.name for d in sorted((workdir / f"out-{name}").iterdir())
+                          if (d / "manifest.json").exists())
+            seconds, rss, rc = timed_subprocess(
+                [sys.executable, "-m", "provaudit.cli", "overlap", str(config), "--run", run_id], overlap_env,
+                args.timeout)
+            summary_path = workdir / f"out-{name}" / run_id / "overlap" / "summary.json"
+            summary = json.loads(summary_path.read_text()) if rc == 0 and summary_path.exists() else {}
+            row = {"corpus": name, "documents": args.exact_copies + args.distinct,
+                   "copies": args.exact_copies if name == "copies" else 0,
+                   "scan_seconds": round(scan_s, 1), "overlap_seconds": round(seconds, 1),
+                   "overlap_peak_rss_mb": round(rss), "status": {0: "ok", -9: "timeout"}.get(rc, f"exit {rc}"),
+                   "clusters": summary.get("clusters"), "largest_cluster": summary.get("largest_cluster"),
+                   "verified_pairs": summary.get("verified_pairs")}
+            rows.append(row)
+            print(f"  {name:<9} {row['documents']:>9,} documents ({row['copies']:,} copies): overlap "
+                  f"{seconds:8.1f} s, peak RSS {rss:8,.0f} MB, {row['status']}; clusters {row['clusters']}, "
+                  f"largest {row['largest_cluster']}, pairs {row['verified_pairs']}   (scan {scan_s:.0f} s)",
+                  flush=True)
+    copies, distinct = rows
+    if copies["status"] == distinct["status"] == "ok":
+        print(f"\n  copies / distinct: memory {copies['overlap_peak_rss_mb'] / distinct['overlap_peak_rss_mb']:.2f}x "
+              f"(target <= 1.5x), time {copies['overlap_seconds'] / distinct['overlap_seconds']:.2f}x")
+    if args.json:
+        args.json.write_text(json.dumps({"exact_copies": args.exact_copies, "distinct": args.distinct,
+                                         "provaudit_src": str(args.provaudit_src or ""), "rows": rows},
+                                        indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus")
@@ -309,7 +441,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="Python of a venv with text-dedup installed (skipped when missing)")
     ap.add_argument("--skip", default="", help="comma-separated peers to skip: rensa,text-dedup")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--exact-copies", type=int, metavar="N",
+                    help="exact-copy mode: one text N times plus --distinct documents, against as many "
+                         "distinct documents")
+    ap.add_argument("--distinct", type=int, default=1000, metavar="M",
+                    help="exact-copy mode: distinct documents beside the copies (default 1000)")
+    ap.add_argument("--provaudit-src", type=Path, help="exact-copy mode: run the overlap from this source tree")
+    ap.add_argument("--timeout", type=float, help="exact-copy mode: stop an overlap run after this many seconds")
     args = ap.parse_args(argv)
+    if args.exact_copies is not None:
+        if args.exact_copies < 2 or args.distinct < 0:
+            ap.error("--exact-copies must be at least 2 and --distinct at least 0")
+        return exact_copies_main(args)
     skip = set(filter(None, args.skip.split(",")))
 
     from datasketch import MinHashLSH

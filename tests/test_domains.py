@@ -41,11 +41,9 @@ from provaudit.core.domains import registrable_domain
         ("https://www.xn--fsqu00a.xn--fiqs8s/", "例子.中国"),
         ("http://例子。中国/", "例子.中国"),  # ideographic full stop as label separator
         ("https://münchen.example.com/", "example.com"),
-        # IP hosts give the address itself
-        ("http://192.168.0.1:80/", "192.168.0.1"),
-        ("10.0.0.1", "10.0.0.1"),
-        ("http://[2001:db8::1]:8080/x", "2001:db8::1"),
-        ("http://[2001:0db8:0000::0001]/", "2001:db8::1"),
+        # a name that only starts like a number is a name
+        ("http://1.2.3.example.com/", "example.com"),
+        ("http://123.com/", "123.com"),
         # single-label hosts
         ("http://localhost:8000/", "localhost"),
         ("localhost", "localhost"),
@@ -151,3 +149,28 @@ def test_arbitrary_text_never_raises(text: str) -> None:
 def test_arbitrary_text_after_scheme_never_raises(text: str) -> None:
     result = registrable_domain("https://" + text)
     assert result is None or isinstance(result, str)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://192.168.0.1:80/",
+        "10.0.0.1",
+        "10.0.0.1/path",
+        "https://8.8.8.8/",
+        "http://[2001:db8::1]:8080/x",
+        "http://[2001:0db8:0000::0001]/",
+        "http://[::1]/",
+        "http://[::ffff:192.0.2.1]/",
+        "http://[fe80::1%25eth0]/",
+        "http://user:pw@203.0.113.9/",
+        "http://2130706433/",  # 127.0.0.1 written as one number, as browsers read it
+        "http://0x7f000001/",
+        "http://0x7f.1/",
+        "http://127.1/",
+        "http://192.168.0.1./",
+    ],
+)
+def test_ip_address_hosts_are_never_domains(url: str) -> None:
+    """An IP address is not a site and may identify a person: never a (top) domain."""
+    assert registrable_domain(url) is None

@@ -19,6 +19,7 @@ from provaudit.core.config import load_config
 from provaudit.core.contracts import arrow_schema
 from provaudit.core.minhash import MinHasher
 from provaudit.core.overlap import (
+    DuplicateGraph,
     Member,
     Pair,
     UnionFind,
@@ -27,15 +28,17 @@ from provaudit.core.overlap import (
     bucket_pairs,
     build_clusters,
     duplicate_rates,
+    expand_pairs,
     is_empty_signature,
     lsh_params,
+    matched_sources,
     matches_by_document,
     overlap_matrix,
 )
 from provaudit.stages.overlap import run_overlap
 from provaudit.stages.runs import find_run
 from provaudit.stages.scan import run_scan
-from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates
+from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, Representatives
 
 TestPipeline.__test__ = False
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
@@ -159,6 +162,98 @@ def test_assemble_reports_eval_contamination_apart_from_training() -> None:
     assert c["near_duplicate"]["items"] == 2 and c["ngram"]["items"] == 1 and c["either"]["share"] == 1.0
     assert report.summary["documents"] == 3  # eval items are never counted as training data
     assert "E" not in report.matrix["matrix"]
+
+
+def _refs(prefix: str, n: int, source: str = "s") -> list[tuple]:
+    return [(source, "f", f"{prefix}{i:06d}", f"{prefix}{i}") for i in range(n)]
+
+
+def test_groups_and_links_expand_within_the_budget() -> None:
+    three, fifty, forty_a, forty_b = _refs("t", 3), _refs("f", 50), _refs("a", 40), _refs("b", 40)
+    single, pair = _refs("x", 1)[0], _refs("p", 2)
+    groups = [("h3", three), ("h50", fifty), ("ha", forty_a), ("hb", forty_b), ("hp", pair)]
+    links = [Pair(forty_a[0], forty_b[0], 0.9, "ha", "hb"), Pair(pair[1], single, 0.85, "hp", "hx")]
+    out = expand_pairs(groups, links, 1000)
+    assert sum(p.a in three for p in out) == 3  # 3 pairs <= budget: all of them, as LSH finds them
+    assert sum(p.a in fifty for p in out) == 49  # 1,225 > budget: a star from the representative
+    assert all(p.a == fifty[0] and p.jaccard == 1.0 for p in out if p.a in fifty)
+    across = [p for p in out if p.jaccard == 0.9]
+    assert len(across) == 40 + 40 - 1  # 1,600 > budget: through the two representatives
+    near = sorted((p.a, p.b, p.jaccard) for p in out if p.jaccard == 0.85)
+    assert near == [(pair[0], single, 0.85), (pair[1], single, 0.85)]  # 2 <= budget: every pair
+    assert not [p for p in expand_pairs(groups, links, 1000, unsigned={"h3"}) if p.a in three]
+    # already expanded pairs give the same rows: they fold back into one link per two groups
+    assert expand_pairs(groups, out, 1000) == out
+
+
+def _reference_rates(groups, pairs, counts, training):
+    """duplicate_rates as defined: from every document's direct matches (quadratic)."""
+    sha = {r: h for h, g in groups for r in g}
+    matches = matches_by_document(groups, pairs)
+    out = {}
+    for src in sorted(training):
+        mine = [k for k, m in matches.items() if k[0] == src]
+        exact = [k for k in mine if any(o[0] in training and sha.get(o) == sha.get(k, 0) for o in matches[k])]
+        exact_within = [k for k in mine if any(o[0] == src and sha.get(o) == sha.get(k, 0) for o in matches[k])]
+        near = [k for k in mine if any(o[0] in training for o in matches[k])]
+        near_within = [k for k in mine if any(o[0] == src for o in matches[k])]
+        out[src] = (len(exact_within), len(near_within), len(exact), len(near))
+    return out
+
+
+def test_group_level_rates_and_matrix_equal_the_pairwise_definition() -> None:
+    import random
+
+    rnd = random.Random(3)
+    sources = ["A", "B", "E"]
+    docs = [(rnd.choice(sources), "f", f"l{i:04d}", f"d{i}") for i in range(400)]
+    rnd.shuffle(docs)
+    groups, start = [], 0
+    for g in range(40):
+        size = rnd.choice([2, 2, 3, 5, 9])
+        groups.append((f"h{g}", sorted(docs[start:start + size])))
+        start += size
+    singles = docs[start:]
+    reps = [g[0] for _, g in groups] + singles
+    sha = {r: h for h, g in groups for r in g}
+    links = set()
+    for _ in range(60):
+        a, b = sorted(rnd.sample(reps, 2))
+        links.add(Pair(a, b, 0.9, sha.get(a, "s"), sha.get(b, "s")))
+    full = expand_pairs(groups, sorted(links), 10**6)  # every member pair, as LSH finds them
+    counts = {s: sum(1 for d in docs if d[0] == s) for s in sources}
+    training = {"A", "B"}
+    assert overlap_matrix(matched_sources(DuplicateGraph(groups, sorted(links))), counts, training) == \
+        overlap_matrix(matches_by_document(groups, full), counts, training)
+    rates = duplicate_rates(groups, sorted(links), counts, training)
+    expected = _reference_rates(groups, full, counts, training)
+    for src in training:
+        r = rates[src]
+        assert (r["exact_within"], r["near_within"], r["exact_any"], r["near_any"]) == expected[src]
+    assert rates == duplicate_rates(groups, full, counts, training)
+
+
+def test_a_huge_exact_group_costs_linear_time() -> None:
+    n = 200_000
+    group = _refs("c", n)
+    near = ("s", "f", "near", "near")
+    start = time.monotonic()
+    report = assemble([("h", group)], [Pair(group[0], near, 0.9, "h", "n")], {"s": n + 1}, [], {"s"}, set(),
+                      lsh_params(0.8, 128), 1000, 13)
+    assert time.monotonic() - start < 20  # pairwise: 2 * 10**10 pairs
+    assert report.summary["clusters"] == 1 and report.summary["largest_cluster"] == n + 1
+    assert report.summary["verified_pairs"] == (n - 1) + n  # the star, and each copy to its near match
+    assert len(report.pairs) == 1000 and report.summary["pairs_dropped_by_cap"] == 2 * n - 1 - 1000
+    assert report.rates["s"]["near_any"] == report.rates["s"]["near_within"] == n + 1
+    assert report.rates["s"]["exact_within"] == n
+
+
+def test_representatives_keep_one_member_per_hash() -> None:
+    base = _text(5)
+    members = [_member(f"r{i}", base) for i in (3, 1, 2)] + [_member("u", _text(6))]
+    with TestPipeline() as p:
+        reps = p | beam.Create(members) | Representatives()
+        assert_that(reps | beam.Map(lambda m: (m.ref[2], len(m.minhash))), equal_to([("r1", 512), ("u", 512)]))
 
 
 def test_beam_transforms_find_groups_and_pairs() -> None:

@@ -130,3 +130,19 @@ def test_truncated_manifest_is_a_clear_error(two_configs, capsys: pytest.Capture
         import shutil
 
         shutil.rmtree(bad)
+
+
+def test_unfinished_run_is_refused(two_configs, capsys: pytest.CaptureFixture) -> None:
+    """A run whose previous stage never wrote its marker (killed, failed) is not read."""
+    tmp, a, _, runs = two_configs
+    copy = _copy_run(tmp, _run_of(tmp, "a", runs), "9")
+    import shutil
+
+    try:
+        shutil.rmtree(copy / "overlap", ignore_errors=True)
+        (copy / "_status" / "overlap.json").unlink(missing_ok=True)  # overlap was killed
+        assert main(["profile", str(a), "--run", copy.name]) == 2
+        err = capsys.readouterr().err
+        assert "overlap stage did not complete" in err and copy.name in err
+    finally:
+        shutil.rmtree(copy)

@@ -3,13 +3,18 @@
 Local paths go through the standard library; paths with a scheme (``gs://``, ``s3://``,
 ...) through Beam's ``FileSystems``, imported only when such a path is met, so the CLI can
 list local shards and fail fast on a bad path without paying Beam's import time.
+
+A run's own files are listed with :func:`list_files`, which takes the folder's name
+literally: an output folder named with glob characters (``out[1]``) lists its own files,
+never another folder's, and a folder with no files lists none (never "No files found").
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
-from typing import BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 from provaudit.core.config import match_local
 
@@ -34,6 +39,22 @@ def match_files(pattern: str) -> dict[str, int]:
         return match_local(pattern)
     result = _filesystems().match([pattern])[0]
     return {m.path: m.size_in_bytes for m in result.metadata_list if not m.path.endswith("/")}
+
+
+def escape_glob(path: str) -> str:
+    """Quote ``[``, ``*`` and ``?`` in a literal path for Beam's glob patterns (``[[]``, ``[*]``, ``[?]``)."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in path)
+
+
+def list_files(folder: str, *pattern: str) -> list[str]:
+    """Return the sorted paths of the files under ``folder`` matching ``pattern`` (glob parts).
+
+    ``folder`` is taken literally, glob characters and all; only ``pattern`` is a glob.
+    A folder that does not exist, or holds no match, gives an empty list.
+    """
+    if "://" not in folder:
+        return sorted(match_local(os.path.join(glob.escape(folder), *pattern)))
+    return sorted(match_files(_filesystems().join(escape_glob(folder), *pattern)))
 
 
 def join_path(*parts: str) -> str:
@@ -77,3 +98,15 @@ def shard_checksum(path: str) -> str:
         for chunk in iter(lambda: fh.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_parquet_rows(path: str, columns: list[str], batch_size: int = 1024) -> Iterator[dict[str, Any]]:
+    """Yield the rows of one Parquet file as dicts of ``columns``, one record batch at a time.
+
+    The path is opened as it is (no glob), so any file name is read; memory holds one batch.
+    """
+    import pyarrow.parquet as pq  # noqa: PLC0415 - only the stages reading Parquet pay for it
+
+    with open_input(path) as fh:
+        for batch in pq.ParquetFile(fh).iter_batches(batch_size=batch_size, columns=columns):
+            yield from batch.to_pylist()

@@ -4,14 +4,20 @@ The logic (band keys, bucket pairs, Jaccard estimates, union-find) is in
 :mod:`provaudit.core.overlap`; these transforms only shuffle it. Bands are formed twice:
 first with only a 64-bit id per document, to find the documents that share a bucket; then
 only those are joined back to their signatures, banded again, and each bucket's candidate
-pairs are verified by signature Jaccard before they count.
+pairs are verified by signature Jaccard before they count. Only one representative per
+content hash is banded (:class:`Representatives`): identical documents cost one bucket
+entry per band whatever their number. Connected components of large link sets run as
+large-star / small-star rounds (:class:`ConnectedComponents`). Steps count their work in
+Beam metrics (namespace ``overlap``) and, for the driver's progress lines, in a
+:class:`ProgressWriter` folder.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 from provaudit.beam.scan import QUARANTINE, SHARD_INFO, ReadShardFn, ShardTask
 from provaudit.core.records import Document
@@ -20,8 +26,29 @@ if TYPE_CHECKING:
     from provaudit.core.overlap import LshParams, Member
 
 
+class ReadLedger(beam.PTransform):
+    """Read a run's ledger files, listed on the driver, as row dicts of ``columns``.
+
+    The files are opened by name, never matched as a glob, so a run under an output folder
+    named with glob characters (``out[1]``) reads its own ledger; a run whose every document
+    was quarantined has no ledger file and reads as an empty collection.
+    """
+
+    def __init__(self, files: list[str], columns: list[str]) -> None:
+        super().__init__()
+        self._files = sorted(files)
+        self._columns = list(columns)
+
+    def expand(self, pbegin):
+        from provaudit.beam.io import read_parquet_rows
+
+        return (pbegin
+                | "LedgerFiles" >> beam.Create(self._files)
+                | "ReadLedgerFiles" >> beam.FlatMap(read_parquet_rows, self._columns))
+
+
 def ledger_member(row: dict[str, Any]) -> "Member":
-    """Turn a ledger row (as ReadFromParquet gives it) into an overlap Member."""
+    """Turn a ledger row (as ReadLedger gives it) into an overlap Member."""
     from provaudit.core.overlap import Member
 
     return Member((row["source"], row["shard"], row["location"], row["doc_id"]), row["sha256"],
@@ -135,11 +162,35 @@ class VerifyBucketsFn(beam.CombineFn):
                     bucket.extend(members)
         return merged if merged is not None else {}
 
-    def extract_output(self, buckets: dict[int, list[tuple]]) -> list[tuple]:
+    def extract_output(self, buckets: dict[int, list[tuple]]) -> tuple[int, list[tuple]]:
+        """Return (candidate pairs compared, verified pairs as plain tuples)."""
         from provaudit.core.overlap import bucket_pairs
 
-        return [tuple(p) for members in buckets.values() if len(members) > 1
-                for p in bucket_pairs(members, self._threshold, self._max_bucket)]
+        compared = 0
+        pairs = []
+        for members in buckets.values():
+            n = len(members)
+            if n < 2:
+                continue
+            compared += n * (n - 1) // 2 if n <= self._max_bucket else n + self._max_bucket ** 2 // 2
+            pairs.extend(tuple(p) for p in bucket_pairs(members, self._threshold, self._max_bucket))
+        return compared, pairs
+
+
+class _VerifiedFn(beam.DoFn):
+    """Unpack one band shard's verified pairs, counting shards, candidates and pairs (Beam metrics)."""
+
+    def __init__(self) -> None:
+        self._shards = Metrics.counter("overlap", "band_shards_verified")
+        self._candidates = Metrics.counter("overlap", "pairs_candidate")
+        self._verified = Metrics.counter("overlap", "pairs_verified_in_buckets")
+
+    def process(self, kv: tuple) -> Iterator[tuple]:
+        compared, pairs = kv[1]
+        self._shards.inc()
+        self._candidates.inc(compared)
+        self._verified.inc(len(pairs))
+        yield from pairs
 
 
 def _by_shard(item: Any, keys: list[int], shards: int) -> list[tuple[int, tuple[Any, list[int]]]]:
@@ -174,18 +225,25 @@ class FindNearDuplicates(beam.PTransform):
     is pickled).
     """
 
-    def __init__(self, params: "LshParams", max_bucket: int, shards: int = 1) -> None:
+    def __init__(self, params: "LshParams", max_bucket: int, shards: int = 1,
+                 progress: "ProgressWriter | None" = None) -> None:
         super().__init__()
         if shards < 1:
             raise ValueError(f"shards must be at least 1, got {shards}")
         self._params = params
         self._max_bucket = max_bucket
         self._shards = shards
+        self._progress = progress
 
     def expand(self, members):
         from provaudit.core.overlap import Pair, band_keys, doc_key, is_empty_signature
 
-        params, shards = self._params, self._shards
+        params, shards, progress = self._params, self._shards, self._progress
+
+        def counted(pcoll, label: str, step: str, measure: Any = None):
+            if progress is None:
+                return pcoll
+            return pcoll | label >> beam.ParDo(ProgressCountFn(progress, step, measure=measure))
 
         def band(member: tuple) -> list[tuple[int, tuple[Any, list[int]]]]:
             return _by_shard(member, band_keys(member[2], params), shards)
@@ -196,21 +254,32 @@ class FindNearDuplicates(beam.PTransform):
             | "KeyById" >> beam.Map(lambda m: (doc_key(m.ref), (m.ref, m.sha256, m.minhash)))
         )
         candidates = (
-            docs
+            counted(docs, "CountBanded", "bands")
             | "BandIds" >> beam.FlatMap(lambda kv: _by_shard(kv[0], band_keys(kv[1][2], params), shards))
             | "FindSharedBuckets" >> beam.CombinePerKey(FindSharedBucketsFn())
             | "CandidateIds" >> beam.FlatMap(lambda kv: [(doc, True) for doc in kv[1]])
         )
-        return (
+        verified = (
             {"doc": docs, "candidate": candidates}
             | "JoinCandidates" >> beam.CoGroupByKey()
             | "KeepCandidates" >> beam.FlatMap(
                 lambda kv: kv[1]["doc"] if any(kv[1]["candidate"]) else [])
             | "BandMembers" >> beam.FlatMap(band)
             | "VerifyBuckets" >> beam.CombinePerKey(VerifyBucketsFn(params.threshold, self._max_bucket))
-            | "VerifiedPairs" >> beam.FlatMap(lambda kv: kv[1])
+        )
+        verified = counted(verified, "CountBandShards", "buckets",
+                           lambda kv: {"candidates": kv[1][0], "verified": len(kv[1][1])})
+        pairs_verified = Metrics.counter("overlap", "pairs_verified")
+
+        def to_pair(*fields):
+            pairs_verified.inc()
+            return Pair(*fields)
+
+        return (
+            verified
+            | "VerifiedPairs" >> beam.ParDo(_VerifiedFn())
             | "DropRepeats" >> beam.Distinct()  # a pair is found in every band its signatures share
-            | "ToPairs" >> beam.MapTuple(Pair)
+            | "ToPairs" >> beam.MapTuple(to_pair)
         )
 
 
@@ -284,3 +353,214 @@ class FindSharedNgrams(beam.PTransform):
             | "EvalRefsHit" >> beam.FlatMap(lambda kv: kv[1]["eval"] if kv[1]["hit"] else [])
             | "DistinctEvalRefs" >> beam.Distinct()
         )
+
+
+class Representatives(beam.PTransform):
+    """One member per content hash: the one with the smallest reference (its group's representative).
+
+    Identical documents have identical signatures, so only the representative takes part
+    in LSH: a group of any size costs one bucket entry per band, and its members are
+    re-attached from the exact groups afterwards (:func:`provaudit.core.overlap.expand_pairs`).
+    Gathered by a CombinePerKey that keeps one member, so memory per hash is bounded.
+    """
+
+    def expand(self, members):
+        from provaudit.core.overlap import Member
+
+        return (
+            members
+            | "KeyByHash" >> beam.Map(lambda m: (m.sha256, (m.ref, m.minhash)))
+            | "SmallestRef" >> beam.CombinePerKey(min)  # refs are unique: the signature is never compared
+            | "ToMember" >> beam.MapTuple(lambda sha, rm: Member(rm[0], sha, rm[1]))
+        )
+
+
+class UnsignedHashes(beam.PTransform):
+    """The content hashes of documents whose signature is empty (no shingle), once each."""
+
+    def expand(self, members):
+        from provaudit.core.overlap import is_empty_signature
+
+        return (
+            members
+            | "EmptySignatures" >> beam.Filter(lambda m: is_empty_signature(m.minhash))
+            | "Hashes" >> beam.Map(lambda m: m.sha256)
+            | "DistinctHashes" >> beam.Distinct()
+        )
+
+
+class ComponentsNotConverged(RuntimeError):
+    """Connected components still changed after the configured number of rounds."""
+
+
+def _large_star(kv: tuple) -> Iterator[tuple]:
+    node, neighbours = kv
+    nbrs = set(neighbours)
+    low = min(min(nbrs), node)
+    for v in nbrs:
+        if v > node:
+            yield (v, low)
+
+
+def _small_star(kv: tuple) -> Iterator[tuple]:
+    node, smaller = kv  # neighbours smaller than node
+    nbrs = set(smaller)
+    low = min(nbrs)
+    for v in nbrs | {node}:
+        if v != low:
+            yield (v, low)
+
+
+def _oriented(edge: tuple) -> tuple:
+    a, b = edge
+    return (a, b) if a > b else (b, a)
+
+
+class ConnectedComponents(beam.PTransform):
+    """Connected components of an edge PCollection by large-star / small-star rounds.
+
+    Kiveris et al., "Connected Components in MapReduce and Beyond" (SoCC 2014): each
+    round is a large-star (every node links its larger neighbours to its smallest one)
+    and a small-star (every node links itself and its smaller neighbours to the smallest
+    of them), each one GroupByKey; the edges converge to one star per component, centred
+    on its smallest node, in O(log^2 n) rounds (in practice a few more than log2 of the
+    longest path). Beam has no loop, so ``rounds`` rounds are laid out in the pipeline;
+    one more round then checks convergence (the edge set must not change) and fails the
+    pipeline with :class:`ComponentsNotConverged` naming ``setting`` when it did.
+
+    Input: ``(u, v)`` edges, nodes any comparable value Beam can encode (plain tuples of
+    strings, ints). Output: ``(node, label)`` for every node of an edge, the label being
+    the smallest node of its component. Memory per worker is bounded by one node's
+    neighbourhood (a star's centre holds its leaves), not by the graph.
+    """
+
+    def __init__(self, rounds: int, setting: str = "overlap.components_max_rounds",
+                 progress: "ProgressWriter | None" = None) -> None:
+        super().__init__()
+        if rounds < 1:
+            raise ValueError(f"rounds must be at least 1, got {rounds}")
+        self._rounds = rounds
+        self._setting = setting
+        self._progress = progress
+
+    @staticmethod
+    def _round(edges, label: str):
+        large = (
+            edges
+            | f"{label}Both" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
+            | f"{label}Neighbours" >> beam.GroupByKey()
+            | f"{label}LargeStar" >> beam.FlatMap(_large_star)
+        )
+        return (
+            large
+            | f"{label}Orient" >> beam.Map(_oriented)
+            | f"{label}Smaller" >> beam.GroupByKey()
+            | f"{label}SmallStar" >> beam.FlatMap(_small_star)
+        )
+
+    def expand(self, edges):
+        rounds, setting, progress = self._rounds, self._setting, self._progress
+        current = edges | "NoSelfLoops" >> beam.Filter(lambda e: e[0] != e[1])
+        for i in range(rounds):
+            current = self._round(current, f"Round{i + 1}")
+            if progress is not None:
+                current = current | f"Round{i + 1}Done" >> beam.ParDo(
+                    ProgressCountFn(progress, "components", f"round{i + 1:03d}", per_element=False))
+        settled = current
+        check = self._round(settled, "Check")
+
+        def keyed(pcoll, label):
+            return (pcoll
+                    | f"{label}Edge" >> beam.Map(lambda e: (_oriented(e), True))
+                    | f"{label}Distinct" >> beam.Distinct())
+
+        def changed(kv) -> int:
+            sides = kv[1]
+            return int(bool(sides["before"]) != bool(sides["after"]))
+
+        changes = (
+            {"before": keyed(settled, "Before"), "after": keyed(check, "After")}
+            | "CompareRounds" >> beam.CoGroupByKey()
+            | "Changed" >> beam.Map(changed)
+            | "CountChanges" >> beam.CombineGlobally(sum)
+        )
+
+        def converged(edge, n_changed: int):
+            if n_changed:
+                raise ComponentsNotConverged(
+                    f"connected components did not converge in {rounds} rounds ({n_changed} edges still "
+                    f"changing): raise {setting}")
+            return edge
+
+        def labels(edge):
+            big, small = _oriented(edge)
+            return [(big, small), (small, small)]
+
+        return (
+            settled
+            | "Converged" >> beam.Map(converged, beam.pvalue.AsSingleton(changes))
+            | "Labels" >> beam.FlatMap(labels)
+            | "OneLabel" >> beam.CombinePerKey(min)
+        )
+
+
+class ProgressWriter:
+    """A folder the overlap steps write their running counts to, for the driver to report.
+
+    Each step's DoFn instance writes one small JSON file ``<step>--<part>--<id>.json``
+    holding its counts so far, at most every ``interval`` seconds and at the end of each
+    bundle; the driver sums them (:class:`provaudit.stages.overlap.OverlapProgress`). Only
+    used when the folder is local to the driver; progress is a courtesy and never fails a
+    step.
+    """
+
+    def __init__(self, folder: str, interval: float = 2.0) -> None:
+        self.folder = folder
+        self.interval = interval
+
+    def write(self, name: str, counts: dict[str, int]) -> None:
+        import json
+        import os
+
+        tmp = os.path.join(self.folder, f".{name}.tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(counts, fh)
+            os.replace(tmp, os.path.join(self.folder, f"{name}.json"))
+        except OSError:
+            pass
+
+
+class ProgressCountFn(beam.DoFn):
+    """Pass elements through, counting them (and what ``measure`` finds in each) for progress."""
+
+    def __init__(self, progress: ProgressWriter, step: str, part: str = "all",
+                 per_element: bool = True, measure: Any = None) -> None:
+        self._progress = progress
+        self._step = step
+        self._part = part
+        self._per_element = per_element
+        self._measure = measure
+
+    def setup(self) -> None:
+        import uuid
+
+        self._name = f"{self._step}--{self._part}--{uuid.uuid4().hex[:12]}"
+        self._counts: dict[str, int] = {"elements": 0}
+        self._last = 0.0
+
+    def process(self, element: Any) -> Iterator[Any]:
+        import time
+
+        self._counts["elements"] += 1
+        if self._measure is not None:
+            for key, n in self._measure(element).items():
+                self._counts[key] = self._counts.get(key, 0) + n
+        now = time.monotonic()
+        if self._per_element and now - self._last >= self._progress.interval:
+            self._last = now
+            self._progress.write(self._name, self._counts)
+        yield element
+
+    def finish_bundle(self) -> None:
+        self._progress.write(self._name, self._counts)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Iterable, Iterator, NamedTuple
 
 import apache_beam as beam
@@ -25,7 +26,7 @@ from apache_beam.metrics import Metrics
 
 from provaudit.core.findings import Annotator, SourceFacts
 from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes, location_key
-from provaudit.core.pii import mask_text
+from provaudit.core.pii import mask_excerpt
 from provaudit.core.readers import ReaderSpec, read_shard
 from provaudit.core.records import Document, LedgerRow, Quarantined, Skipped
 from provaudit.beam.io import join_path, open_input, shard_checksum, write_bytes
@@ -126,13 +127,34 @@ class AnnotateFn(beam.DoFn):
             yield beam.pvalue.TaggedOutput(
                 QUARANTINE,
                 Quarantined(doc.source, doc.shard, doc.location, "processing-error",
-                            mask_text(f"{type(exc).__name__}: {exc}")[:80]),
+                            mask_excerpt(f"{type(exc).__name__}: {exc}", 80)),
             )
 
 
 def quarantine_line(item: Quarantined | Skipped) -> str:
-    """Return one quarantine (or skipped) JSONL line (keys sorted)."""
-    return json_text(item._asdict(), indent=None)
+    """Return one quarantine (or skipped) JSONL line (keys sorted), always writable as UTF-8:
+    a lone surrogate (never expected past the readers) is written as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", json_text(item._asdict(), indent=None))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _writable_rows(rows: list[LedgerRow]) -> tuple[list[LedgerRow], list[Quarantined]]:
+    """Split ledger rows into those Parquet can encode and an ``invalid-utf8`` item for each
+    row holding a lone surrogate in a string field (the readers quarantine these first; this
+    is the write path's own guard, so one record never stops the shard's files)."""
+    good: list[LedgerRow] = []
+    bad: list[Quarantined] = []
+    for row in rows:
+        field = next((k for k, v in zip(row._fields, row)
+                      if isinstance(v, str) and _SURROGATE.search(v)), None)
+        if field is None:
+            good.append(row)
+        else:
+            bad.append(Quarantined(row.source, row.shard, row.location, "invalid-utf8",
+                                   f"lone surrogate in the ledger's {field} field"))
+    return good, bad
 
 
 class WriteShardOutputsFn(beam.DoFn):
@@ -144,9 +166,9 @@ class WriteShardOutputsFn(beam.DoFn):
 
     def process(self, element: tuple[int, dict[str, Iterable[Any]]]) -> Iterator[dict[str, Any]]:
         index, groups = element
-        rows: list[LedgerRow] = list(groups["rows"])
+        rows, unwritable = _writable_rows(list(groups["rows"]))
         quarantined: list[Quarantined] = sorted(
-            groups["quarantine"], key=lambda q: (location_key(q.location), q.reason)
+            [*groups["quarantine"], *unwritable], key=lambda q: (location_key(q.location), q.reason)
         )
         skipped: list[Skipped] = sorted(
             groups.get("skipped", ()), key=lambda k: (location_key(k.location), k.reason)

@@ -33,6 +33,7 @@ from provaudit.core.safeyaml import load_yaml
 
 DEFAULT_MAX_DOC_CHARS = 1_000_000  # analysis window: MinHash and personal information
 DEFAULT_MAX_RECORD_BYTES = 256 << 20  # one line, file or archive payload held in memory at most
+DEFAULT_MAX_SHARD_BYTES = 64 << 30  # bytes decompression may produce from one shard
 
 
 class ScanSettings(NamedTuple):
@@ -46,6 +47,7 @@ class ScanSettings(NamedTuple):
     max_doc_chars: int = DEFAULT_MAX_DOC_CHARS
     progress_every: int = 2000
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
 
 
 class OverlapSettings(NamedTuple):
@@ -56,6 +58,8 @@ class OverlapSettings(NamedTuple):
     max_bucket: int = 1000
     max_pairs_per_cluster: int = 1000
     contamination_ngram: int = 13
+    distributed_components_above: int = 200_000  # verified links; above: components as Beam rounds
+    components_max_rounds: int = 40
 
 
 class InspectionSettings(NamedTuple):
@@ -133,7 +137,8 @@ class Source:
     labelling: Optional[dict[str, str]] = field(default=None, hash=False)
 
     def reader_spec(self, fmt: str, default_max_doc_chars: int,
-                    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> ReaderSpec:
+                    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES) -> ReaderSpec:
         """Return what a reader needs to read one shard of this source.
 
         ``max_doc_chars`` (the source's, else ``default_max_doc_chars``) travels with the
@@ -149,6 +154,7 @@ class Source:
             license_field=self.license_field,
             max_doc_chars=self.max_doc_chars or default_max_doc_chars,
             max_record_bytes=max_record_bytes,
+            max_shard_bytes=max_shard_bytes,
         )
 
 
@@ -211,7 +217,10 @@ def _key_path(error: jsonschema.ValidationError, doc: Any) -> str:
     for step in error.absolute_path:
         if isinstance(step, int):
             name = node[step].get("name") if isinstance(node[step], dict) else None
-            parts.append(f"[{name}]" if isinstance(name, str) and name else f"[{step}]")
+            if isinstance(name, str) and name and name.isprintable() and name.strip() == name:
+                parts.append(f"[{name}]")
+            else:  # no name, or one with control characters or edge spaces: its index and repr
+                parts.append(f"[{step}]" if not isinstance(name, str) or not name else f"[{step}: {name!r}]")
         else:
             parts.append(f".{step}" if parts else str(step))
         try:

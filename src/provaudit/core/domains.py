@@ -8,9 +8,13 @@ Contract
   ``bbc.co.uk``; ``http://a.b.example.com.cn:8080/`` -> ``example.com.cn``. Punycode and
   Unicode spellings of one host give the same value (``xn--bcher-kva.de`` and
   ``BÜCHER.de`` -> ``bücher.de``), so ledger rows group by site whatever the spelling.
-* the address itself for an IP host (``10.0.0.1``, IPv6 without brackets, compressed);
 * a single-label host that is not itself a public suffix as it is, when the URL names
   a scheme (``http://intranet/`` -> ``intranet``); ``localhost`` also without one;
+* ``None`` for an IP address host (``http://10.0.0.1/``, ``http://[2001:db8::1]:8080/``,
+  a bare ``10.0.0.1``) and for any host a browser reads as an IPv4 address (its last label
+  a number: ``http://2130706433/``, ``http://0x7f.1/``, ``http://127.1/``): an address is
+  not a site and may identify a person's machine, so it is never published as a domain
+  (the ledger's ``url`` keeps it, masked where it is personal information);
 * ``None`` for ``None``, empty or malformed input, a host that is a public suffix
   (``co.uk``), URIs without a host (``mailto:``, ``data:``, ``file:///``), and a bare
   word without a scheme or a dot (``n/a``, ``unknown``: stand-in words, not hosts).
@@ -90,16 +94,22 @@ def _unicode_host(ascii_host: str) -> str:
         return ascii_host
 
 
-def _ip(host: str) -> str | None:
-    """Return the canonical text of an IP address host, else None."""
+_NUMBER_LABEL = re.compile(r"0[xX][0-9A-Fa-f]*|[0-9]+")  # WHATWG URL: a host ending in one is IPv4
+
+
+def _is_ip(host: str) -> bool:
+    """True for an IP address host, or one a browser parses as IPv4 (last label a number)."""
     try:
-        return str(ipaddress.ip_address(host))
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+        return True
     except ValueError:
-        return None
+        pass
+    labels = host.rstrip(".").split(".")
+    return bool(labels[-1]) and _NUMBER_LABEL.fullmatch(labels[-1]) is not None
 
 
 def registrable_domain(url: str | None) -> str | None:
-    """Return the registrable domain (eTLD+1) of a URL, its IP, or None."""
+    """Return the registrable domain (eTLD+1) of a URL, or None (also for an IP address host)."""
     if not url or not isinstance(url, str):
         return None
     host, explicit = _host(url)
@@ -111,9 +121,8 @@ def registrable_domain(url: str | None) -> str | None:
 @functools.lru_cache(maxsize=65536)  # a crawl has far fewer hosts than pages
 def _domain_of_host(host: str, explicit: bool) -> str | None:
     """Return the registrable domain of a host (IDNA and PSL work, cached per host)."""
-    ip = _ip(host)
-    if ip is not None:
-        return ip
+    if _is_ip(host):
+        return None  # an address, not a site
     ascii_host = _ascii_host(host)
     if ascii_host is None:
         return None

@@ -8,12 +8,21 @@ any process and any order. Every document gets a row whatever its length: sha256
 and bytes cover the whole text, the language its first ``language_prefix`` characters,
 and the MinHash signature and personal-information counts its first ``max_doc_chars``
 (the source's, else the scan's), a number the row states as ``analysed_chars``.
+
+Metadata is scanned like text and never written raw: personal information in the
+document id, URL, licence string and shard name is counted in the row's ``pii_*`` counts
+(added to the text's) and masked in ``doc_id``, ``url``, ``license_raw`` and ``shard``
+(:func:`provaudit.core.pii.mask_field`; an id holding some becomes ``MASKED#shard#location``,
+:func:`provaudit.core.pii.mask_doc_id`). The shard name arrives masked (the scan masks shard
+names when it plans its tasks); its counts come in ``shard_pii``. An IP address host has no
+domain (:func:`provaudit.core.domains.registrable_domain`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Mapping
 from typing import NamedTuple, Optional
 
 from provaudit.core.domains import registrable_domain
@@ -21,7 +30,15 @@ from provaudit.core.language import LanguageIdentifier
 from provaudit.core.licenses import conflicts, normalize_license
 from provaudit.core.licensetext import LicenseTextDetector
 from provaudit.core.minhash import CJK_SCRIPTS, MinHasher
-from provaudit.core.pii import Allowlist, find_pii
+from provaudit.core.pii import (
+    Allowlist,
+    PiiCounts,
+    add_counts,
+    find_pii,
+    mask_doc_id,
+    mask_field,
+    mask_text,
+)
 from provaudit.core.records import Document, LedgerRow
 
 
@@ -57,8 +74,11 @@ class Annotator:
 
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
                  language_prefix: int = 10_000, language_seed: int = 0,
-                 pii_allow: Allowlist | None = None, max_doc_chars: int = 1_000_000) -> None:
+                 pii_allow: Allowlist | None = None, max_doc_chars: int = 1_000_000,
+                 shard_pii: Mapping[str, PiiCounts] | None = None) -> None:
         self._pii_allow = pii_allow  # None: provaudit.core.pii.DEFAULT_ALLOWLIST
+        # Personal information in shard names, by masked name (counted in each of its rows).
+        self._shard_pii = dict(shard_pii or {})
         # MinHash and personal information cover at most this many characters (the whole
         # text still gives sha256, chars and bytes): bounded cost, never a lost document.
         self._max_doc_chars = max_doc_chars
@@ -82,10 +102,17 @@ class Annotator:
         pii = find_pii(analysed, self._pii_allow)
         license_raw = doc.license_raw if doc.license_raw is not None else facts.license
         lic = normalize_license(license_raw)
+        # Metadata: counted with the text's findings, written only masked.
+        doc_id, id_pii = mask_doc_id(doc.doc_id, f"{doc.shard}#{doc.location}", self._pii_allow)
+        url, url_pii = mask_field(doc.url, self._pii_allow)
+        license_shown, license_pii = mask_field(license_raw, self._pii_allow)
+        pii = add_counts(pii, id_pii, url_pii, license_pii, *(
+            [self._shard_pii[doc.shard]] if doc.shard in self._shard_pii else []))
+        domain = registrable_domain(doc.url)
         detected = self._license_text.detect(text)
         signature = self._hasher.signature_bytes(analysed, char_ngrams=script in CJK_SCRIPTS)
         return LedgerRow(
-            doc_id=doc.doc_id,
+            doc_id=doc_id,
             source=doc.source,
             shard=doc.shard,
             location=doc.location,
@@ -98,15 +125,15 @@ class Annotator:
             language_detector=language.detector,
             language_confidence=language.confidence,
             script=script,
-            license_raw=license_raw,
-            license_spdx=lic.spdx,
+            license_raw=license_shown,
+            license_spdx=mask_text(lic.spdx, self._pii_allow) if lic.spdx else lic.spdx,
             license_category=lic.category,
             license_detected=detected.spdx if detected else None,
             license_detected_by=detected.by if detected else None,
             license_conflict=conflicts(lic.spdx, detected.spdx if detected else None),
             acquisition=facts.acquisition,
-            url=doc.url,
-            domain=registrable_domain(doc.url),
+            url=url,
+            domain=mask_text(domain, self._pii_allow) if domain else domain,
             pii_email=pii.email,
             pii_phone=pii.phone,
             pii_cn_id=pii.cn_id,

@@ -17,6 +17,13 @@ time). Every candidate is verified by the share of equal signature slots (an unb
 Jaccard similarity, standard error ``sqrt(J(1-J)/num_perm)``) before it counts.
 Clusters are the connected components of exact-hash groups and verified pairs.
 
+A group of identical documents is handled as one node named by its representative (its
+smallest reference): only representatives are banded, a verified pair links two groups,
+and clusters, the overlap matrix and the duplicate rates are computed per group
+(:class:`DuplicateGraph`), so a group of any size costs time and memory linear in its
+members; ``pairs.parquet`` lists a group's or a link's pairs only within a budget
+(:func:`expand_pairs`).
+
 Documents whose signature is empty (no shingle at all: empty text, or text without a
 letter or digit) take no part in near-duplicate search: they would all share every band.
 """
@@ -26,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from functools import lru_cache
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple, Optional
 
 import numpy as np
 
@@ -181,9 +188,9 @@ def bucket_pairs(members: Iterable[Member], threshold: float, max_bucket: int) -
 class UnionFind:
     """Disjoint sets over document references, with path halving and union by size.
 
-    Runs on one machine over the verified edges. At corpus scale the distributed
-    version would be an iterative connected-components pass in Beam (e.g. large-star /
-    small-star rounds over the edge PCollection until no label changes).
+    Runs on one machine over the verified edges: the small-input path. Above
+    ``overlap.distributed_components_above`` links the stage uses the Beam version,
+    :class:`provaudit.beam.overlap.ConnectedComponents` (large-star / small-star rounds).
     """
 
     def __init__(self) -> None:
@@ -227,28 +234,173 @@ def cluster_id(members: list[DocRef]) -> str:
 ExactGroup = tuple  # (sha256, sorted member refs)
 
 
-def build_clusters(exact_groups: Iterable[ExactGroup],
-                   pairs: Iterable[Pair]) -> list[tuple[str, list[DocRef], str]]:
-    """Return (cluster_id, members, kind) for the connected components of both edge sets."""
-    uf = UnionFind()
+def build_clusters(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
+                   components: Optional[dict[DocRef, DocRef]] = None) -> list[tuple[str, list[DocRef], str]]:
+    """Return (cluster_id, members, kind) for the connected components of both edge sets.
+
+    Without ``components`` they are found here by a union-find (the small-input path).
+    With it, ``components`` maps each document that ends a pair, or its group's
+    representative (smallest member), to a component label, as the distributed
+    :class:`provaudit.beam.overlap.ConnectedComponents` computes them; a document it does
+    not name is labelled by its group's representative, or by itself.
+    """
     sha_of: dict[DocRef, str] = {}
-    for sha, group in exact_groups:
-        for ref in group:
-            sha_of[ref] = sha
-            uf.union(group[0], ref)
-    for p in pairs:
-        sha_of[p.a], sha_of[p.b] = p.a_sha256, p.b_sha256
-        uf.union(p.a, p.b)
+    if components is None:
+        uf = UnionFind()
+        for sha, group in exact_groups:
+            for ref in group:
+                sha_of[ref] = sha
+                uf.union(group[0], ref)
+        for p in pairs:
+            sha_of[p.a], sha_of[p.b] = p.a_sha256, p.b_sha256
+            uf.union(p.a, p.b)
+        groups = uf.groups()
+    else:
+        rep_of: dict[DocRef, DocRef] = {}
+        for sha, group in exact_groups:
+            rep = min(group)
+            for ref in group:
+                sha_of[ref] = sha
+                rep_of[ref] = rep
+        for p in pairs:
+            sha_of[p.a], sha_of[p.b] = p.a_sha256, p.b_sha256
+        by_label: dict[DocRef, list[DocRef]] = defaultdict(list)
+        for ref in sha_of:
+            rep = rep_of.get(ref, ref)
+            by_label[components.get(ref, components.get(rep, rep))].append(ref)
+        groups = sorted(sorted(g) for g in by_label.values() if len(g) > 1)
     out = []
-    for members in uf.groups():
+    for members in groups:
         kind = "exact" if len({sha_of[m] for m in members}) == 1 else "near"
         out.append((cluster_id(members), members, kind))
     return out
 
 
+class DuplicateGraph:
+    """Exact groups and verified pairs, one node per group: linear in documents and pairs.
+
+    A group of identical documents (one content hash) is one node, named by its
+    representative (its smallest reference); a document without an exact copy is a group
+    of one. A verified pair between two documents becomes a *link* between their groups
+    (pairs inside one group are implied by it). Nothing here is expanded pairwise, so a
+    group of any size costs time and memory linear in its members.
+    """
+
+    def __init__(self, exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair]) -> None:
+        self.members: dict[DocRef, list[DocRef]] = {}  # representative -> members (groups of two or more)
+        self.sha: dict[DocRef, str] = {}  # representative -> content hash
+        self.rep_of: dict[DocRef, DocRef] = {}  # member of a group -> its representative
+        for sha, group in exact_groups:
+            group = sorted(group)
+            rep = group[0]
+            self.members[rep] = group
+            self.sha[rep] = sha
+            for ref in group:
+                self.rep_of[ref] = rep
+        self.links: dict[tuple[DocRef, DocRef], float] = {}  # (rep a, rep b), a < b -> Jaccard
+        for p in pairs:
+            ra, rb = self.rep_of.get(p.a, p.a), self.rep_of.get(p.b, p.b)
+            if ra == rb:
+                continue
+            self.sha.setdefault(ra, p.a_sha256)  # a group's own hash is set already
+            self.sha.setdefault(rb, p.b_sha256)
+            key = (ra, rb) if ra < rb else (rb, ra)
+            if p.jaccard > self.links.get(key, -1.0):
+                self.links[key] = float(p.jaccard)
+
+    def group(self, rep: DocRef) -> list[DocRef]:
+        """Return the members of the group ``rep`` represents (itself alone when it has no copy)."""
+        return self.members.get(rep, [rep])
+
+    def linked(self) -> dict[DocRef, list[DocRef]]:
+        """Return, for each representative with a link, the representatives it is linked to."""
+        out: dict[DocRef, list[DocRef]] = defaultdict(list)
+        for a, b in self.links:
+            out[a].append(b)
+            out[b].append(a)
+        return out
+
+    def source_counts(self, rep: DocRef) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for ref in self.group(rep):
+            counts[source_of(ref)] += 1
+        return counts
+
+
+def expand_pairs(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair], budget: int,
+                 unsigned: Iterable[str] = ()) -> list[Pair]:
+    """Return the verified pairs pairs.parquet lists, at most ``budget`` per group or link.
+
+    A group of ``n`` identical documents yields its ``n(n-1)/2`` pairs (Jaccard 1.0) when
+    that is at most ``budget``, otherwise the ``n - 1`` pairs from its representative. A
+    link between groups of sizes ``a`` and ``b`` yields its ``a*b`` pairs when that is at
+    most ``budget``, otherwise ``a + b - 1`` pairs through the two representatives. Groups
+    whose content hash is in ``unsigned`` (empty signature: no shingle) yield no pair, as
+    they take no part in near-duplicate search. Sorted by ``(a, b)``.
+    """
+    graph = pairs if isinstance(pairs, DuplicateGraph) else DuplicateGraph(exact_groups, pairs)
+    skip = set(unsigned)
+    out: list[Pair] = []
+    for rep, group in graph.members.items():
+        sha = graph.sha[rep]
+        if sha in skip:
+            continue
+        n = len(group)
+        if n * (n - 1) // 2 <= budget:
+            out.extend(Pair(group[i], group[k], 1.0, sha, sha) for i in range(n) for k in range(i + 1, n))
+        else:
+            out.extend(Pair(rep, other, 1.0, sha, sha) for other in group[1:])
+    for (ra, rb), j in graph.links.items():
+        ga, gb = graph.group(ra), graph.group(rb)
+        sa, sb = graph.sha[ra], graph.sha[rb]
+        if len(ga) * len(gb) <= budget:
+            ends = [(x, sa, y, sb) for x in ga for y in gb]
+        else:
+            ends = [(ra, sa, rb, sb)] + [(x, sa, rb, sb) for x in ga[1:]] + [(ra, sa, y, sb) for y in gb[1:]]
+        for x, sx, y, sy in ends:
+            out.append(Pair(x, y, j, sx, sy) if x < y else Pair(y, x, j, sy, sx))
+    out.sort()
+    return out
+
+
+def matched_sources(graph: DuplicateGraph) -> dict[DocRef, frozenset[str]]:
+    """Return, for each document with a duplicate, the sources of the documents it matches.
+
+    A document matches the other members of its group and every member of the groups
+    linked to its own. Computed per group (one source set shared by the group's members
+    of one source), so a group of any size costs linear time.
+    """
+    linked = graph.linked()
+    counts: dict[DocRef, dict[str, int]] = {}
+
+    def counts_of(rep: DocRef) -> dict[str, int]:
+        if rep not in counts:
+            counts[rep] = graph.source_counts(rep)
+        return counts[rep]
+
+    out: dict[DocRef, frozenset[str]] = {}
+    for rep in set(graph.members) | set(linked):
+        own = counts_of(rep)
+        far: set[str] = set()
+        for other in linked.get(rep, ()):
+            far.update(counts_of(other))
+        by_source: dict[str, frozenset[str]] = {}
+        for ref in graph.group(rep):
+            src = source_of(ref)
+            if src not in by_source:
+                by_source[src] = frozenset(far | {s for s, n in own.items() if n - (s == src) > 0})
+            if by_source[src]:
+                out[ref] = by_source[src]
+    return out
+
+
 def matches_by_document(exact_groups: Iterable[ExactGroup],
                         pairs: Iterable[Pair]) -> dict[DocRef, set[DocRef]]:
-    """Return, for each document with a duplicate, the documents it directly matches (exactly or near)."""
+    """Return, for each document with a duplicate, the documents it directly matches (exactly or near).
+
+    Quadratic in a group's size: for inspecting small inputs; the stage uses
+    :func:`matched_sources`.
+    """
     out: dict[DocRef, set[DocRef]] = defaultdict(set)
     for _sha, group in exact_groups:
         for k in group:
@@ -259,18 +411,20 @@ def matches_by_document(exact_groups: Iterable[ExactGroup],
     return out
 
 
-def overlap_matrix(matches: dict[DocRef, set[DocRef]], docs_per_source: dict[str, int],
+def overlap_matrix(matches: dict[DocRef, Iterable], docs_per_source: dict[str, int],
                    training: set[str]) -> dict[str, dict[str, dict[str, float]]]:
     """For each ordered pair of training sources (A, B): documents of A with a duplicate in B.
 
-    The diagonal (A, A) counts documents with a duplicate elsewhere in their own source.
+    ``matches`` maps a document to what it matches: the sources (:func:`matched_sources`)
+    or the documents (:func:`matches_by_document`). The diagonal (A, A) counts documents
+    with a duplicate elsewhere in their own source.
     """
     counts: dict[str, dict[str, int]] = {a: {b: 0 for b in sorted(training)} for a in sorted(training)}
     for key, others in matches.items():
         a = source_of(key)
         if a not in training:
             continue
-        for b in {source_of(o) for o in others}:
+        for b in {o if isinstance(o, str) else source_of(o) for o in others}:
             if b in training:
                 counts[a][b] += 1
     return {
@@ -285,43 +439,48 @@ def duplicate_rates(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
     """Per training source: shares of its documents with an exact / near (or exact) duplicate.
 
     ``within`` counts duplicates in the same source; ``any`` counts a duplicate in any
-    training source. "near" includes exact duplicates (an exact copy is also near).
+    training source. "near" includes exact duplicates (an exact copy is also near). A
+    near duplicate is any member of a group linked to the document's own. Computed per
+    group from its members' source counts: linear in documents and links.
     """
-    exact_within: dict[str, set[DocRef]] = defaultdict(set)
-    exact_any: dict[str, set[DocRef]] = defaultdict(set)
-    near_within: dict[str, set[DocRef]] = defaultdict(set)
-    near_any: dict[str, set[DocRef]] = defaultdict(set)
-    for _sha, group in exact_groups:
-        train_members = [k for k in group if source_of(k) in training]
-        for k in train_members:
-            src = source_of(k)
-            others = [o for o in train_members if o != k]
-            if others:
-                exact_any[src].add(k)
-                near_any[src].add(k)
-            if any(source_of(o) == src for o in others):
-                exact_within[src].add(k)
-                near_within[src].add(k)
-    for p in pairs:
-        sa, sb = source_of(p.a), source_of(p.b)
-        if sa in training and sb in training:
-            near_any[sa].add(p.a)
-            near_any[sb].add(p.b)
-            if sa == sb:
-                near_within[sa].update((p.a, p.b))
+    graph = pairs if isinstance(pairs, DuplicateGraph) else DuplicateGraph(exact_groups, pairs)
+    linked = graph.linked()
+    train_counts: dict[DocRef, dict[str, int]] = {}
+
+    def counts_of(rep: DocRef) -> dict[str, int]:
+        if rep not in train_counts:
+            train_counts[rep] = {s: n for s, n in graph.source_counts(rep).items() if s in training}
+        return train_counts[rep]
+
+    tally = {src: {"exact_within": 0, "near_within": 0, "exact_any": 0, "near_any": 0} for src in training}
+    for rep in set(graph.members) | set(linked):
+        own = counts_of(rep)
+        far: set[str] = set()
+        for other in linked.get(rep, ()):
+            far.update(counts_of(other))
+        own_total = sum(own.values())
+        for src, n in own.items():  # n training members of this source in the group
+            t = tally[src]
+            exact_any = own_total > 1
+            exact_within = n > 1
+            t["exact_any"] += n * exact_any
+            t["exact_within"] += n * exact_within
+            t["near_any"] += n * (exact_any or bool(far))
+            t["near_within"] += n * (exact_within or src in far)
     out = {}
     for src in sorted(training):
         n = docs_per_source.get(src, 0)
+        t = tally[src]
 
-        def share(s: set[DocRef]) -> float:
-            return round(len(s) / n, 6) if n else 0.0
+        def share(k: int, n: int = n) -> float:
+            return round(k / n, 6) if n else 0.0
 
         out[src] = {
             "documents": n,
-            "exact_within": len(exact_within[src]), "exact_within_rate": share(exact_within[src]),
-            "near_within": len(near_within[src]), "near_within_rate": share(near_within[src]),
-            "exact_any": len(exact_any[src]), "exact_any_rate": share(exact_any[src]),
-            "near_any": len(near_any[src]), "near_any_rate": share(near_any[src]),
+            "exact_within": t["exact_within"], "exact_within_rate": share(t["exact_within"]),
+            "near_within": t["near_within"], "near_within_rate": share(t["near_within"]),
+            "exact_any": t["exact_any"], "exact_any_rate": share(t["exact_any"]),
+            "near_any": t["near_any"], "near_any_rate": share(t["near_any"]),
         }
     return out
 
@@ -356,13 +515,35 @@ def _loc(ref: DocRef) -> str:
     return f"{ref[1]}#{ref[2]}"
 
 
+def _example(ref: DocRef, chunks: list[list[dict[str, object]]], limit: int) -> dict[str, object]:
+    """One contamination example: its matches, best first, at most ``limit`` of them."""
+    matches = sorted((m for chunk in chunks for m in chunk),
+                     key=lambda x: (-x["jaccard"], x["source"], x["doc_id"]))
+    out: dict[str, object] = {"doc_id": ref[3], "location": _loc(ref), "matches": matches[:limit]}
+    if len(matches) > limit:
+        out["matches_total"] = len(matches)
+    return out
+
+
 def assemble(exact_groups: list[ExactGroup], pairs: list[Pair], docs_per_source: dict[str, int],
              ngram_hits: list[DocRef], training: set[str], evals: set[str], params: LshParams,
-             max_pairs_per_cluster: int, ngram: int, max_examples: int = 1000) -> OverlapReport:
-    """Turn exact groups, verified pairs and n-gram hits into the stage's tables and reports."""
-    exact_groups = sorted(exact_groups)
-    pairs = sorted(pairs)
-    clusters = build_clusters(exact_groups, pairs)
+             max_pairs_per_cluster: int, ngram: int, max_examples: int = 1000, max_bucket: int = 1000,
+             unsigned: Iterable[str] = (), components: Optional[dict[DocRef, DocRef]] = None,
+             ) -> OverlapReport:
+    """Turn exact groups, verified pairs and n-gram hits into the stage's tables and reports.
+
+    ``pairs`` may hold only the pairs between groups' representatives (what the stage
+    verifies: identical documents are collapsed before LSH) or any expansion of them:
+    both give the same outputs. Groups and links are expanded into pairs.parquet rows
+    within ``max_bucket`` pairs each (:func:`expand_pairs`); clusters, the matrix and the
+    rates are computed per group, so a group of any size costs linear time and memory.
+    ``unsigned`` lists the content hashes whose signature is empty (their groups yield no
+    pair).
+    """
+    exact_groups = sorted((sha, sorted(group)) for sha, group in exact_groups)
+    graph = DuplicateGraph(exact_groups, pairs)
+    pairs = expand_pairs(exact_groups, graph, max_bucket, unsigned)
+    clusters = build_clusters(exact_groups, pairs, components)
     cluster_of = {ref: cid for cid, members, _ in clusters for ref in members}
     cluster_rows = [
         {"doc_id": ref[3], "source": ref[0], "shard": ref[1], "location": ref[2], "cluster_id": cid,
@@ -377,23 +558,27 @@ def assemble(exact_groups: list[ExactGroup], pairs: list[Pair], docs_per_source:
          "cluster_id": cluster_of[p.a]}
         for p in kept
     ]
-    matches = matches_by_document(exact_groups, pairs)
-    matrix = overlap_matrix(matches, docs_per_source, training)
-    rates = duplicate_rates(exact_groups, pairs, docs_per_source, training)
+    matrix = overlap_matrix(matched_sources(graph), docs_per_source, training)
+    rates = duplicate_rates(exact_groups, graph, docs_per_source, training)
 
-    # evaluation contamination: direct matches with training documents, and shared n-grams
-    exact_with: dict[DocRef, list[dict[str, object]]] = defaultdict(list)
+    # evaluation contamination: direct matches with training documents, and shared n-grams.
+    # A group's training members are listed once and shared by its evaluation members.
+    exact_with: dict[DocRef, list[list[dict[str, object]]]] = defaultdict(list)
     for _sha, group in exact_groups:
-        for ref in group:
-            if source_of(ref) in evals:
-                exact_with[ref].extend(
-                    {"source": o[0], "doc_id": o[3], "location": _loc(o), "jaccard": 1.0, "kind": "exact"}
-                    for o in group if source_of(o) in training)
-    for p in pairs:
-        for mine, other in ((p.a, p.b), (p.b, p.a)):
-            if source_of(mine) in evals and source_of(other) in training:
-                exact_with[mine].append({"source": other[0], "doc_id": other[3], "location": _loc(other),
-                                         "jaccard": round(float(p.jaccard), 6), "kind": "near"})
+        mine = [ref for ref in group if source_of(ref) in evals]
+        if not mine:
+            continue
+        theirs = [{"source": o[0], "doc_id": o[3], "location": _loc(o), "jaccard": 1.0, "kind": "exact"}
+                  for o in group if source_of(o) in training]
+        if theirs:
+            for ref in mine:
+                exact_with[ref].append(theirs)
+    if evals:
+        for p in pairs:
+            for mine, other in ((p.a, p.b), (p.b, p.a)):
+                if source_of(mine) in evals and source_of(other) in training:
+                    exact_with[mine].append([{"source": other[0], "doc_id": other[3], "location": _loc(other),
+                                              "jaccard": round(float(p.jaccard), 6), "kind": "near"}])
     hits = set(map(tuple, ngram_hits))
     contamination: dict[str, object] = {}
     for ev in sorted(evals):
@@ -406,9 +591,7 @@ def assemble(exact_groups: list[ExactGroup], pairs: list[Pair], docs_per_source:
             "near_duplicate": {
                 "items": len(near), "share": round(len(near) / n, 6) if n else 0.0,
                 "threshold": params.threshold,
-                "examples": [{"doc_id": r[3], "location": _loc(r),
-                              "matches": sorted(m, key=lambda x: (-x["jaccard"], x["source"], x["doc_id"]))}
-                             for r, m in near[:max_examples]],
+                "examples": [_example(r, m, max_examples) for r, m in near[:max_examples]],
             },
             "ngram": {
                 "n": ngram, "items": len(gram), "share": round(len(gram) / n, 6) if n else 0.0,

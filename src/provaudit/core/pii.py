@@ -15,6 +15,21 @@ Contract
   overlaps an earlier one is ignored: an 18-digit identity number is not also a card or
   a phone, a phone inside a card or an e-mail local part is not counted again.
 
+Excerpts and metadata (nothing raw leaves a run, whatever surrounds a value):
+
+* :func:`mask_excerpt` makes quarantine excerpts and skipped-record details: bytes decoded
+  as written (a BOM, else NULs at every second or fourth byte: UTF-16/UTF-32, else UTF-8),
+  JSON, percent and HTML escapes resolved, invisible characters dropped, whitespace runs
+  made one space (:func:`readable_view`), the *whole* text masked, and only then cut; a value
+  that a cut (the 16 KiB budget, the caller's, the final length) may have split is dropped,
+  and digit runs of 11 or more that masking left are starred. No padding, encoding or cut
+  leaves a value unmasked.
+* :func:`mask_field` (URL, licence string, file name) and :func:`mask_doc_id` mask metadata
+  values read the same way and count what they held, which the ledger adds to the
+  document's counts; an id holding personal information becomes ``MASKED#shard#location``
+  (unique and deterministic; no hash of the hidden value, which few possible values would
+  make reversible). :func:`mask_names` keeps masked shard names distinct (`` (2)`` ...).
+
 Validators keep false positives down:
 
 * identity numbers need a province code, a real birth date and a valid ISO 7064 MOD 11-2
@@ -89,6 +104,7 @@ import bisect
 import datetime
 import fnmatch
 import functools
+import html
 import ipaddress
 import re
 import string
@@ -99,18 +115,27 @@ from typing import Any, NamedTuple
 __all__ = [
     "DEFAULT_ALLOW",
     "DEFAULT_ALLOWLIST",
+    "EXCERPT_BUDGET",
+    "EXCERPT_CHARS",
     "KINDS",
     "NO_ALLOWLIST",
     "SENSITIVE_KINDS",
     "Allowlist",
     "PiiCounts",
+    "add_counts",
     "card_iin_valid",
     "cn_id_valid",
+    "decode_excerpt",
     "find_pii",
     "gs1_valid",
     "luhn_valid",
+    "mask_doc_id",
+    "mask_excerpt",
+    "mask_field",
+    "mask_names",
     "mask_text",
     "pii_examples",
+    "readable_view",
 ]
 
 KINDS = ("email", "phone", "cn_id", "card", "ip")
@@ -726,3 +751,195 @@ def mask_text(text: str, allow: Allowlist | None = None) -> str:
         pos = hit.end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Excerpts and metadata: masking that no padding, encoding or cut can defeat
+
+EXCERPT_CHARS = 80  # characters a quarantine excerpt holds at most
+EXCERPT_BUDGET = 16_384  # bytes (or characters) of the content an excerpt is made from
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)
+# Characters that show nothing and could split a value so the patterns miss it: C0 and C1
+# controls other than whitespace, format characters (zero-width space and joiners,
+# bidirectional controls, soft hyphen, word joiner, BOM), variation selectors, tags.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000e0000-\U000e0fff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_HTML_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+# What may still be part of a value where a text was cut: the run of number characters
+# (digits, separators, "+", brackets) that ends the text.
+_NUMBER_CHARS = frozenset("0123456789 .+-()")
+_DOMAIN_CHARS = re.compile(rf"[\w{_MARKS}.\-]*")
+# Long digit runs that survived masking (glued to letters, a failed check digit, split by
+# a bad byte) are starred in excerpts: an excerpt is a diagnosis, it needs no such digits.
+_LONG_DIGITS = re.compile("[0-9](?:(?:[ .\\-]|\ufffd+)?[0-9]){10,}")
+
+
+def decode_excerpt(content: bytes) -> str:
+    """Decode bytes for an excerpt as they were written: a BOM names UTF-8, UTF-16 or UTF-32;
+    without one, NUL bytes at every second (fourth) position mean UTF-16 (UTF-32), little or
+    big endian; else UTF-8. Bad bytes become U+FFFD; never raises."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return content[len(bom):].decode(codec, "replace")
+    codec = _nul_codec(content) if b"\x00" in content else None
+    return content.decode(codec or "utf-8", "replace")
+
+
+def _nul_codec(data: bytes) -> str | None:
+    """Name the UTF-16/UTF-32 byte order that NUL bytes in data point to, if any."""
+    sample = data[:4096]
+    nul = [sample[k::4].count(0) for k in range(4)]
+    slots = [len(sample[k::4]) for k in range(4)]
+    share = [n / s if s else 0.0 for n, s in zip(nul, slots, strict=True)]
+    if share[2] > 0.9 and share[3] > 0.9 and share[0] < 0.5:
+        return "utf-32-le"
+    if share[0] > 0.9 and share[1] > 0.9 and share[3] < 0.5:
+        return "utf-32-be"
+    odd, even = nul[1] + nul[3], nul[0] + nul[2]
+    if odd >= 4 * even and odd * 8 >= len(sample):
+        return "utf-16-le"
+    if even >= 4 * odd and even * 8 >= len(sample):
+        return "utf-16-be"
+    return None
+
+
+def _json_char(m: re.Match[str]) -> str:
+    ch = chr(int(m.group(1), 16))
+    return "\ufffd" if "\ud800" <= ch <= "\udfff" else ch
+
+
+def readable_view(text: str) -> str:
+    """Return text as a reader sees it: JSON ``\\uXXXX`` escapes, percent escapes and HTML
+    character references resolved, invisible characters removed, lone surrogates replaced by
+    U+FFFD and every run of whitespace made one space (stripped at both ends)."""
+    plain = text.isascii() and text.isprintable()  # nothing invisible: skip those passes
+    if not plain:
+        text = _INVISIBLE.sub("", text)
+    escaped = "\\u" in text or "%" in text or "&" in text
+    if "\\u" in text:
+        text = _JSON_ESCAPE.sub(_json_char, text)
+    if "%" in text:
+        text = _PERCENT.sub(lambda m: chr(int(m.group()[1:], 16)), text)
+    if "&" in text:
+        text = _HTML_REF.sub(lambda m: html.unescape(m.group()), text)
+    if not plain or escaped:  # escapes may have made invisible characters or surrogates
+        text = _SURROGATE.sub("\ufffd", _INVISIBLE.sub("", text))
+    return " ".join(text.split())
+
+
+def _safe_end(text: str) -> int:
+    """Where a text cut short at its end can be trusted up to: before a number or an e-mail
+    address that may run on past the cut (the value's start is unknown, so all of it goes)."""
+    end = len(text)
+    while True:
+        cut = end
+        while cut and text[cut - 1] in _NUMBER_CHARS:
+            cut -= 1
+        at = text.rfind("@", 0, cut)
+        if at != -1 and _DOMAIN_CHARS.fullmatch(text, at + 1, cut):
+            token = text.rfind(" ", 0, at) + 1
+            cut = max(token, at - _EMAIL_USER_MAX - 1)
+        if cut == end:
+            return end
+        end = cut
+
+
+def mask_excerpt(content: bytes | str, limit: int = EXCERPT_CHARS, allow: Allowlist | None = None,
+                 cut: bool = False) -> str:
+    """Return at most ``limit`` characters of content with every personal value masked.
+
+    Order (none can be defeated by padding, encoding or where the content is cut): decode
+    bytes as written (:func:`decode_excerpt`); take :func:`readable_view` of the first
+    ``EXCERPT_BUDGET`` characters; when the content was longer (or ``cut``: the caller cut
+    it), drop what may be the head of a value cut at that end (:func:`_safe_end`); mask every value of the whole view
+    (:func:`mask_text`); star any run of eleven or more digits the masks left; then cut to
+    ``limit``, again dropping a number cut in half. Never raises.
+    """
+    cut = cut or len(content) > EXCERPT_BUDGET
+    content = content[:EXCERPT_BUDGET]
+    if isinstance(content, bytes):
+        content = decode_excerpt(content)
+    view = readable_view(content)
+    if cut:  # a character cut in half decodes as U+FFFD: it ends nothing
+        view = view.rstrip("\ufffd ")
+        view = view[: _safe_end(view)].rstrip()
+    masked = _LONG_DIGITS.sub(lambda m: re.sub(r"[0-9]", "*", m.group()), mask_text(view, allow))
+    if len(masked) <= limit:
+        return masked
+    head = masked[:limit]
+    return head[: _safe_end(head)].rstrip() if masked[limit] not in " " else head
+
+
+def mask_field(value: str | None, allow: Allowlist | None = None) -> tuple[str | None, PiiCounts]:
+    """Mask a metadata value (a URL, a licence string, a file name) and count what it held.
+
+    The value is read as :func:`readable_view` sees it (percent, JSON and HTML escapes
+    resolved, invisible characters dropped, whitespace runs made one space): when that view
+    holds personal information, the masked view is returned (so ``?mail=ann%40x.org``
+    becomes ``?mail=a***@x***.org``); otherwise the value is returned as it is.
+    """
+    if value is None:
+        return None, PiiCounts(0, 0, 0, 0, 0)
+    view = readable_view(value)
+    hits = _hits(view, allow)
+    counts = dict.fromkeys(KINDS, 0)
+    for hit in hits:
+        counts[hit.kind] += 1
+    if not hits:
+        return value, PiiCounts(**counts)
+    return mask_text(view, allow), PiiCounts(**counts)
+
+
+def mask_doc_id(doc_id: str, where: str, allow: Allowlist | None = None) -> tuple[str, PiiCounts]:
+    """Mask a document id and count what it held; keep it a unique, deterministic key.
+
+    An id without personal information is returned as it is. One with some becomes
+    ``MASKED#WHERE``: its masked form (:func:`mask_field`), ``#`` and where the document
+    is (``shard#location``, the id provaudit derives for a document without one), which is
+    unique in a run. No hash of the hidden value is kept: a card or an identity number has
+    so few possible values that any unkeyed hash of it could be reversed by trying them all.
+    """
+    masked, counts = mask_field(doc_id, allow)
+    if not any(counts):
+        return doc_id, counts
+    return f"{masked}#{where}", counts
+
+
+def mask_names(names: Iterable[str], allow: Allowlist | None = None) -> list[tuple[str, PiiCounts]]:
+    """Mask file names (shard paths) and count what each held; keep them distinct.
+
+    Each name goes through :func:`mask_field`; a masked name equal to a name earlier in the
+    list gets `` (2)``, `` (3)``, ... before its extension, in list order, so a listing in a
+    fixed order gives the same names every time.
+    """
+    out: list[tuple[str, PiiCounts]] = []
+    names = list(names)
+    taken = set(names)
+    for name in names:
+        masked, counts = mask_field(name, allow)
+        if any(counts):
+            taken.discard(name)
+            candidate, n = masked, 1
+            while candidate in taken:
+                n += 1
+                stem, dot, ext = masked.rpartition(".")
+                candidate = f"{stem} ({n}).{ext}" if dot and "/" not in ext else f"{masked} ({n})"
+            masked = candidate
+        taken.add(masked or "")
+        out.append((masked or "", counts))
+    return out
+
+
+def add_counts(*counts: PiiCounts) -> PiiCounts:
+    """Return the kind-by-kind sum of several counts."""
+    return PiiCounts(*(sum(c[i] for c in counts) for i in range(len(KINDS))))

@@ -20,6 +20,12 @@ Shard-level outcomes:
   can retry a transient failure;
 - a gzip/zstd stream that ends inside a member/frame or is corrupt -> the documents read
   so far, then one ``truncated-compression`` at the location where it broke;
+- decompression (a .gz/.zst file, a .warc.gz's records, gzip/deflate ``Content-Encoding``
+  bodies) producing more than ``max_shard_bytes`` (``scan.max_shard_bytes``, default 64
+  GiB) -> the documents read so far, then one ``decompression-limit`` at location
+  ``"shard"`` (its excerpt names the limit and where reading stopped). Decompression is
+  streamed in bounded steps (zlib ``max_length``; zstd fed 1 KiB at a time) and the count
+  is checked as bytes are handed on, so memory stays bounded whatever the ratio;
 - nothing yielded at all (0 bytes, blank lines only, 0 rows, whitespace-only text, an
   archive without records) -> one ``empty-shard`` at location ``"shard"``.
 
@@ -32,8 +38,11 @@ Per format:
 - ``parquet``: pyarrow, record batch by batch; location ``row:N`` (0-based over the file).
   A text column that is not a string column is a property of the shard, not of its rows:
   one ``schema-mismatch`` for the shard (its excerpt names the type and the row count);
-  a binary column is decoded row by row as UTF-8 (``invalid-utf8`` per bad row). Id, URL
-  and license columns that the file lacks read as absent (derived ids, ``None``).
+  string columns (text, id, URL, license; dictionary-encoded too) and a binary text column
+  are taken as their bytes and decoded row by row as UTF-8 (Parquet does not check
+  UTF-8): a bad value is ``invalid-utf8`` for its row only, as is a nested value pyarrow
+  cannot convert. Id, URL and license columns that the file lacks read as absent (derived
+  ids, ``None``).
 - ``text``: the whole file is one document, location ``file``; a file (decompressed)
   longer than ``max_record_bytes`` is ``oversize-record``. Parquet values are read by
   pyarrow in batches of 1024 rows and are never cut.
@@ -52,9 +61,14 @@ Per format:
   ``other``. A detail holds at most 300 characters (URI, content type, status), masked.
   HTML is reduced to text with :mod:`html.parser` (script, style, noscript and template
   dropped; block elements end lines; whitespace collapsed; entities unescaped). Charset:
-  the HTTP header, else an HTML ``<meta>`` charset, else UTF-8; bytes that do not decode
-  -> ``invalid-utf8``. A payload past ``max_record_bytes`` is ``oversize-record`` (at
-  most one byte past the limit is held). Location ``offset:N`` is warcio's
+  the HTTP header, else an HTML ``<meta>`` charset, else UTF-8; only a name Python knows
+  as a text encoding is used (``hex``, ``zlib``, ``base64``, ``rot13``, ``uu``, ``bz2``
+  and unknown names are not: the next one is tried, then UTF-8). Bytes that do not
+  decode -> ``invalid-utf8`` when UTF-8 was the only candidate, ``invalid-encoding``
+  when a declared charset was used or was unusable. The body is read with chunked
+  transfer and gzip/deflate content encoding undone (``br`` is left encoded: brotli's
+  decoder has no output bound), in 64 KiB steps; a payload past ``max_record_bytes`` is
+  ``oversize-record`` (at most one byte past the limit is held). Location ``offset:N`` is warcio's
   ``get_record_offset()``: the record's offset in the file as stored, which for a
   ``.warc.gz`` (one gzip member per record) is the member's offset in the compressed file,
   as CDX indexes record it. A ``.warc.zst`` and a gzip file that is not one member per
@@ -68,8 +82,11 @@ record has one; a record whose id is missing or null falls back to the derived i
 take their ``WARC-Record-ID`` without angle brackets (ARC records have none: a derived
 id). ``url`` and ``license_raw`` come from ``url_field`` and ``license_field`` (strings as
 they are, other values as JSON, missing or null as ``None``). An empty string is a document (later steps report it);
-a missing or null text is ``missing-text``. Excerpts hold at most 80 characters of the
-offending content, whitespace collapsed and masked with :func:`provaudit.core.pii.mask_text`.
+a missing or null text is ``missing-text``. Text, id, url and licence are checked as
+Unicode scalar values before anything is written: a lone surrogate in any of them (a JSON
+``"\\ud800"`` escape) is ``invalid-utf8`` for that record. Excerpts hold at most 80 characters of the
+offending content, made by :func:`provaudit.core.pii.mask_excerpt` (decoded as written, escapes
+resolved, whitespace collapsed, masked whole, then cut: no padding or cut defeats the masking).
 """
 
 from __future__ import annotations
@@ -86,10 +103,11 @@ from typing import Any, BinaryIO, NamedTuple, Protocol
 
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
-from provaudit.core.pii import mask_text
+from provaudit.core.pii import mask_excerpt
 from provaudit.core.records import Document, Quarantined, Skipped
 
 __all__ = [
@@ -124,8 +142,13 @@ _EXCERPT_CHARS = 80
 _DETAIL_CHARS = 300  # a skipped record's detail: URI, content type, status, digest
 _BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Compressed bytes given to the zstd decompressor at a time: it has no output limit, and an
+# RLE block turns 4 bytes into up to 128 KiB, so 1 KiB in is at most 32 MiB out.
+_ZSTD_SLICE = 1 << 10
+_MAX_INFLATE = 1 << 20  # bytes zlib may produce from one call (gzip, deflate)
 
 Item = Document | Quarantined | Skipped
+_UNDECODABLE = object()  # a Parquet value pyarrow cannot turn into Python (bad UTF-8 inside)
 
 
 class _Readable(Protocol):
@@ -147,6 +170,9 @@ class ReaderSpec(NamedTuple):
     # One JSONL line, text file or archive payload past this many bytes is not held:
     # it is quarantined as oversize-record (scan.max_record_bytes).
     max_record_bytes: int = 256 << 20
+    # Bytes decompression may produce from one shard (scan.max_shard_bytes): past it the
+    # shard stops with one decompression-limit item, checked as the stream is read.
+    max_shard_bytes: int = 64 << 30
 
 
 def _name_and_compression(path: str) -> tuple[str, str | None]:
@@ -197,6 +223,23 @@ class _Cursor:
         self.partial: bytes = b""  # the content being read when the stream broke
 
 
+class _Budget:
+    """Bytes decompression has produced from one shard, against ``scan.max_shard_bytes``."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def charge(self, size: int) -> None:
+        """Count ``size`` more decompressed bytes; past the limit, stop the shard."""
+        self.used += size
+        if self.used > self.limit:
+            raise _StreamError(
+                "decompression-limit",
+                f"decompressed data past scan.max_shard_bytes={self.limit}",
+            )
+
+
 def _read_raw(stream: _Readable, size: int = _CHUNK) -> bytes:
     try:
         return stream.read(size)
@@ -209,14 +252,18 @@ class _Decompressing:
 
     ``read`` raises ``_StreamError("truncated-compression")`` when the data ends inside a
     member or frame, or is corrupt; it never returns a silently short stream (zstandard's
-    own stream reader would return b"" on a truncated frame).
+    own stream reader would return b"" on a truncated frame). Memory is bounded whatever
+    the ratio: one step produces at most ``_MAX_INFLATE`` bytes (gzip) or what
+    ``_ZSTD_SLICE`` compressed bytes hold (zstd), and every byte handed on is charged to
+    the shard's ``budget`` (``decompression-limit`` past it).
     """
 
-    def __init__(self, raw: _Readable, compression: str) -> None:
+    def __init__(self, raw: _Readable, compression: str, budget: _Budget | None = None) -> None:
         self._raw = raw
         self._gzip = compression == "gzip"
+        self._budget = budget
         self._decompressor: Any = None  # the current member's; None between members
-        self._unused = b""  # compressed bytes that follow the member just finished
+        self._pending = b""  # compressed bytes not yet given to a decompressor
         self._out = bytearray()
         self._done = False
         self._offset = 0  # decompressed bytes returned so far, for warcio's tell()
@@ -226,22 +273,40 @@ class _Decompressing:
             return zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
         return zstandard.ZstdDecompressor().decompressobj()
 
+    def _step(self, data: bytes) -> bytes:
+        """Give ``data`` to the decompressor; return its output, keep what it did not take."""
+        d = self._decompressor
+        if self._gzip:
+            out = d.decompress(data, _MAX_INFLATE)
+            rest = d.unconsumed_tail
+        else:
+            out = d.decompress(data[:_ZSTD_SLICE])
+            rest = data[_ZSTD_SLICE:]
+        if d.eof:
+            rest = d.unused_data + rest
+            self._decompressor = None
+        self._pending = rest
+        return out
+
     def _fill(self) -> None:
-        data, self._unused = (self._unused or _read_raw(self._raw)), b""
-        if not data:
-            if self._decompressor is not None:
-                raise _StreamError("truncated-compression", "the compressed stream ends early")
-            self._done = True
-            return
-        if self._decompressor is None:
-            self._decompressor = self._new_decompressor()
+        if not self._pending:
+            self._pending = _read_raw(self._raw)
         try:
-            self._out += self._decompressor.decompress(data)
+            if not self._pending:
+                if self._decompressor is None:
+                    self._done = True
+                    return
+                # zlib may still hold output it had no room for; anything else is cut short.
+                out = self._step(b"") if self._gzip else b""
+                if not out and self._decompressor is not None:
+                    raise _StreamError("truncated-compression", "the compressed stream ends early")
+            else:
+                if self._decompressor is None:
+                    self._decompressor = self._new_decompressor()
+                out = self._step(self._pending)
         except (zlib.error, zstandard.ZstdError) as exc:
             raise _StreamError("truncated-compression", f"corrupt compressed data: {exc}") from None
-        if self._decompressor.eof:
-            self._unused = self._decompressor.unused_data
-            self._decompressor = None
+        self._out += out
 
     def read(self, size: int = -1) -> bytes:
         while not self._out and not self._done:
@@ -251,23 +316,24 @@ class _Decompressing:
         chunk = bytes(self._out[:size])
         del self._out[:size]
         self._offset += len(chunk)
+        if self._budget is not None:  # counted as handed on, so the limit is exact
+            self._budget.charge(len(chunk))
         return chunk
 
     def tell(self) -> int:
         return self._offset
 
 
-def _stream(raw: _Readable, compression: str | None) -> _Readable:
-    return raw if compression is None else _Decompressing(raw, compression)
+def _stream(raw: _Readable, compression: str | None, budget: _Budget | None = None) -> _Readable:
+    return raw if compression is None else _Decompressing(raw, compression, budget)
 
 
 def _excerpt(content: bytes | str) -> str:
-    """Return at most 80 characters of content, whitespace collapsed, personal data masked."""
-    if isinstance(content, bytes):
-        content = content[: 16 * _EXCERPT_CHARS].decode("utf-8", "replace")
-    # Mask a longer window than is kept, so an item cut at the edge is still recognised.
-    text = " ".join(content[: 4 * _EXCERPT_CHARS].split())
-    return mask_text(text)[:_EXCERPT_CHARS]
+    """Return at most 80 characters of content with personal data masked (pii.mask_excerpt:
+    decoded as written, whitespace collapsed, masked whole, then cut). Bytes as long as the
+    callers' cap (``16 * _EXCERPT_CHARS``) may have been cut there: a value at their end is dropped."""
+    cut = isinstance(content, bytes) and len(content) >= 16 * _EXCERPT_CHARS
+    return mask_excerpt(content, _EXCERPT_CHARS, cut=cut)
 
 
 def _as_str(value: Any) -> str | None:
@@ -312,18 +378,25 @@ def read_shard(
         return
     try:
         reader = readers[spec.format]
-        for item in reader(_Shard(path, shard, spec, raw, open_binary), cursor):
+        budget = _Budget(spec.max_shard_bytes)
+        for item in reader(_Shard(path, shard, spec, raw, open_binary, budget), cursor):
             yielded += 1
             yield item
     except _StreamError as exc:
         yielded += 1
-        excerpt = cursor.partial if exc.reason == "truncated-compression" else b""
+        excerpt = cursor.partial if exc.reason in _SHOW_PARTIAL else b""
         excerpt = excerpt or exc.detail
-        yield Quarantined(spec.source, shard, cursor.location, exc.reason, _excerpt(excerpt))
+        location = cursor.location
+        if exc.reason == "decompression-limit":  # a property of the shard: where it stopped
+            location, excerpt = "shard", f"{exc.detail} (stopped at {cursor.location})"
+        yield Quarantined(spec.source, shard, location, exc.reason, _excerpt(excerpt))
     finally:
         raw.close()
     if not yielded:
         yield Quarantined(spec.source, shard, "shard", "empty-shard", "")
+
+
+_SHOW_PARTIAL = frozenset({"truncated-compression"})
 
 
 class _Shard(NamedTuple):
@@ -332,13 +405,14 @@ class _Shard(NamedTuple):
     spec: ReaderSpec
     raw: BinaryIO
     open_binary: Callable[[str], BinaryIO]
+    budget: _Budget
 
     def quarantined(self, location: str, reason: str, content: bytes | str = "") -> Quarantined:
         return Quarantined(self.spec.source, self.name, location, reason, _excerpt(content))
 
     def skipped(self, location: str, record: Any, reason: str, detail: str) -> Skipped:
         """An archive record that is by design not a document; ``detail`` is masked and capped."""
-        text = mask_text(" ".join(detail[: 4 * _DETAIL_CHARS].split()))[:_DETAIL_CHARS]
+        text = mask_excerpt(detail, _DETAIL_CHARS)
         return Skipped(self.spec.source, self.name, location, str(record.rec_type), reason, text)
 
     def document(
@@ -355,18 +429,17 @@ class _Shard(NamedTuple):
             return self.quarantined(location, "missing-text", context)
         if not isinstance(text, str):
             return self.quarantined(location, "non-string-text", _as_str(text) or "")
-        if _SURROGATE.search(text):  # JSON "\ud800" escapes decode to text that is not UTF-8
-            return self.quarantined(location, "invalid-utf8", text)
         derived = f"{self.name}#{location}"
-        return Document(
-            self.spec.source,
-            self.name,
-            location,
-            _as_str(doc_id) if doc_id is not None else derived,
-            text,
-            _as_str(url),
-            _as_str(license_raw),
-        )
+        fields = (_as_str(doc_id) if doc_id is not None else derived, _as_str(url),
+                  _as_str(license_raw))
+        # Every string is written as UTF-8 later (Parquet, JSON): a lone surrogate (JSON
+        # "\ud800", a surrogate-producing codec) is not a Unicode scalar value, in any field.
+        for name, value in zip(("text", "id", "url", "license"), (text, *fields)):
+            if value is not None and _SURROGATE.search(value):
+                return self.quarantined(
+                    location, "invalid-utf8", f"lone surrogate in the {name} field: {value}"
+                )
+        return Document(self.spec.source, self.name, location, fields[0], text, *fields[1:])
 
 
 # --------------------------------------------------------------------------- JSONL
@@ -407,7 +480,7 @@ def _lines(
 
 def _read_jsonl(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     spec = shard.spec
-    stream = _stream(shard.raw, compression_of(shard.path))
+    stream = _stream(shard.raw, compression_of(shard.path), shard.budget)
     for number, raw, complete in _lines(stream, spec.max_record_bytes, cursor):
         location = f"line:{number}"
         if not complete:
@@ -451,7 +524,7 @@ def _read_parquet(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
         return
     # pyarrow seeks (the footer comes first): copy a compressed or unseekable stream.
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX_BYTES) as copy:
-        stream = _stream(shard.raw, compression)
+        stream = _stream(shard.raw, compression, shard.budget)
         while chunk := _read_raw(stream):
             copy.write(chunk)
         copy.seek(0)
@@ -505,22 +578,65 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
             return
         except arrow_errors as exc:
             raise _StreamError("unreadable-shard", f"{type(exc).__name__}: {exc}") from None
-        values = {name: batch.column(name).to_pylist() for name in columns}
-        absent = [None] * batch.num_rows
-        ids, urls, licenses = (
-            values.get(name, absent) if name else absent
-            for name in (spec.id_field, spec.url_field, spec.license_field)
-        )
-        for i, text in enumerate(values[spec.text_field]):
+        # String columns arrive as their UTF-8 bytes and are decoded row by row: Parquet does
+        # not check UTF-8, and one bad value must cost its row, not the shard.
+        values: dict[str, list[Any]] = {}
+        encoded: set[str] = set()
+        for name in columns:
+            values[name], as_bytes = _column_values(pa, batch.column(name))
+            if as_bytes or (name == spec.text_field and is_binary):
+                encoded.add(name)
+        fields = (("text", spec.text_field), ("id", spec.id_field), ("url", spec.url_field),
+                  ("license", spec.license_field))
+        for i in range(batch.num_rows):
             location = f"row:{row + i}"
-            if is_binary and text is not None:
-                try:
-                    text = text.decode("utf-8")
-                except UnicodeDecodeError:
-                    yield shard.quarantined(location, "invalid-utf8", text)
-                    continue
-            yield shard.document(location, text, ids[i], urls[i], licenses[i])
+            decoded: list[Any] = []
+            for field, name in fields:
+                value = values[name][i] if name in values else None
+                if value is _UNDECODABLE:
+                    yield shard.quarantined(location, "invalid-utf8", f"invalid UTF-8 in the {field} field")
+                    break
+                if value is not None and name in encoded:
+                    try:
+                        value = value.decode("utf-8")
+                    except UnicodeDecodeError:
+                        yield shard.quarantined(
+                            location,
+                            "invalid-utf8",
+                            value if field == "text" else
+                            f"invalid UTF-8 in the {field} field: {value.decode('utf-8', 'replace')}",
+                        )
+                        break
+                decoded.append(value)
+            else:
+                yield shard.document(location, *decoded)
         row += batch.num_rows
+
+
+def _column_values(pa: Any, column: Any) -> tuple[list[Any], bool]:
+    """Return a column's Python values and whether they are UTF-8 bytes still to decode.
+
+    A string column is viewed as binary (no copy, no check), so pyarrow never decodes it.
+    """
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if pa.types.is_string(kind):
+        return column.cast(pa.binary()).to_pylist(), True
+    if pa.types.is_large_string(kind):
+        return column.cast(pa.large_binary()).to_pylist(), True
+    if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind):
+        return column.cast(pa.binary_view()).to_pylist(), True
+    try:
+        return column.to_pylist(), False
+    except (ValueError, pa.ArrowException):  # a nested value with bad UTF-8: that row only
+        out: list[Any] = []
+        for i in range(len(column)):
+            try:
+                out.append(column[i].as_py())
+            except (ValueError, pa.ArrowException):
+                out.append(_UNDECODABLE)
+        return out, False
 
 
 # --------------------------------------------------------------------------- text
@@ -528,9 +644,9 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
 
 def _read_text(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     spec = shard.spec
-    stream = _stream(shard.raw, compression_of(shard.path))
+    stream = _stream(shard.raw, compression_of(shard.path), shard.budget)
     # A file past the record limit is not held: at most that much is kept (the rest is
-    # read only to check the stream is whole).
+    # read, within scan.max_shard_bytes, only to check the stream is whole).
     limit = spec.max_record_bytes + len(_BOM)
     data, total = bytearray(), 0
     cursor.location = "file"
@@ -538,7 +654,7 @@ def _read_text(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
         total += len(chunk)
         if len(data) <= limit:
             data += chunk
-        cursor.partial = bytes(data[: 16 * _EXCERPT_CHARS])
+            cursor.partial = bytes(data[: 16 * _EXCERPT_CHARS])
     if total > limit:
         yield shard.quarantined("file", "oversize-record", bytes(data[: 16 * _EXCERPT_CHARS]))
         return
@@ -624,18 +740,36 @@ def _content_type(value: str | None) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-def _decode_payload(payload: bytes, charset: str | None) -> str | None:
-    """Decode with the declared charset (else UTF-8); return None when the bytes do not decode."""
+def _text_codec(charset: str | None) -> str | None:
+    """Return the Python codec a declared charset names when it is a text encoding, else None.
+
+    A name Python does not know, or a codec that is not a text encoding (``hex``, ``zlib``,
+    ``base64``, ``rot13``, ``uu``, ``bz2``: bytes-to-bytes or str-to-str), is not used.
+    """
+    if not charset:
+        return None
     try:
-        codec = codecs.lookup(charset or "utf-8").name
-    except LookupError:
-        codec = "utf-8"
+        info = codecs.lookup(charset)
+    except (LookupError, TypeError, ValueError):
+        return None
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+def _decode_payload(payload: bytes, declared: list[str | None]) -> tuple[str | None, str]:
+    """Decode a payload with the first declared charset that is a text encoding, else UTF-8.
+
+    Return (text, "") or (None, reason): ``invalid-utf8`` when UTF-8 was the only choice,
+    ``invalid-encoding`` when a declared charset was used and the bytes do not decode in it,
+    or was unusable and the bytes are not UTF-8 either.
+    """
+    codec = next((c for c in map(_text_codec, declared) if c is not None), "utf-8")
     if codec == "utf-8" and payload.startswith(_BOM):
         payload = payload[len(_BOM) :]
     try:
-        return payload.decode(codec)
-    except (UnicodeDecodeError, ValueError):
-        return None
+        return payload.decode(codec), ""
+    except (UnicodeError, ValueError, LookupError, TypeError):
+        unusable = any(c and _text_codec(c) is None for c in declared)
+        return None, "invalid-encoding" if codec != "utf-8" or unusable else "invalid-utf8"
 
 
 def _warc_response(
@@ -646,12 +780,16 @@ def _warc_response(
     media, charset = _content_type(record.http_headers.get_header("Content-Type"))
     if not payload or payload.isspace():
         return shard.skipped(location, record, "empty-body", f"{media or 'no content type'} {uri}")
-    if media in _HTML_TYPES and charset is None:
+    declared = [charset]
+    if media in _HTML_TYPES and _text_codec(charset) is None:
         match = _META_CHARSET.search(payload[:4096])
-        charset = match.group(1).decode("ascii") if match else None
-    text = _decode_payload(payload, charset)
+        declared.append(match.group(1).decode("ascii") if match else None)
+    text, reason = _decode_payload(payload, declared)
     if text is None:
-        return shard.quarantined(location, "invalid-utf8", payload)
+        names = ", ".join(repr(c) for c in declared if c)
+        return shard.quarantined(
+            location, reason, f"charset {names}: {payload[:400]!r}" if names else payload
+        )
     if media in _HTML_TYPES:
         text = html_to_text(text)
         if not text:
@@ -804,12 +942,16 @@ def _warc_records(
         if seen <= skip:
             continue
         payload: bytes | None = None
+        oversize = False
         verdict: tuple[str, str] | None = None
+        # warcio's own gzip decompression of a .warc.gz counts against scan.max_shard_bytes.
+        decompressing = getattr(archive.reader, "decompressor", None) is not None
         if record.rec_type == "response":
             verdict = _response_verdict(record)
             if verdict is None:
                 # At most one byte past the limit is held: a longer payload is quarantined.
-                payload = record.content_stream().read(shard.spec.max_record_bytes + 1)
+                payload = _read_payload(shard, record, decompressing)
+                oversize = payload is None
         elif record.rec_type == "revisit":
             verdict = "revisit", _revisit_detail(record)
         else:
@@ -818,8 +960,9 @@ def _warc_records(
             if reason == "other":
                 detail = f"record type {record.rec_type} {detail}"
             verdict = reason, detail
-        while record.raw_stream.read(_CHUNK):  # whatever follows the payload
-            pass
+        while rest := record.raw_stream.read(_CHUNK):  # whatever follows the payload
+            if decompressing:
+                shard.budget.charge(len(rest))
         location = f"offset:{archive.get_record_offset()}"
         cursor.location = location
         if isinstance(record.raw_stream, LimitReader) and record.raw_stream.limit > 0:
@@ -831,7 +974,7 @@ def _warc_records(
             return None
         if verdict is not None:
             yield shard.skipped(location, record, *verdict)
-        elif payload is not None and len(payload) > shard.spec.max_record_bytes:
+        elif oversize:
             yield shard.quarantined(
                 location,
                 "oversize-record",
@@ -845,6 +988,39 @@ def _warc_records(
     return None
 
 
+_DECODED_ENCODINGS = frozenset({"gzip", "deflate"})  # Content-Encoding warcio decodes, bounded
+
+
+def _read_payload(shard: _Shard, record: Any, decompressing: bool) -> bytes | None:
+    """Read a response's body as sent (chunked transfer and gzip/deflate content encoding
+    undone), checked as it is read; None once it is past ``max_record_bytes`` (at most one
+    byte past the limit is held, and never copied).
+
+    warcio decodes gzip and deflate from 16 KiB of stored body at a time, so one step
+    yields at most about 16 MiB; a ``br`` body is left encoded whatever is installed (the
+    brotli decoder has no output bound), so it quarantines rather than inflating.
+    Decoded bytes count against ``scan.max_shard_bytes``.
+    """
+    encoding = (record.http_headers.get_header("Content-Encoding") or "").strip().lower()
+    if encoding in _DECODED_ENCODINGS:
+        stream = record.content_stream()
+    elif record.http_headers.get_header("Transfer-Encoding") == "chunked":
+        stream = ChunkedDataReader(record.raw_stream)
+    else:
+        stream = record.raw_stream
+    charged = decompressing or encoding in _DECODED_ENCODINGS
+    limit = shard.spec.max_record_bytes + 1
+    data = bytearray()
+    while len(data) < limit:
+        chunk = stream.read(min(_CHUNK, limit - len(data)))
+        if not chunk:
+            break
+        if charged:
+            shard.budget.charge(len(chunk))
+        data += chunk
+    return None if len(data) >= limit else bytes(data)
+
+
 def _archive_format(path: str) -> str:
     """"arc" for a ``.arc`` file (gzipped or not), else "warc": the name decides how records parse."""
     name, _ = _name_and_compression(path)
@@ -855,7 +1031,7 @@ def _read_warc(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     # warcio reads gzip itself (offsets then name gzip members, as CDX indexes do) and
     # detects it whatever the extension; zstd it does not read, so that is done here.
     zstd = compression_of(shard.path) == "zstd"
-    stream = _stream(shard.raw, "zstd" if zstd else None)
+    stream = _stream(shard.raw, "zstd" if zstd else None, shard.budget)
     read_before = yield from _warc_records(shard, cursor, stream)
     if read_before is None:
         return
@@ -866,7 +1042,7 @@ def _read_warc(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
     except OSError as exc:
         raise _StreamError("unreadable-shard", f"{type(exc).__name__}: {exc}") from None
     try:
-        stream = _Decompressing(raw, "gzip")
+        stream = _Decompressing(raw, "gzip", shard.budget)
         yield from _warc_records(shard, cursor, stream, skip=read_before, whole=True)
     finally:
         raw.close()

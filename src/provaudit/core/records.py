@@ -67,7 +67,8 @@ SKIP_REASONS = (
 
 QUARANTINE_REASONS = (
     "invalid-json",  # a JSONL line that does not parse, or is not a JSON object
-    "invalid-utf8",  # bytes that are not UTF-8
+    "invalid-utf8",  # bytes that are not UTF-8, or text with a lone surrogate (JSON "\ud800") in any field
+    "invalid-encoding",  # a WARC/ARC payload that does not decode in its declared charset (or, when that charset is unknown or not a text codec such as hex or zlib, in UTF-8)
     "missing-text",  # no text field, or it is null
     "non-string-text",  # text field present but not a string
     "truncated-compression",  # a .gz/.zst stream that ends early or is corrupt
@@ -75,6 +76,7 @@ QUARANTINE_REASONS = (
     "schema-mismatch",  # a Parquet file without the text column, a WARC that is not WARC
     "oversize-record",  # one line, file or archive payload past scan.max_record_bytes: not held in memory
     "unreadable-shard",  # the shard cannot be opened or read (I/O error)
+    "decompression-limit",  # decompression produced more than scan.max_shard_bytes from one shard: reading stopped there
     "processing-error",  # a finding could not be computed for this document (a bug: reported, never dropped)
 )
 

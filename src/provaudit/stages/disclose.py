@@ -127,8 +127,9 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     import pyarrow.parquet as pq
 
     manifest = inputs.manifest
-    licenses = license_counts(pq.read_table(os.path.join(run_dir, "ledger"),
-                                            columns=["source", "license_spdx"]).to_pylist())
+    ledger_dir = os.path.join(run_dir, "ledger")  # absent when every document was quarantined
+    licenses = license_counts(pq.read_table(ledger_dir, columns=["source", "license_spdx"]).to_pylist()
+                              if os.path.isdir(ledger_dir) else [])
     files.append(_write(os.path.join(out, "croissant.json"), _json(croissant(
         manifest["run_id"], inputs.sources, inputs.source_profile, manifest, inputs.labelling_profile,
         document_licenses=licenses))))

@@ -100,7 +100,7 @@ class _Run:
             import pyarrow.parquet as pq
 
             by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for path in sorted(glob.glob(os.path.join(self.run_dir, "ledger", "*", "*.parquet"))):
+            for path in sorted(glob.glob(os.path.join(glob.escape(self.run_dir), "ledger", "*", "*.parquet"))):
                 names = set(pq.read_schema(path).names)
                 for r in pq.read_table(path, columns=[c for c in _LEDGER_COLUMNS if c in names]).to_pylist():
                     by_source[r["source"]].append(r)
@@ -128,6 +128,25 @@ def _pii_kinds(row: Mapping[str, Any], kinds: Sequence[str]) -> dict[str, int]:
     return {k: int(row.get(f"pii_{k}") or 0) for k in kinds if row.get(f"pii_{k}")}
 
 
+
+def _listed(config: Any) -> list[Any]:
+    """The config's shards as the scan lists them (empty when they cannot be listed now)."""
+    from provaudit.beam.io import match_files
+    from provaudit.core.config import list_shards
+
+    try:
+        return list_shards(config, match_files)
+    except Exception:  # noqa: BLE001 - moved or remote inputs: evidence for them is left out, as before
+        return []
+
+
+def _real_paths(config: Any) -> dict[str, str]:
+    """Shard names as outputs show them (personal information in a file name masked) -> real paths."""
+    from provaudit.stages.scan import shard_names
+
+    listed = _listed(config)
+    return {masked: sh.path for sh, (masked, _) in zip(listed, shard_names(config, listed))}
+
 def _read_pii_examples(run: _Run) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """Read again the shards holding documents with personal information; mask every value."""
     from provaudit.beam.io import open_input, shard_checksum
@@ -143,13 +162,14 @@ def _read_pii_examples(run: _Run) -> dict[tuple[str, str], list[tuple[str, str]]
             if _pii_kinds(r, KINDS):
                 wanted[r["shard"]][r["location"]] = r
     shards = {s["path"]: s for s in run.manifest().get("shards", []) if s.get("path") in wanted}
+    real = _real_paths(run.config) if wanted else {}  # masked file names -> the files
     out: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for name in sorted(wanted):
         info = shards.get(name)
         src = run.registry.get(next(iter(wanted[name].values()))["source"])
         if info is None or src is None:
             continue
-        path = name if "://" in name or os.path.isabs(name) else str(run.config.base_dir / name)
+        path = real.get(name) or (name if "://" in name or os.path.isabs(name) else str(run.config.base_dir / name))
         try:
             if info.get("sha256") and shard_checksum(path) != info["sha256"]:
                 continue  # changed since the scan: its texts are no longer what the ledger counted
@@ -403,7 +423,7 @@ def write_evidence(config: RunConfig, run_dir: str, validation: Mapping[str, Any
     verdicts = list(validation.get("verdicts", []))
     out = os.path.join(run_dir, "evidence")
     os.makedirs(out, exist_ok=True)
-    for stale in glob.glob(os.path.join(out, "*")):  # a re-run of disclose writes the set afresh
+    for stale in glob.glob(os.path.join(glob.escape(out), "*")):  # a re-run of disclose writes the set afresh
         if os.path.isfile(stale):
             os.remove(stale)
     run = _Run(config, run_dir)

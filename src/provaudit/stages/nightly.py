@@ -154,7 +154,10 @@ class StageLineage:
 
     def scan(self, manifest: dict[str, Any], shards_in: Iterable[str]) -> None:
         """The scan ran before its run id existed: its START and COMPLETE are sent together."""
-        inputs = self._sources + [("file", path) for path in shards_in]
+        from provaudit.core.pii import mask_field
+
+        # an input's name is its path with personal information masked, as in the manifest
+        inputs = self._sources + [("file", mask_field(path)[0] or "") for path in shards_in]
         self._emit.start("scan", inputs, self._out("scan"))
         self._emit.complete("scan", inputs, self._out("scan"))
 

@@ -6,26 +6,37 @@ and near-duplicate pairs by LSH banding over the MinHash signatures (Beam GroupB
 the work spreads over workers), verifies every candidate, re-reads evaluation and
 training shards to find evaluation items sharing an n-gram with training text, and
 writes under ``<run>/overlap/``: ``clusters.parquet``, ``pairs.parquet``, ``matrix.json``,
-``duplicate_rates.json``, ``contamination.json`` and ``summary.json``.
+``duplicate_rates.json``, ``contamination.json`` and ``summary.json``. Identical
+documents are collapsed to one representative before LSH; components run as a union-find
+on one worker, or as Beam rounds above ``overlap.distributed_components_above`` verified
+links. While it runs, the stage reports each step's progress (time of day, elapsed, rate,
+ETA) through ``report``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 from provaudit.core.config import RunConfig, list_shards
 from provaudit.core.contracts import rows_to_parquet
 from provaudit.core.errors import InputError
 from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_params
-from provaudit.beam.io import join_path, match_files, write_bytes
-from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, FindSharedNgrams, ledger_member
+from provaudit.beam.io import join_path, list_files, match_files, write_bytes
+from provaudit.beam.overlap import (ConnectedComponents, FindExactGroups, FindNearDuplicates,
+                                    FindSharedNgrams, ProgressWriter, ReadLedger, Representatives,
+                                    UnsignedHashes, ProgressCountFn, ledger_member)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.stages.runs import find_run, json_bytes, mark_stage_done, read_text
 from provaudit.stages.scan import plan_tasks
@@ -49,23 +60,37 @@ class OverlapResult:
 class WriteOverlapOutputsFn(beam.DoFn):
     """Assemble clusters, pairs, matrix, rates and contamination on one worker, and write them.
 
-    The edges arrive as side inputs: connected components run on one machine here (see
-    provaudit.core.overlap.UnionFind for where a distributed version would go).
+    The exact groups, the verified links between groups' representatives and (above
+    ``overlap.distributed_components_above`` links) the component labels computed by
+    :class:`provaudit.beam.overlap.ConnectedComponents` arrive as side inputs; with no
+    labels the components are found by a union-find here.
     """
 
     def __init__(self, out_dir: str, training: set[str], evals: set[str], params: Any,
-                 max_pairs_per_cluster: int, ngram: int) -> None:
+                 max_pairs_per_cluster: int, ngram: int, max_bucket: int = 1000,
+                 progress: Optional[ProgressWriter] = None) -> None:
         self._out = out_dir
         self._training = training
         self._evals = evals
         self._params = params
         self._cap = max_pairs_per_cluster
         self._ngram = ngram
+        self._max_bucket = max_bucket
+        self._progress = progress
+        self._clusters = Metrics.counter("overlap", "clusters")
 
-    def process(self, _: Any, exact: list, pairs: list, counts: list, hits: list):
+    def process(self, _: Any, exact: list, pairs: list, counts: list, hits: list, unsigned: list = (),
+                labels: list = ()):
+        if self._progress is not None:
+            self._progress.write("assemble--all--0", {"started": 1, "links": len(pairs)})
         report: OverlapReport = assemble(
             exact, pairs, dict(counts), hits, self._training, self._evals, self._params, self._cap,
-            self._ngram)
+            self._ngram, max_bucket=self._max_bucket, unsigned=unsigned,
+            components=dict(labels) if labels else None)
+        self._clusters.inc(report.summary["clusters"])
+        if self._progress is not None:
+            self._progress.write("assemble--all--0", {"started": 1, "links": len(pairs),
+                                                      "clusters": report.summary["clusters"]})
         write_bytes(join_path(self._out, "clusters.parquet"), rows_to_parquet(report.clusters, "clusters"))
         write_bytes(join_path(self._out, "pairs.parquet"), rows_to_parquet(report.pairs, "pairs"))
         write_bytes(join_path(self._out, "matrix.json"), json_bytes(report.matrix))
@@ -76,21 +101,46 @@ class WriteOverlapOutputsFn(beam.DoFn):
 
 
 def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
-                  manifest: dict[str, Any]) -> None:
-    """Add the overlap stage to a pipeline."""
+                  manifest: dict[str, Any], progress: Optional[ProgressWriter] = None) -> None:
+    """Add the overlap stage to a pipeline.
+
+    Identical documents are collapsed to their group's representative before LSH, so a
+    group of any size costs linear time and memory; the verified links between
+    representatives become clusters by a union-find on one worker, or, above
+    ``overlap.distributed_components_above`` links, by Beam rounds (ConnectedComponents).
+    """
     settings = config.overlap
     params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
     training = {s.name for s in config.sources if s.role != "eval"}
     evals = {s.name for s in config.sources if s.role == "eval"}
     members = (
         pipeline
-        | "ReadLedger" >> beam.io.ReadFromParquet(join_path(run_dir, "ledger", "*", "*.parquet"),
-                                                  columns=LEDGER_COLUMNS)
+        | "ReadLedger" >> ReadLedger(list_files(join_path(run_dir, "ledger"), "*", "*.parquet"),
+                                    LEDGER_COLUMNS)
         | "ToMembers" >> beam.Map(ledger_member)
     )
+    if progress is not None:
+        members = members | "CountMembers" >> beam.ParDo(ProgressCountFn(progress, "documents"))
     exact = members | "FindExactGroups" >> FindExactGroups()
     shards = band_shards(int(manifest["totals"]["ledger"]), params.bands)
-    pairs = members | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket, shards)
+    pairs = (members
+             | "Representatives" >> Representatives()
+             | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket, shards, progress))
+    unsigned = members | "UnsignedHashes" >> UnsignedHashes()
+    threshold = settings.distributed_components_above
+    if int(manifest["totals"]["ledger"]) > threshold:
+        # laid out only for a ledger this large (each round costs fixed time even when empty);
+        # used only when the verified links outnumber the threshold
+        links = pairs | "CountLinks" >> beam.combiners.Count.Globally()
+        labels = (
+            pairs
+            | "LinksAboveThreshold" >> beam.FlatMap(lambda p, n: [(p.a, p.b)] if n > threshold else [],
+                                                     beam.pvalue.AsSingleton(links))
+            | "ConnectedComponents" >> ConnectedComponents(settings.components_max_rounds,
+                                                           progress=progress)
+        )
+    else:
+        labels = pipeline | "UnionFindComponents" >> beam.Create([])
     counts = (members
               | "SourceOf" >> beam.Map(lambda m: m.ref[0])
               | "CountPerSource" >> beam.combiners.Count.PerElement())
@@ -115,10 +165,114 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
         | "Start" >> beam.Create([None])
         | "WriteOverlapOutputs" >> beam.ParDo(
             WriteOverlapOutputsFn(join_path(run_dir, "overlap"), training, evals, params,
-                                  settings.max_pairs_per_cluster, settings.contamination_ngram),
+                                  settings.max_pairs_per_cluster, settings.contamination_ngram,
+                                  settings.max_bucket, progress),
             beam.pvalue.AsList(exact), beam.pvalue.AsList(pairs), beam.pvalue.AsList(counts),
-            beam.pvalue.AsList(hits))
+            beam.pvalue.AsList(hits), beam.pvalue.AsList(unsigned), beam.pvalue.AsList(labels))
     )
+
+
+class OverlapProgress:
+    """Report the overlap steps' running counts through ``report``, every ``interval`` seconds.
+
+    The steps (documents read, documents banded, band shards verified with their candidate
+    and verified pairs, component rounds, assembling) write their counts to a local folder
+    (:class:`provaudit.beam.overlap.ProgressWriter`); each line carries the time of day,
+    the elapsed time, the rate and, where the total is known, the ETA. When a step's
+    numbers moved since its last line, a last line gives its final counts. Without a
+    folder (a run on remote storage, whose workers do not share this machine's disk)
+    nothing is reported.
+    """
+
+    ORDER = ("documents", "bands", "buckets", "components", "assemble")
+
+    def __init__(self, folder: Optional[str], totals: dict[str, int], report: Callable[[str], None],
+                 interval: float = 5.0) -> None:
+        self._folder = folder
+        self.writer = ProgressWriter(folder) if folder else None
+        self._totals = totals
+        self._report = report
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="provaudit-overlap-progress", daemon=True)
+        self._started = time.monotonic()
+        self._shown: dict[str, tuple] = {}
+
+    def __enter__(self) -> "OverlapProgress":
+        if self._folder:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._folder:
+            return
+        self._stop.set()
+        self._thread.join(timeout=10)
+        if exc[0] is None:
+            self._emit(final=True)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """Return each step's summed counts (components: the highest round finished)."""
+        steps: dict[str, dict[str, int]] = {}
+        try:
+            names = os.listdir(self._folder)
+        except OSError:
+            return steps
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            step, part = name.split("--")[:2]
+            try:
+                with open(os.path.join(self._folder, name), encoding="utf-8") as fh:
+                    counts = json.load(fh)
+            except (OSError, ValueError):
+                continue  # being replaced
+            into = steps.setdefault(step, {})
+            if step == "components":
+                into["rounds"] = max(into.get("rounds", 0), int(part.removeprefix("round")))
+                continue
+            for key, n in counts.items():
+                into[key] = into.get(key, 0) + int(n)
+        return steps
+
+    def _line(self, step: str, counts: dict[str, int]) -> tuple[tuple, str]:
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        total = self._totals.get(step)
+        if step == "components":
+            done, what = counts.get("rounds", 0), "large-star / small-star rounds laid out"
+        elif step == "buckets":
+            done, what = counts.get("elements", 0), "band shards verified"
+        elif step == "assemble":
+            done, total, what = counts.get("clusters", 0), None, "clusters assembled"
+        else:
+            done, what = counts.get("elements", 0), {"documents": "documents read",
+                                                     "bands": "distinct signatures banded"}[step]
+        text = f"{done:,}/{total:,} {what}" if total else f"{done:,} {what}"
+        if step == "buckets":
+            text += (f", {counts.get('candidates', 0):,} candidate pairs compared, "
+                     f"{counts.get('verified', 0):,} verified")
+        if step == "assemble":
+            text = f"{counts.get('links', 0):,} verified links between groups, " + text
+        rate = done / elapsed
+        eta = f", ETA {(total - done) / rate:,.0f} s" if total and rate > 0 and done < total else ""
+        stamp = datetime.now().strftime("%H:%M:%S")
+        return (done, tuple(sorted(counts.items()))), (
+            f"{stamp} overlap: {step}: {text}; elapsed {elapsed:,.0f} s, {rate:,.1f}/s{eta}")
+
+    def _emit(self, final: bool = False) -> None:
+        steps = self.snapshot()
+        for step in self.ORDER:
+            if step not in steps:
+                continue
+            state, line = self._line(step, steps[step])
+            if self._shown.get(step) != state:
+                self._shown[step] = state
+                self._report(line)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._emit()
 
 
 def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args: Iterable[str] = (),
@@ -134,9 +288,17 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     report(f"overlap: run {manifest['run_id']}: {manifest['totals']['ledger']:,} documents, "
            f"LSH {params.bands} bands x {params.rows} rows for Jaccard >= {params.threshold}, "
            f"runner {runner_name(options)}")
+    if not manifest["totals"]["ledger"]:
+        report(f"overlap: run {manifest['run_id']}: empty ledger (all {manifest['totals']['quarantined']:,} "
+               "documents read were quarantined): no duplicates or contamination to find")
     pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-    build_overlap(pipeline, config, run_dir, manifest)
-    pipeline.run().wait_until_finish()
+    ledger = int(manifest["totals"]["ledger"])
+    totals = {"documents": ledger, "buckets": band_shards(ledger, params.bands),
+              "components": config.overlap.components_max_rounds}
+    with OverlapProgress(None if "://" in run_dir else tempfile.mkdtemp(prefix="provaudit-overlap-"),
+                         totals, report) as progress:
+        build_overlap(pipeline, config, run_dir, manifest, progress.writer)
+        pipeline.run().wait_until_finish()
     ended = datetime.now(timezone.utc)
     out = join_path(run_dir, "overlap")
     summary = json.loads(read_text(join_path(out, "_summary.json")))

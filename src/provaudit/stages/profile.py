@@ -28,7 +28,8 @@ from provaudit.stages.runs import find_run, mark_stage_done, read_text
 from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
                                 source_profile_rows)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.beam.io import join_path, read_bytes, write_bytes
+from provaudit.beam.io import join_path, list_files, read_bytes, write_bytes
+from provaudit.beam.overlap import ReadLedger
 from provaudit.core.jsontext import json_text
 
 
@@ -97,10 +98,13 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     options = pipeline_options(config.beam, extra_beam_args)
     report(f"profile: run {manifest['run_id']}: {len(config.sources)} sources, "
            f"opt-out list of {len(opt_out)} domains, {len(verdicts)} inspection verdicts")
+    if not manifest["totals"]["ledger"]:
+        report(f"profile: run {manifest['run_id']}: empty ledger (all {manifest['totals']['quarantined']:,} "
+               "documents read were quarantined): every source is profiled with 0 documents")
 
     pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-    rows = pipeline | "ReadLedger" >> beam.io.ReadFromParquet(
-        join_path(run_dir, "ledger", "*", "*.parquet"), columns=list(PROFILE_COLUMNS) + ["shard", "location"])
+    rows = pipeline | "ReadLedger" >> ReadLedger(
+        list_files(join_path(run_dir, "ledger"), "*", "*.parquet"), list(PROFILE_COLUMNS) + ["shard", "location"])
     stats = (rows
              | "KeyBySource" >> beam.Map(lambda r: (r["source"], r))
              | "ProfileSources" >> beam.CombinePerKey(SourceStatsFn(opt_out, expected)))

@@ -28,8 +28,9 @@ from provaudit import __version__
 from provaudit.core.config import RunConfig, Shard, list_shards
 from provaudit.core.errors import ReconciliationError
 from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.pii import PiiCounts, mask_names
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
-from provaudit.beam.io import join_path, match_files, read_bytes, write_bytes
+from provaudit.beam.io import join_path, list_files, match_files, read_bytes, write_bytes
 from provaudit.beam.scan import Scan, ShardTask
 
 _LOG = logging.getLogger(__name__)
@@ -71,21 +72,33 @@ def new_run_id(output: str, config_hash: str, now: Optional[datetime] = None) ->
 
 
 def plan_tasks(config: RunConfig, shards: list[Shard]) -> list[ShardTask]:
-    """Turn listed shards into read tasks, each with its reader settings."""
+    """Turn listed shards into read tasks, each with its reader settings.
+
+    A task's name is the shard's name with personal information masked
+    (:func:`shard_names`): every output (ledger, quarantine, manifest, exports) names the
+    shard by it; only ``path``, which is never written, is the real one.
+    """
     by_name = {s.name: s for s in config.sources}
+    names = shard_names(config, shards)
     return [
-        ShardTask(i, sh.source, sh.path, sh.name, sh.size,
+        ShardTask(i, sh.source, sh.path, names[i][0], sh.size,
                   by_name[sh.source].reader_spec(sh.format, config.scan.max_doc_chars,
-                                                 config.scan.max_record_bytes))
+                                                 config.scan.max_record_bytes,
+                                                 config.scan.max_shard_bytes))
         for i, sh in enumerate(shards)
     ]
+
+
+def shard_names(config: RunConfig, shards: list[Shard]) -> list[tuple[str, PiiCounts]]:
+    """Each shard's name as outputs show it (personal information masked) and what it held."""
+    return mask_names((sh.name for sh in shards), config.pii.allowlist())
 
 
 # Modules whose code shapes a ledger row: a change in any of them rescans every shard.
 _FINDING_MODULES = ("findings", "language", "langcodes", "licenses", "licensetext", "pii", "minhash",
                     "domains", "readers", "records", "ledger", "contracts")
 _FINDING_SETTINGS = ("num_perm", "seed", "ngram", "language_prefix", "language_seed", "max_doc_chars",
-                     "max_record_bytes")
+                     "max_record_bytes", "max_shard_bytes")
 
 
 def finding_versions() -> dict[str, str]:
@@ -231,12 +244,18 @@ def copy_reused_outputs(plan: ShardPlan, previous_dir: str, run_dir: str) -> dic
             "languages": entry.get("languages", {}), "license_categories": entry.get("license_categories", {})}
 
 
-def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask], run_dir: str) -> None:
-    """Add the scan to a pipeline: read, annotate and write every shard."""
+def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask], run_dir: str,
+               shard_pii: Optional[dict[str, PiiCounts]] = None) -> None:
+    """Add the scan to a pipeline: read, annotate and write every shard.
+
+    ``shard_pii``: personal information found in shard names, by masked name (from
+    :func:`shard_names`), counted in every row of that shard.
+    """
     s = config.scan
     annotator = Annotator(num_perm=s.num_perm, seed=s.seed, ngram=s.ngram,
                           language_prefix=s.language_prefix, language_seed=s.language_seed,
-                          pii_allow=config.pii.allowlist(), max_doc_chars=s.max_doc_chars)
+                          pii_allow=config.pii.allowlist(), max_doc_chars=s.max_doc_chars,
+                          shard_pii=shard_pii)
     facts = {src.name: SourceFacts(src.license, src.acquisition, src.max_doc_chars)
              for src in config.sources}
     _ = (
@@ -297,11 +316,8 @@ class Progress:
 
 
 def _read_json_files(folder: str) -> list[dict[str, Any]]:
-    from apache_beam.io.filesystems import FileSystems
-
-    match = FileSystems.match([join_path(folder, "*.json")])[0]
-    return [json.loads(read_bytes(meta.path).decode("utf-8"))
-            for meta in sorted(match.metadata_list, key=lambda m: m.path)]
+    """Read every ``*.json`` file of a run's own folder (its name taken literally: ``out[1]`` works)."""
+    return [json.loads(read_bytes(path).decode("utf-8")) for path in list_files(folder, "*.json")]
 
 
 # Per-shard tallies the manifest sums per source and in total.
@@ -456,7 +472,8 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
         if "://" not in progress_dir:
             os.makedirs(progress_dir, exist_ok=True)
         pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-        build_scan(pipeline, config, to_scan, run_dir)
+        shard_pii = {name: counts for name, counts in shard_names(config, shards) if any(counts)}
+        build_scan(pipeline, config, to_scan, run_dir, shard_pii)
         with Progress(progress_dir, len(to_scan), report):
             result = pipeline.run()
             result.wait_until_finish()
