@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Mapping
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from provaudit.core.domains import registrable_domain
 from provaudit.core.language import LanguageIdentifier
@@ -40,6 +40,9 @@ from provaudit.core.pii import (
     mask_text,
 )
 from provaudit.core.records import Document, LedgerRow
+
+_NO_PII = PiiCounts(0, 0, 0, 0, 0)
+_LICENSE_CACHE = 4096  # distinct licence strings memoised per worker
 
 
 def normalize_text(text: str) -> str:
@@ -92,6 +95,20 @@ class Annotator:
         self._license_text.setup()
         self._hasher.warmup()
 
+    def _license(self, raw: Optional[str]) -> tuple[Any, Optional[str], PiiCounts, Optional[str]]:
+        """A licence string's normal form, its masked form and what it held, and the masked
+        SPDX expression; memoised per worker (a source has few distinct licence strings)."""
+        cache = self.__dict__.setdefault("_license_cache", {})
+        hit = cache.get(raw)
+        if hit is None:
+            lic = normalize_license(raw)
+            shown, counts = mask_field(raw, self._pii_allow)
+            hit = (lic, shown, counts, mask_text(lic.spdx, self._pii_allow) if lic.spdx else lic.spdx)
+            if len(cache) >= _LICENSE_CACHE:
+                cache.clear()
+            cache[raw] = hit
+        return hit
+
     def annotate(self, doc: Document, facts: SourceFacts) -> LedgerRow:
         """Return the ledger row of one document."""
         text = normalize_text(doc.text)
@@ -101,14 +118,20 @@ class Annotator:
         analysed = text if len(text) <= window else text[:window]
         pii = find_pii(analysed, self._pii_allow)
         license_raw = doc.license_raw if doc.license_raw is not None else facts.license
-        lic = normalize_license(license_raw)
-        # Metadata: counted with the text's findings, written only masked.
-        doc_id, id_pii = mask_doc_id(doc.doc_id, f"{doc.shard}#{doc.location}", self._pii_allow)
+        lic, license_shown, license_pii, spdx_shown = self._license(license_raw)
+        # Metadata: counted with the text's findings, written only masked. An id provaudit
+        # derived (shard#location) holds nothing beyond the shard name, counted once per shard.
+        where = f"{doc.shard}#{doc.location}"
+        if doc.doc_id == where:
+            doc_id, id_pii = doc.doc_id, _NO_PII
+        else:
+            doc_id, id_pii = mask_doc_id(doc.doc_id, where, self._pii_allow)
         url, url_pii = mask_field(doc.url, self._pii_allow)
-        license_shown, license_pii = mask_field(license_raw, self._pii_allow)
         pii = add_counts(pii, id_pii, url_pii, license_pii, *(
             [self._shard_pii[doc.shard]] if doc.shard in self._shard_pii else []))
         domain = registrable_domain(doc.url)
+        if domain and any(url_pii):  # a URL without personal information has a clean host
+            domain = mask_text(domain, self._pii_allow)
         detected = self._license_text.detect(text)
         signature = self._hasher.signature_bytes(analysed, char_ngrams=script in CJK_SCRIPTS)
         return LedgerRow(
@@ -126,14 +149,14 @@ class Annotator:
             language_confidence=language.confidence,
             script=script,
             license_raw=license_shown,
-            license_spdx=mask_text(lic.spdx, self._pii_allow) if lic.spdx else lic.spdx,
+            license_spdx=spdx_shown,
             license_category=lic.category,
             license_detected=detected.spdx if detected else None,
             license_detected_by=detected.by if detected else None,
             license_conflict=conflicts(lic.spdx, detected.spdx if detected else None),
             acquisition=facts.acquisition,
             url=url,
-            domain=mask_text(domain, self._pii_allow) if domain else domain,
+            domain=domain,
             pii_email=pii.email,
             pii_phone=pii.phone,
             pii_cn_id=pii.cn_id,

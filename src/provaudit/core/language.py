@@ -703,6 +703,7 @@ def _random_stream(seed: int, n_words: int) -> np.ndarray:
 
 FASTTEXT_PREFIX_CHARS = 1000  # what fastText reads when it decides (no 80-character cut)
 FASTTEXT_SCREEN_CHARS = 150  # what it reads to screen a document langdetect is sure of
+LANGDETECT_CERTAIN = 0.99999  # langdetect's own stopping probability: every trial converged
 LANGDETECT_SURE = 0.9  # langdetect's probability: the share of its 7 trials that agree
 FASTTEXT_SURE = 0.5  # fastText's probability for its top label
 FASTTEXT_HINT = 0.2  # from here a language langdetect cannot name makes its answer doubtful
@@ -819,7 +820,9 @@ class LanguageIdentifier:
        offline) reads the first 1,000 characters and decides when its top label has a
        probability of at least 0.5; when it does not, the answer is ``und`` with reason
        ``unsupported``. Where langdetect is sure, fastText screens the first 150
-       characters; unless the screen names langdetect's language, or another language
+       characters (not for plain-ASCII text langdetect is certain, at 0.99999, is English:
+       the bulk of most corpora, where a screen never changed an answer on the test corpora);
+       unless the screen names langdetect's language, or another language
        langdetect knows with a probability of at least 0.5, fastText reads the 1,000
        characters (about 3% of documents of a real-text corpus), and where it names a
        language langdetect has no profile for (Esperanto, Irish, Serbian, ...) and is sure of that
@@ -885,6 +888,8 @@ class LanguageIdentifier:
         unsure = ld.code == UNDETERMINED or ld.confidence < LANGDETECT_SURE
         assert self._fasttext is not None
         if not unsure:
+            if ld.code == "en" and ld.confidence >= LANGDETECT_CERTAIN and text[:FASTTEXT_PREFIX_CHARS].isascii():
+                return ld  # the bulk of most corpora: plain-ASCII English langdetect is certain of
             screen, screen_score = self._fasttext.detect(text[:FASTTEXT_SCREEN_CHARS])
             # The screen confirms langdetect when it names the same language, or another language
             # langdetect knows with some certainty; a weak or foreign screen (Serbian read as

@@ -880,6 +880,10 @@ def mask_excerpt(content: bytes | str, limit: int = EXCERPT_CHARS, allow: Allowl
     return head[: _safe_end(head)].rstrip() if masked[limit] not in " " else head
 
 
+_ESCAPE_OR_AT = re.compile(r"[@%&\\+]")
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
 def mask_field(value: str | None, allow: Allowlist | None = None) -> tuple[str | None, PiiCounts]:
     """Mask a metadata value (a URL, a licence string, a file name) and count what it held.
 
@@ -890,6 +894,10 @@ def mask_field(value: str | None, allow: Allowlist | None = None) -> tuple[str |
     """
     if value is None:
         return None, PiiCounts(0, 0, 0, 0, 0)
+    if value.isascii() and not _ESCAPE_OR_AT.search(value) and len(value) - len(value.translate(_NO_DIGITS)) < 4:
+        # nothing personal fits: an e-mail needs "@" (or an escape of it), every other kind
+        # at least four digits (IPv4), and non-ASCII text (full-width digits, IDN) goes the long way
+        return value, PiiCounts(0, 0, 0, 0, 0)
     view = readable_view(value)
     hits = _hits(view, allow)
     counts = dict.fromkeys(KINDS, 0)
