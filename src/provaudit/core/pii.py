@@ -819,7 +819,7 @@ def _json_char(m: re.Match[str]) -> str:
 
 
 def readable_view(text: str) -> str:
-    """Return text as a reader sees it: JSON ``\\uXXXX`` escapes, percent escapes and HTML
+    """Return text as a reader sees it: JSON ``\\u`` escapes (four hex digits), percent escapes and HTML
     character references resolved, invisible characters removed, lone surrogates replaced by
     U+FFFD and every run of whitespace made one space (stripped at both ends)."""
     plain = text.isascii() and text.isprintable()  # nothing invisible: skip those passes
