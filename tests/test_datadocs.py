@@ -676,6 +676,15 @@ class Visit:
         shot = self.browser.send("Page.captureScreenshot", {"format": "png"}, session=self.session)
         path.write_bytes(base64.b64decode(shot["data"]))
 
+    def screenshot_for_docs(self, shot: Path, docs_copy: Path) -> Path:
+        """Save the page to ``shot``; with PROVAUDIT_SCREENSHOTS=1 also copy it to ``docs_copy``
+        (the README's screenshots under docs/). Returns ``shot``."""
+        self.screenshot(shot)
+        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
+            docs_copy.parent.mkdir(exist_ok=True)
+            shutil.copyfile(shot, docs_copy)
+        return shot
+
     def close(self) -> None:
         self.browser.send("Target.closeTarget", {"targetId": self.target})
 
@@ -736,12 +745,8 @@ def test_validation_page_renders_offline_in_chromium(offline_site, browser, tmp_
         _assert_styled(visit.evaluate(_STYLE_PROBE))
         text = visit.evaluate("document.body.innerText")
         assert SUITE in text and "unknown_license_share" in text
-        shot = tmp_path / "datadocs-validation.png"
-        visit.screenshot(shot)
+        shot = visit.screenshot_for_docs(tmp_path / "datadocs-validation.png", SCREENSHOT)
         assert shot.read_bytes().startswith(b"\x89PNG")
-        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            shutil.copyfile(shot, SCREENSHOT)
     finally:
         visit.close()
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,10 +66,7 @@ def test_pages_render_offline_in_chromium(disclosed, browser, tmp_path: Path) ->
             assert "scraped_blogs" in text
             if page.name == "legitimate_sources.html":
                 assert visit.evaluate("document.querySelectorAll('svg').length") >= 3
-            shot = tmp_path / shot_name
-            visit.screenshot(shot)
-            if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-                shutil.copyfile(shot, ROOT / "docs" / shot_name)
+            visit.screenshot_for_docs(tmp_path / shot_name, ROOT / "docs" / shot_name)
         finally:
             visit.close()
 

@@ -7,8 +7,6 @@ and ``docs/history.png``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -156,9 +154,6 @@ def test_index_drift_trends_and_history_pages_in_chromium(browser, tmp_path: Pat
             else:
                 assert text.count("FAIL") >= 3 and "20260114T023000Z-ab" in text and "01-14 02:30" in text
                 assert "20260104T023000Z-ab" not in text  # only the last 10 runs
-            shot = tmp_path / shot_name
-            visit.screenshot(shot)
-            if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-                shutil.copyfile(shot, ROOT / "docs" / shot_name)
+            visit.screenshot_for_docs(tmp_path / shot_name, ROOT / "docs" / shot_name)
         finally:
             visit.close()

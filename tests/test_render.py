@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import copy
 import html
-import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -411,11 +409,7 @@ def test_disclosure_renders_offline_in_chromium(browser, tmp_path):  # noqa: F81
         assert all(c["w"] > 100 and c["h"] > 50 for c in charts), charts
         text = visit.evaluate("document.body.innerText")
         assert "to be completed by a person:" in text.lower() and "PARTIAL" in text
-        shot = tmp_path / "disclosure.png"
-        visit.screenshot(shot)
-        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            shutil.copyfile(shot, SCREENSHOT)
+        visit.screenshot_for_docs(tmp_path / "disclosure.png", SCREENSHOT)
     finally:
         visit.close()
     visit = Visit(browser, index.as_uri())

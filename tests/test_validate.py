@@ -148,12 +148,7 @@ def test_data_docs_are_offline_and_render_in_chromium(sample_run, browser, tmp_p
         _assert_styled(visit.evaluate(_STYLE_PROBE))
         text = visit.evaluate("document.body.innerText")
         assert "scraped_blogs" in text and "unknown_license_share" in text
-        shot = tmp_path / "validation.png"
-        visit.screenshot(shot)
-        import os
-
-        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-            shutil.copyfile(shot, SCREENSHOT)
+        visit.screenshot_for_docs(tmp_path / "validation.png", SCREENSHOT)
     finally:
         visit.close()
 

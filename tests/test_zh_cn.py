@@ -5,9 +5,7 @@ from __future__ import annotations
 import copy
 import html
 import json
-import os
 import re
-import shutil
 import string
 from pathlib import Path
 
@@ -215,11 +213,7 @@ def test_the_zh_cn_annex_renders_offline_in_chromium(disclosed, browser, tmp_pat
         assert all(c["w"] > 0 and c["h"] > 0 for c in cells), cells
         text = visit.evaluate("document.body.innerText")
         assert "逐条评估结果" in text and "第5.1条c）2）" in text
-        shot = tmp_path / "annex-zh.png"
-        visit.screenshot(shot)
-        if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            shutil.copyfile(shot, SCREENSHOT)
+        visit.screenshot_for_docs(tmp_path / "annex-zh.png", SCREENSHOT)
     finally:
         visit.close()
 
@@ -423,9 +417,6 @@ def test_the_zh_cn_legitimate_sources_page_renders_offline_in_chromium(disclosed
             text = visit.evaluate("document.body.innerText")
             assert ("来源与规模" in text) if "legitimate" in rel else ("未通过的检查" in text)
             if "legitimate" in rel:
-                shot = tmp_path / "legitimate-zh.png"
-                visit.screenshot(shot)
-                if os.environ.get("PROVAUDIT_SCREENSHOTS") == "1":
-                    shutil.copyfile(shot, SCREENSHOT_LEGITIMATE)
+                visit.screenshot_for_docs(tmp_path / "legitimate-zh.png", SCREENSHOT_LEGITIMATE)
         finally:
             visit.close()
