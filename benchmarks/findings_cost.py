@@ -1,6 +1,6 @@
 """Per-document cost of the findings, this tree against an earlier revision, side by side.
 
-    python benchmarks/findings_cost.py --baseline REV [--corpus DIR] [--docs 20000]
+    python benchmarks/findings_cost.py --baseline REV|DIR [--corpus DIR] [--docs 20000]
                                        [--repeat 5] [--json OUT]
 
 Why: a change to the findings (language, licences, personal information, MinHash) may
@@ -9,12 +9,15 @@ make each document dearer; the issues that change them state a ceiling as a rati
 alternation, each run in a fresh process, and the medians compared.
 
 How: the baseline's ``src/`` is exported with ``git archive REV`` into a temporary folder
-(nothing in the work tree or the repository changes). For every repeat, each tree runs
+(nothing in the work tree or the repository changes); a ``--baseline`` that is a folder
+holding ``src/`` (e.g. a ``git worktree`` with uncommitted edits) is used as it is. For every repeat, each tree runs
 :data:`WORKER` in its own Python process with that tree's ``src`` first on ``sys.path``:
 it reads the same documents with the tree's own reader, builds the tree's ``Annotator``
 with its defaults, warms it up on the first 200 documents, then times
 ``Annotator.annotate`` over all documents (reading excluded). Printed: per tree the median
-documents/s and seconds per 1,000 documents, and the cost ratio current / baseline.
+documents/s and seconds per 1,000 documents, the median documents per CPU second of the
+process (its user + system time: one core's throughput, less disturbed than wall time when
+other work shares the machine), and the cost ratio current / baseline of both.
 
 The corpus is ``DIR/part-*.jsonl.gz`` as written by ``benchmarks/corpus.py DIR --docs N
 --flat`` (written first when missing, as for ``benchmarks/scan.py``).
@@ -58,11 +61,11 @@ annotator = Annotator()
 annotator.setup()
 for doc in docs[:200]:
     annotator.annotate(doc, facts)
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for doc in docs:
     annotator.annotate(doc, facts)
-seconds = time.perf_counter() - start
-print(json.dumps({"docs": len(docs), "seconds": seconds}))
+seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+print(json.dumps({"docs": len(docs), "seconds": seconds, "cpu_seconds": cpu_seconds}))
 """
 
 
@@ -87,7 +90,8 @@ def run_tree(src: Path, corpus: Path, docs: int, cache: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", required=True, help="git revision to compare against (e.g. a tag or commit)")
+    parser.add_argument("--baseline", required=True,
+                        help="git revision to compare against (e.g. a tag or commit), or a folder holding src/")
     parser.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus",
                         help="corpus folder (written by benchmarks/corpus.py when missing)")
     parser.add_argument("--docs", type=int, default=20000, help="documents to time (default 20000)")
@@ -99,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
 
     ensure_corpus(args.corpus, args.docs)
     with tempfile.TemporaryDirectory(prefix="provaudit-baseline-") as tmp:
-        trees = {"baseline": export_revision(args.baseline, Path(tmp)), "current": ROOT / "src"}
+        given = Path(args.baseline)
+        if given.is_dir() and not (given / "src" / "provaudit").is_dir():
+            parser.error(f"--baseline {given}: folder without src/provaudit")
+        base = given / "src" if given.is_dir() else export_revision(args.baseline, Path(tmp))
+        trees = {"baseline": base, "current": ROOT / "src"}
         times: dict[str, list[float]] = {name: [] for name in trees}
+        cpu: dict[str, list[float]] = {name: [] for name in trees}
         counts: dict[str, int] = {}
         for i in range(args.repeat):
             order = list(trees) if i % 2 == 0 else list(reversed(trees))
@@ -110,23 +119,28 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_tree(trees[name], args.corpus, args.docs, cache)
                 counts[name] = result["docs"]
                 times[name].append(result["seconds"])
-                print(f"  run {i + 1}/{args.repeat} {name:<8} {result['docs'] / result['seconds']:>9,.0f} docs/s",
-                      flush=True)
+                cpu[name].append(result["cpu_seconds"])
+                print(f"  run {i + 1}/{args.repeat} {name:<8} {result['docs'] / result['seconds']:>9,.0f} docs/s "
+                      f"{result['docs'] / result['cpu_seconds']:>9,.0f} docs per CPU second", flush=True)
     figures = {}
     for name, secs in times.items():
         median = statistics.median(secs)
         figures[name] = {"docs": counts[name], "median_seconds": round(median, 3),
                          "docs_per_s": round(counts[name] / median, 1),
+                         "docs_per_cpu_s": round(counts[name] / statistics.median(cpu[name]), 1),
                          "ms_per_1000_docs": round(1000 * median / counts[name] * 1000, 1)}
     ratio = (figures["current"]["median_seconds"] / figures["current"]["docs"]) / (
         figures["baseline"]["median_seconds"] / figures["baseline"]["docs"])
     figures["cost_ratio"] = round(ratio, 3)
+    cpu_ratio = figures["baseline"]["docs_per_cpu_s"] / figures["current"]["docs_per_cpu_s"]
+    figures["cpu_cost_ratio"] = round(cpu_ratio, 3)
     figures["baseline_revision"] = args.baseline
     for name in trees:
         f = figures[name]
         print(f"{name:<8} {f['docs_per_s']:>9,.0f} docs/s  {f['ms_per_1000_docs']:>8.1f} ms per 1,000 documents "
-              f"(median of {args.repeat})")
-    print(f"per-document cost: current / baseline = {ratio:.3f} ({(ratio - 1) * 100:+.1f}%)")
+              f"{f['docs_per_cpu_s']:>9,.0f} docs per CPU second (medians of {args.repeat})")
+    print(f"per-document cost: current / baseline = {ratio:.3f} ({(ratio - 1) * 100:+.1f}%) wall, "
+          f"{cpu_ratio:.3f} ({(cpu_ratio - 1) * 100:+.1f}%) CPU")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     return 0

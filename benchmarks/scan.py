@@ -1,11 +1,15 @@
 """Benchmark the scan side by side with its floor and its peers, in one run, one process.
 
     python benchmarks/scan.py [--corpus DIR] [--docs 20000] [--repeat 3] [--json OUT]
+                              [--skip language,signature,beam] [--baseline REV|DIR]
 
 The corpus is ``DIR/part-*.jsonl.gz`` (fields ``text``, ``license``, ``url``) as written
 by ``benchmarks/corpus.py DIR --docs N --flat`` (written first when missing).
 Every row is timed ``--repeat`` times and the median reported, as documents/s and MB/s
-of text (UTF-8 bytes of the normalised text):
+of text (UTF-8 bytes of the normalised text); the floor and the findings loop also as
+documents per CPU second of this process (user + system time: one core's throughput, the
+figure to quote as "per core", less disturbed than wall time when other work shares the
+machine):
 
   floor               provaudit's JSONL reader + NFC normalisation + SHA-256: the least any scan does
   datatrove reader    datatrove's JsonlReader over the same shards, if datatrove installs
@@ -17,7 +21,10 @@ of text (UTF-8 bytes of the normalised text):
                       construction to the last file written
 
 Ratios printed: language and signature against their reference, Beam against the plain
-loop (the cost of Beam itself). ``--langdetect-docs`` limits the slow full-text langdetect
+loop (the cost of Beam itself). ``--baseline REV`` (a git revision, exported with ``git
+archive``) or ``--baseline DIR`` (a folder holding ``src/``, e.g. a ``git worktree``) also
+times the plain loop of that tree and of this one, each in a fresh process, alternating
+``--repeat`` times: before and after in one run, with the ratio. ``--langdetect-docs`` limits the slow full-text langdetect
 reference to the first N documents (agreement is computed on those).
 """
 
@@ -80,12 +87,19 @@ def read_documents(shards: list[Path], limit: int) -> list[Document]:
 
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, object]:
     """Run ``repeat`` times; return the median seconds and the last result."""
-    times, result = [], None
+    seconds, _cpu, result = timed_cpu(run, repeat)
+    return seconds, result
+
+
+def timed_cpu(run: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """Run ``repeat`` times; return the median wall seconds, median CPU seconds, last result."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu.append(time.process_time() - cpu_start)
+    return statistics.median(times), statistics.median(cpu), result
 
 
 class Table:
@@ -94,14 +108,20 @@ class Table:
     def __init__(self, docs: int, mb: float) -> None:
         self.docs, self.mb, self.rows = docs, mb, []
 
-    def add(self, group: str, name: str, seconds: float, docs: int | None = None, note: str = "") -> dict:
+    def add(self, group: str, name: str, seconds: float, docs: int | None = None, note: str = "",
+            cpu_seconds: float | None = None) -> dict:
         n = docs if docs is not None else self.docs
         mb = self.mb * n / self.docs
         row = {"group": group, "step": name, "seconds": round(seconds, 3), "docs": n,
                "docs_per_s": round(n / seconds, 1), "mb_per_s": round(mb / seconds, 2), "note": note}
+        per_core = ""
+        if cpu_seconds:
+            row["cpu_seconds"] = round(cpu_seconds, 3)
+            row["docs_per_cpu_s"] = round(n / cpu_seconds, 1)
+            per_core = f"{row['docs_per_cpu_s']:>9,.0f} docs per CPU second  "
         self.rows.append(row)
-        print(f"  {group:<10} {name:<44} {row['docs_per_s']:>11,.0f} docs/s {row['mb_per_s']:>8.2f} MB/s  {note}",
-              flush=True)
+        print(f"  {group:<10} {name:<44} {row['docs_per_s']:>11,.0f} docs/s {row['mb_per_s']:>8.2f} MB/s  "
+              f"{per_core}{note}", flush=True)
         return row
 
     def rate(self, group: str, name: str) -> float:
@@ -157,6 +177,57 @@ def findings_loop_step(shards: list[Path], limit: int, annotator: Annotator) -> 
             table_to_parquet_bytes(rows_to_table(rows))
         return n
     return run
+
+
+LOOP_WORKER = r"""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])  # benchmarks/ (this script's folder), after the tree's src
+from scan import SPEC, findings_loop_step
+from provaudit.core.findings import Annotator
+
+shards, limit = sorted(Path(sys.argv[1]).glob("part-*.jsonl.gz")), int(sys.argv[2])
+annotator = Annotator()
+annotator.setup()
+run = findings_loop_step(shards, min(limit, 200), annotator)
+run()  # warm up
+run = findings_loop_step(shards, limit, annotator)
+start, cpu = time.perf_counter(), time.process_time()
+n = run()
+print(json.dumps({"docs": n, "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}))
+"""
+
+
+def baseline_loops(table: Table, corpus: Path, docs: int, baseline: str, repeat: int) -> None:
+    """The plain loop of ``baseline`` and of this tree, each in fresh processes, alternating."""
+    import os
+    import statistics as stats
+
+    from findings_cost import export_revision  # benchmarks/findings_cost.py
+
+    with tempfile.TemporaryDirectory(prefix="provaudit-scan-baseline-") as tmp:
+        given = Path(baseline)
+        if given.is_dir() and not (given / "src" / "provaudit").is_dir():
+            raise SystemExit(f"--baseline {given}: folder without src/provaudit")
+        base = given / "src" if given.is_dir() else export_revision(baseline, Path(tmp))
+        trees = {f"baseline {baseline}": base, "this tree": HERE.parent / "src"}
+        runs: dict[str, list[dict]] = {name: [] for name in trees}
+        for i in range(repeat):
+            for name in (list(trees) if i % 2 == 0 else list(reversed(trees))):
+                cache = Path(tmp) / f"numba-{list(trees).index(name)}"
+                cache.mkdir(exist_ok=True)
+                env = dict(os.environ, PYTHONPATH=str(trees[name]), NUMBA_CACHE_DIR=str(cache))
+                out = subprocess.run([sys.executable, "-c", LOOP_WORKER, str(corpus), str(docs), str(HERE)],
+                                     check=True, capture_output=True, text=True, env=env, cwd=str(cache))
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        rows = {}
+        for name, results in runs.items():
+            rows[name] = table.add("before/after", f"plain loop, {name} (fresh process)",
+                                   stats.median(r["seconds"] for r in results), results[0]["docs"],
+                                   cpu_seconds=stats.median(r["cpu_seconds"] for r in results))
+    before, after = rows.values()
+    print(f"\n  findings loop, this tree / baseline: {after['docs_per_s'] / before['docs_per_s']:.2f}x documents/s, "
+          f"{after['docs_per_cpu_s'] / before['docs_per_cpu_s']:.2f}x documents per CPU second")
 
 
 def first_shards(shards: list[Path], limit: int, workdir: Path) -> list[str]:
@@ -276,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="documents for the slow full-text langdetect reference (default: all)")
     ap.add_argument("--skip", default="", help="comma-separated groups to skip: language,signature,beam")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--baseline", help="also time the plain loop of this git revision or folder holding src/, "
+                                       "alternating with this tree's, each in fresh processes")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
@@ -287,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(len(t) for t in texts):,.0f} chars; repeat {args.repeat} (medians)")
     table = Table(len(docs), mb)
 
-    sec, n = timed(floor_step(shards, len(docs)), args.repeat)
-    table.add("floor", "read + normalise + sha256 (provaudit reader)", sec, n)
+    sec, cpu, n = timed_cpu(floor_step(shards, len(docs)), args.repeat)
+    table.add("floor", "read + normalise + sha256 (provaudit reader)", sec, n, cpu_seconds=cpu)
     dt = datatrove_reader_step(args.corpus, len(docs))
     if dt is not None:
         sec, n = timed(dt, args.repeat)
@@ -301,8 +374,10 @@ def main(argv: list[str] | None = None) -> int:
 
     annotator = Annotator()
     annotator.setup()
-    sec, n = timed(findings_loop_step(shards, len(docs), annotator), args.repeat)
-    loop = table.add("scan", "plain loop: read + findings + Parquet", sec, n)
+    sec, cpu, n = timed_cpu(findings_loop_step(shards, len(docs), annotator), args.repeat)
+    loop = table.add("scan", "plain loop: read + findings + Parquet", sec, n, cpu_seconds=cpu)
+    if args.baseline:
+        baseline_loops(table, args.corpus, len(docs), args.baseline, args.repeat)
     if "beam" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
             sec, n = timed(beam_step(shards, len(docs), Path(tmp)), args.repeat)

@@ -127,8 +127,9 @@ class Annotator:
         else:
             doc_id, id_pii = mask_doc_id(doc.doc_id, where, self._pii_allow)
         url, url_pii = mask_field(doc.url, self._pii_allow)
-        pii = add_counts(pii, id_pii, url_pii, license_pii, *(
-            [self._shard_pii[doc.shard]] if doc.shard in self._shard_pii else []))
+        held = [c for c in (id_pii, url_pii, license_pii, self._shard_pii.get(doc.shard, _NO_PII)) if any(c)]
+        if held:  # most rows: metadata holds nothing, the text's counts stand
+            pii = add_counts(pii, *held)
         domain = registrable_domain(doc.url)
         if domain and any(url_pii):  # a URL without personal information has a clean host
             domain = mask_text(domain, self._pii_allow)

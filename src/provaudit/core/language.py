@@ -25,7 +25,8 @@ code step by step, on langdetect's own data:
   n-grams packed into integers;
 * character normalisation is a table filled by calling langdetect's ``NGram.normalize``
   on every code point it can change; URL, e-mail and Vietnamese normalisation call
-  langdetect's own regular expressions;
+  langdetect's own regular expressions (the e-mail one only on the runs of address
+  characters around each '@': the same result, without a match tried at every word);
 * the random numbers are the ones langdetect draws: the detector re-seeds a
   ``random.Random`` with the factory seed for every document, so every document consumes
   the same Mersenne Twister stream from its start. That stream is drawn once from CPython's
@@ -210,6 +211,8 @@ def _char_script(ch: str) -> str | None:
 
 
 _ASCII_LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+# In an ASCII prefix every letter is Latin: the script is Latin if it holds one, else Unknown.
+_ASCII_LETTER = re.compile("[A-Za-z]")
 
 
 def script_letters(text: str, max_chars: int = SCRIPT_PREFIX_CHARS) -> Counter[str]:
@@ -318,6 +321,9 @@ _LETTERISH = re.compile(r"[^\W\d_]+")
 # '@'. Finding the runs with possessive quantifiers is linear; MAIL_RE's own scan
 # backtracks up to 64 characters at every position of every alphanumeric run.
 _MAIL_RUN = re.compile(r"(?<![-_.0-9A-Za-z@])[-_.0-9A-Za-z]*+@[-_.0-9A-Za-z@]*+")
+# The characters of such a run, for _strip_mail, which finds the same runs from each '@'
+# (str.find in C) instead of trying a match at every word start of the text.
+_MAIL_RUN_CHARS = frozenset("-_.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz@")
 # NGram.normalize_vi only rewrites a letter followed by one of these combining marks.
 _VI_MARK = re.compile("[" + NGram.DMARK_CLASS + "]")
 
@@ -680,13 +686,43 @@ def _code_points(prefix: str) -> np.ndarray:
     """Detector.append: the text without URLs and e-mail addresses, as code points."""
     text = Detector.URL_RE.sub(" ", prefix)
     if "@" in text:
-        text = _MAIL_RUN.sub(lambda run: Detector.MAIL_RE.sub(" ", run.group()), text)
-    if not text.isascii() and _VI_MARK.search(text) is not None:
+        text = _strip_mail(text)
+    ascii_text = text.isascii()
+    if not ascii_text and _VI_MARK.search(text) is not None:
         text = NGram.normalize_vi(text)
     # Detector.append also collapses runs of spaces; NGram emits nothing for a space
     # after a space, so the collapse cannot change the n-grams and is skipped.
     text = text[:_MAX_TEXT_LENGTH]
+    if ascii_text:  # most documents: one byte per code point, widened in C (no UTF-32 codec)
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint32)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def _strip_mail(text: str) -> str:
+    """``Detector.MAIL_RE.sub(" ", text)``, applied to the runs of _MAIL_RUN only.
+
+    The same runs as ``_MAIL_RUN.sub`` (maximal runs of :data:`_MAIL_RUN_CHARS` holding an
+    '@'), found by expanding around each '@' str.find reports: linear in the text, and
+    only the few runs around an '@' are looked at character by character.
+    """
+    chars = _MAIL_RUN_CHARS
+    n = len(text)
+    pieces: list[str] = []
+    last = 0  # end of what is copied: the end of a run, so text[last] is none of its characters
+    at = text.find("@")
+    while at >= 0:
+        start = at
+        while start > last and text[start - 1] in chars:
+            start -= 1
+        end = at + 1
+        while end < n and text[end] in chars:
+            end += 1
+        pieces.append(text[last:start])
+        pieces.append(Detector.MAIL_RE.sub(" ", text[start:end]))
+        last = end
+        at = text.find("@", end)
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _random_stream(seed: int, n_words: int) -> np.ndarray:
@@ -862,6 +898,9 @@ class LanguageIdentifier:
         """Return the language of ``text`` and the dominant script of its letters."""
         if self._fasttext is None:
             self.setup()
+        if text[:SCRIPT_PREFIX_CHARS].isascii():  # most documents: detect_script, short-cut
+            script = "Latin" if _ASCII_LETTER.search(text, 0, SCRIPT_PREFIX_CHARS) else _UNKNOWN
+            return self._by_detectors(text), script
         letters = script_letters(text)
         script = _dominant(_script_units(text, SCRIPT_PREFIX_CHARS, letters))
         if script in _CJK_GROUPS:
@@ -891,10 +930,10 @@ class LanguageIdentifier:
             if ld.code == "en" and ld.confidence >= LANGDETECT_CERTAIN and text[:FASTTEXT_PREFIX_CHARS].isascii():
                 return ld  # the bulk of most corpora: plain-ASCII English langdetect is certain of
             screen, screen_score = self._fasttext.detect(text[:FASTTEXT_SCREEN_CHARS])
-            # The screen confirms langdetect when it names the same language, or another language
-            # langdetect knows with some certainty; a weak or foreign screen (Serbian read as
+            # The screen confirms langdetect when it names the same language or another language
+            # langdetect knows, with some certainty; a weak or foreign screen (Serbian read as
             # Macedonian, Irish as English) makes fastText read the longer prefix.
-            if screen == ld.code or (screen in self._known and screen_score >= FASTTEXT_SURE):
+            if screen_score >= FASTTEXT_SURE and (screen == ld.code or screen in self._known):
                 return ld
         code, score = self._fasttext.detect(text[:FASTTEXT_PREFIX_CHARS])
         score = round(score, 6)
@@ -903,6 +942,12 @@ class LanguageIdentifier:
                 return ld
             return Language(code, "", _FASTTEXT_DETECTOR, score)
         doubtful = code not in self._known and score >= FASTTEXT_HINT
+        if ld.code == "en" and not unsure and code != "en":
+            # English is where langdetect puts Latin-script text of a language it has no
+            # profile for when options, names or English words carry it (Irish catalogue
+            # fragments, Serbian with English product names): a weak screen and a longer
+            # read naming another language leave the answer undetermined.
+            doubtful = True
         if (unsure or doubtful) and ld.code != UNDETERMINED:
             return Language(UNDETERMINED, "unsupported", _FASTTEXT_DETECTOR, score)
         return ld
