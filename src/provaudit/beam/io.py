@@ -4,8 +4,9 @@ Local paths go through the standard library; paths with a scheme (``gs://``, ``s
 ...) through Beam's ``FileSystems``, imported only when such a path is met, so the CLI can
 list local shards and fail fast on a bad path without paying Beam's import time.
 
-A run's own files are listed with :func:`list_files`, which takes the folder's name
-literally: an output folder named with glob characters (``out[1]``) lists its own files,
+A run's own files are listed with :func:`list_files` (or streamed with :func:`iter_files`,
+which holds no listing); both take the folder's name literally: an output folder named
+with glob characters (``out[1]``) lists its own files,
 never another folder's, and a folder with no files lists none (never "No files found").
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import stat
 from typing import Any, BinaryIO, Iterator
 
 from provaudit.core.config import match_local
@@ -46,15 +48,32 @@ def escape_glob(path: str) -> str:
     return "".join(f"[{c}]" if c in "[*?" else c for c in path)
 
 
+def iter_files(folder: str, *pattern: str) -> Iterator[str]:
+    """Yield the paths of the files under ``folder`` matching ``pattern`` (glob parts), as the
+    filesystem lists them (unsorted), without holding the listing: a local folder is walked
+    with ``glob.iglob`` and one ``stat`` per match.
+
+    ``folder`` is taken literally, glob characters and all; only ``pattern`` is a glob.
+    """
+    if "://" in folder:
+        yield from match_files(_filesystems().join(escape_glob(folder), *pattern))
+        return
+    for path in glob.iglob(os.path.join(glob.escape(folder), *pattern), recursive=True):
+        try:
+            if stat.S_ISREG(os.stat(path).st_mode):
+                yield path
+        except OSError:
+            continue  # removed while listed
+
+
 def list_files(folder: str, *pattern: str) -> list[str]:
     """Return the sorted paths of the files under ``folder`` matching ``pattern`` (glob parts).
 
     ``folder`` is taken literally, glob characters and all; only ``pattern`` is a glob.
-    A folder that does not exist, or holds no match, gives an empty list.
+    A folder that does not exist, or holds no match, gives an empty list. The paths alone are
+    kept (no sizes), sorted once at the end (see :func:`iter_files`).
     """
-    if "://" not in folder:
-        return sorted(match_local(os.path.join(glob.escape(folder), *pattern)))
-    return sorted(match_files(_filesystems().join(escape_glob(folder), *pattern)))
+    return sorted(iter_files(folder, *pattern))
 
 
 def join_path(*parts: str) -> str:

@@ -1,25 +1,29 @@
 """Beam wiring of the scan: composite PTransforms over the pure core.
 
-    shard tasks ─ReadShards─▶ documents ─Annotate─▶ ledger rows ─┐
-                     │                      └────▶ quarantine ───┤─WriteShardOutputs─▶ files
-                     ├────────────────────────────▶ quarantine ───┤
-                     ├────────────────────────────▶ skipped ──────┤
-                     └────────────────────────────▶ shard info ───┘
+    shard batches ─Reshuffle─▶ ScanBatch: read ─▶ annotate ─▶ write ─▶ per-shard counts
+                                            ├─▶ quarantine ─┘
+                                            └─▶ skipped ────┘
 
-Shards are listed on the driver and each is read inside a DoFn with the project's own
-readers, so any runner splits the work by shard. Outputs are grouped per input shard and
-written by one DoFn per shard, rows sorted by location, so files are byte-identical from
-run to run whatever the runner's ordering. Nothing is dropped: every read item is a
-ledger row, a quarantine line or (an archive record that is by design not a document) a
-skipped line, and each shard's counts are written for the driver to reconcile.
+Shards are listed on the driver and grouped into batches (one big shard alone, or several
+small files of one source: :func:`provaudit.stages.scan.plan_batches`); each batch is one
+element, read, annotated and written inside one DoFn with the project's own readers, so
+any runner splits the work by batch and no shuffle of ledger rows is needed. A batch
+writes one ledger Parquet file, one quarantine and one skipped JSONL file (when it has
+rows of that kind), named by its first shard's index (``shard-NNNNN``), rows sorted by
+shard then location, so files are byte-identical from run to run whatever the runner's
+ordering. Nothing is dropped: every read item is a ledger row, a quarantine line or (an
+archive record that is by design not a document) a skipped line, and each shard's counts
+(with the batch that holds its rows) are written for the driver to reconcile.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
 import re
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -29,7 +33,7 @@ from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes, locatio
 from provaudit.core.pii import mask_excerpt
 from provaudit.core.readers import ReaderSpec, read_shard
 from provaudit.core.records import Document, LedgerRow, Quarantined, Skipped
-from provaudit.beam.io import join_path, open_input, shard_checksum, write_bytes
+from provaudit.beam.io import join_path, open_input, read_bytes, shard_checksum, write_bytes
 from provaudit.core.jsontext import json_text
 
 QUARANTINE = "quarantine"
@@ -157,59 +161,183 @@ def _writable_rows(rows: list[LedgerRow]) -> tuple[list[LedgerRow], list[Quarant
     return good, bad
 
 
-class WriteShardOutputsFn(beam.DoFn):
-    """Write one shard's ledger Parquet file, quarantine lines and counts."""
+# A shard at most this big is read into memory once: its checksum and its reader share the
+# bytes (one open and one read instead of two, the per-file cost of many small files).
+_READ_ONCE_BYTES = 8 << 20
 
-    def __init__(self, run_dir: str, source_of: dict[int, str]) -> None:
+
+def _checksum_and_opener(task: ShardTask, checksum: bool) -> tuple[str, Callable[[str], BinaryIO]]:
+    """Return the shard's SHA-256 (``""`` when it cannot be read or ``checksum`` is off) and the
+    opener its reader uses: the bytes already read for a small local shard, else the file."""
+    if checksum and "://" not in task.path and 0 <= task.size <= _READ_ONCE_BYTES:
+        try:
+            with open(task.path, "rb") as fh:
+                data = fh.read(_READ_ONCE_BYTES + 1)
+        except OSError as exc:
+            _LOG.warning("cannot checksum %s: %s", task.name, exc)
+            return "", open_input  # the reader reports the shard as unreadable
+        if len(data) <= _READ_ONCE_BYTES:
+            return hashlib.sha256(data).hexdigest(), lambda _path: io.BytesIO(data)
+    digest = ""
+    try:
+        if checksum:
+            digest = shard_checksum(task.path)
+    except OSError as exc:
+        _LOG.warning("cannot checksum %s: %s", task.name, exc)
+    return digest, open_input
+
+
+def batch_json(batch: Sequence[ShardTask]) -> bytes:
+    """A batch's tasks as JSON (reader settings written once per distinct spec): what the
+    driver writes to ``_work/batches/`` so the pipeline carries a file name per batch, not
+    thousands of pickled tasks."""
+    specs: list[ReaderSpec] = []
+    rows = []
+    for t in batch:
+        if t.spec not in specs:
+            specs.append(t.spec)
+        rows.append([t.index, t.source, t.path, t.name, t.size, specs.index(t.spec)])
+    return json.dumps({"specs": [s._asdict() for s in specs], "tasks": rows}, sort_keys=True).encode()
+
+
+def batch_from_json(data: bytes) -> tuple[ShardTask, ...]:
+    """The tasks :func:`batch_json` wrote."""
+    doc = json.loads(data)
+    specs = [ReaderSpec(**s) for s in doc["specs"]]
+    return tuple(ShardTask(i, src, path, name, size, specs[k]) for i, src, path, name, size, k in doc["tasks"])
+
+
+def _as_batch(element: str | ShardTask | Sequence[ShardTask]) -> tuple[ShardTask, ...]:
+    """A batch from an element: a batch file's path (see :func:`batch_json`), a task, or tasks."""
+    if isinstance(element, str):
+        return batch_from_json(read_bytes(element))
+    return (element,) if isinstance(element, ShardTask) else tuple(element)
+
+
+def batch_stem(batch: Sequence[ShardTask]) -> str:
+    """The name of a batch's output files: its first shard's index (``shard-00012``)."""
+    return f"shard-{batch[0].index:05d}"
+
+
+class ScanBatchFn(beam.DoFn):
+    """Read, annotate and write one batch of shards of one source (a big shard is a batch of
+    one); yield each shard's counts. Bad items and documents that fail to annotate go to the
+    quarantine, never raise."""
+
+    def __init__(self, annotator: Annotator, facts: dict[str, SourceFacts], run_dir: str,
+                 progress_dir: str | None, progress_every: int, checksum: bool = True) -> None:
+        self._annotator = annotator
+        self._facts = facts
         self._run_dir = run_dir
-        self._source_of = source_of
+        self._progress_dir = progress_dir
+        self._progress_every = progress_every
+        self._checksum = checksum
+        self._documents = Metrics.counter("scan", "documents_read")
+        self._quarantined = Metrics.counter("scan", "quarantined_at_read")
+        self._shards = Metrics.counter("scan", "shards_read")
+        self._batches = Metrics.counter("scan", "batches_written")
+        self._failed = Metrics.counter("scan", "annotate_failed")
 
-    def process(self, element: tuple[int, dict[str, Iterable[Any]]]) -> Iterator[dict[str, Any]]:
-        index, groups = element
-        rows, unwritable = _writable_rows(list(groups["rows"]))
-        quarantined: list[Quarantined] = sorted(
-            [*groups["quarantine"], *unwritable], key=lambda q: (location_key(q.location), q.reason)
-        )
-        skipped: list[Skipped] = sorted(
-            groups.get("skipped", ()), key=lambda k: (location_key(k.location), k.reason)
-        )
-        infos: list[ShardInfo] = list(groups["info"])
-        source = self._source_of[index]
-        stem = f"shard-{index:05d}"
-        if rows:
-            data = table_to_parquet_bytes(rows_to_table(rows))
-            write_bytes(join_path(self._run_dir, "ledger", source, f"{stem}.parquet"), data)
-        if quarantined:
-            text = "".join(quarantine_line(q) + "\n" for q in quarantined)
-            write_bytes(join_path(self._run_dir, "quarantine", source, f"{stem}.jsonl"),
-                        text.encode("utf-8"))
-        if skipped:
-            text = "".join(quarantine_line(k) + "\n" for k in skipped)
-            write_bytes(join_path(self._run_dir, "skipped", source, f"{stem}.jsonl"),
-                        text.encode("utf-8"))
-        reasons: dict[str, int] = {}
-        for q in quarantined:
-            reasons[q.reason] = reasons.get(q.reason, 0) + 1
-        info = infos[0] if infos else None
-        counts = {
-            "index": index,
-            "source": source,
-            "shard": info.name if info else None,
-            "size": info.size if info else None,
-            "sha256": info.sha256 if info else None,
-            "read": info.read if info else 0,
-            "ledger": len(rows),
-            "quarantined": len(quarantined),
-            "quarantined_by_reason": dict(sorted(reasons.items())),
-            "skipped": len(skipped),
-            "skipped_by_reason": _tally(k.reason for k in skipped),
-            "skipped_by_record_type": _tally(k.record_type for k in skipped),
-            "languages": _tally(r.language for r in rows),
-            "license_categories": _tally(r.license_category for r in rows),
-        }
+    def setup(self) -> None:
+        self._annotator.setup()
+
+    def _progress(self, stem: str, read: int, done: int) -> None:
+        if self._progress_dir is None:
+            return
+        blob = json.dumps({"read": read, "done": done}).encode()
+        try:
+            write_bytes(join_path(self._progress_dir, f"{stem}.json"), blob)
+        except OSError as exc:  # progress is a courtesy; never fail a shard over it
+            _LOG.warning("cannot write progress for %s: %s", stem, exc)
+
+    def _annotate(self, doc: Document) -> LedgerRow | Quarantined:
+        try:
+            return self._annotator.annotate(doc, self._facts[doc.source])
+        except Exception as exc:  # noqa: BLE001 - workers route bad data, never raise
+            self._failed.inc()
+            _LOG.warning("annotating %s %s failed: %s", doc.shard, doc.location, exc)
+            return Quarantined(doc.source, doc.shard, doc.location, "processing-error",
+                               mask_excerpt(f"{type(exc).__name__}: {exc}", 80))
+
+    def process(self, element: str | ShardTask | Sequence[ShardTask]) -> Iterator[dict[str, Any]]:
+        batch = _as_batch(element)
+        stem = batch_stem(batch)
+        source = batch[0].source
+        all_rows: list[LedgerRow] = []
+        all_quarantined: list[Quarantined] = []
+        all_skipped: list[Skipped] = []
+        counts: list[dict[str, Any]] = []
+        total = 0
+        for done, task in enumerate(batch):
+            digest, opener = _checksum_and_opener(task, self._checksum)
+            rows: list[LedgerRow] = []
+            quarantined: list[Quarantined] = []
+            skipped: list[Skipped] = []
+            read = 0
+            for item in read_shard(task.path, task.name, task.spec, opener):
+                read += 1
+                if isinstance(item, Quarantined):
+                    self._quarantined.inc()
+                    quarantined.append(item)
+                elif isinstance(item, Skipped):
+                    skipped.append(item)
+                else:
+                    self._documents.inc()
+                    out = self._annotate(item)
+                    (quarantined if isinstance(out, Quarantined) else rows).append(out)
+                if (total + read) % self._progress_every == 0:
+                    self._progress(stem, total + read, done)
+            total += read
+            self._shards.inc()
+            rows, unwritable = _writable_rows(rows)
+            quarantined.extend(unwritable)
+            counts.append(_shard_counts(task, stem, digest, read, rows, quarantined, skipped))
+            all_rows.extend(rows)
+            all_quarantined.extend(quarantined)
+            all_skipped.extend(skipped)
+        _write_batch(self._run_dir, source, stem, all_rows, all_quarantined, all_skipped)
         write_bytes(join_path(self._run_dir, "_work", "shards", f"{stem}.json"),
                     json.dumps(counts, sort_keys=True).encode())
-        yield counts
+        self._batches.inc()
+        self._progress(stem, total, len(batch))
+        yield from counts
+
+
+def _shard_counts(task: ShardTask, stem: str, digest: str, read: int, rows: list[LedgerRow],
+                  quarantined: list[Quarantined], skipped: list[Skipped]) -> dict[str, Any]:
+    """One shard's counts as the manifest records them; ``batch``: the stem of the files
+    holding its rows."""
+    return {
+        "index": task.index,
+        "source": task.source,
+        "shard": task.name,
+        "size": task.size,
+        "sha256": digest,
+        "batch": stem,
+        "read": read,
+        "ledger": len(rows),
+        "quarantined": len(quarantined),
+        "quarantined_by_reason": _tally(q.reason for q in quarantined),
+        "skipped": len(skipped),
+        "skipped_by_reason": _tally(k.reason for k in skipped),
+        "skipped_by_record_type": _tally(k.record_type for k in skipped),
+        "languages": _tally(r.language for r in rows),
+        "license_categories": _tally(r.license_category for r in rows),
+    }
+
+
+def _write_batch(run_dir: str, source: str, stem: str, rows: list[LedgerRow],
+                 quarantined: list[Quarantined], skipped: list[Skipped]) -> None:
+    """Write a batch's ledger, quarantine and skipped files (each only when it has lines),
+    sorted by shard then location, so the bytes never depend on reading order."""
+    if rows:
+        data = table_to_parquet_bytes(rows_to_table(rows))
+        write_bytes(join_path(run_dir, "ledger", source, f"{stem}.parquet"), data)
+    for folder, items in (("quarantine", quarantined), ("skipped", skipped)):
+        if items:
+            ordered = sorted(items, key=lambda q: (q.shard, location_key(q.location), q.reason))
+            text = "".join(quarantine_line(q) + "\n" for q in ordered)
+            write_bytes(join_path(run_dir, folder, source, f"{stem}.jsonl"), text.encode("utf-8"))
 
 
 def _tally(values: Iterable[str]) -> dict[str, int]:
@@ -220,7 +348,10 @@ def _tally(values: Iterable[str]) -> dict[str, int]:
 
 
 class Scan(beam.PTransform):
-    """Read, annotate and write every shard; output each shard's counts."""
+    """Read, annotate and write every batch of shards; output each shard's counts.
+
+    Input elements are batches (tuples of :class:`ShardTask` of one source), single tasks
+    (a batch of one) or the paths of batch files (:func:`batch_json`)."""
 
     def __init__(self, annotator: Annotator, facts: dict[str, SourceFacts], run_dir: str,
                  tasks: list[ShardTask], progress_every: int) -> None:
@@ -228,36 +359,13 @@ class Scan(beam.PTransform):
         self._annotator = annotator
         self._facts = facts
         self._run_dir = run_dir
-        self._index = {(t.source, t.name): t.index for t in tasks}
-        self._source_of = {t.index: t.source for t in tasks}
         self._progress_every = progress_every
 
-    def expand(self, tasks: beam.PCollection[ShardTask]) -> beam.PCollection[dict[str, Any]]:
+    def expand(self, batches: beam.PCollection[Any]) -> beam.PCollection[dict[str, Any]]:
         progress_dir = join_path(self._run_dir, "_work", "progress")
-        read = (
-            tasks
-            | "SpreadShards" >> beam.Reshuffle()
-            | "ReadShards" >> beam.ParDo(ReadShardFn(progress_dir, self._progress_every))
-            .with_outputs(QUARANTINE, SKIPPED, SHARD_INFO, main="documents")
-        )
-        annotated = read.documents | "Annotate" >> beam.ParDo(
-            AnnotateFn(self._annotator, self._facts)
-        ).with_outputs(QUARANTINE, main="rows")
-        keyed_rows = annotated.rows | "KeyRowsByShard" >> beam.Map(_keyed, self._index)
-        keyed_quarantine = (
-            (read[QUARANTINE], annotated[QUARANTINE])
-            | "MergeQuarantine" >> beam.Flatten()
-            | "KeyQuarantineByShard" >> beam.Map(_keyed, self._index)
-        )
-        keyed_skipped = read[SKIPPED] | "KeySkippedByShard" >> beam.Map(_keyed, self._index)
-        keyed_info = read[SHARD_INFO] | "KeyInfoByShard" >> beam.Map(lambda info: (info.index, info))
         return (
-            {"rows": keyed_rows, "quarantine": keyed_quarantine, "skipped": keyed_skipped,
-             "info": keyed_info}
-            | "GroupByShard" >> beam.CoGroupByKey()
-            | "WriteShardOutputs" >> beam.ParDo(WriteShardOutputsFn(self._run_dir, self._source_of))
+            batches
+            | "SpreadBatches" >> beam.Reshuffle()
+            | "ScanBatches" >> beam.ParDo(ScanBatchFn(self._annotator, self._facts, self._run_dir,
+                                                      progress_dir, self._progress_every))
         )
-
-
-def _keyed(item: LedgerRow | Quarantined | Skipped, index: dict[tuple[str, str], int]) -> tuple[int, Any]:
-    return index[(item.source, item.shard)], item

@@ -17,6 +17,9 @@ import glob
 import hashlib
 import json
 import os
+import stat
+import sys
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -34,6 +37,8 @@ from provaudit.core.safeyaml import load_yaml
 DEFAULT_MAX_DOC_CHARS = 1_000_000  # analysis window: MinHash and personal information
 DEFAULT_MAX_RECORD_BYTES = 256 << 20  # one line, file or archive payload held in memory at most
 DEFAULT_MAX_SHARD_BYTES = 64 << 30  # bytes decompression may produce from one shard
+DEFAULT_BATCH_FILES = 1000  # mean files of a batch of small shards (content-defined cuts)
+DEFAULT_BATCH_BYTES = 64 << 20  # input bytes of a batch at most
 
 
 class ScanSettings(NamedTuple):
@@ -48,6 +53,8 @@ class ScanSettings(NamedTuple):
     progress_every: int = 2000
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
     max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES
+    batch_files: int = DEFAULT_BATCH_FILES  # small files of a source read and written as one task
+    batch_bytes: int = DEFAULT_BATCH_BYTES  # a batch's input bytes at most; bigger shards are alone
 
 
 class OverlapSettings(NamedTuple):
@@ -110,6 +117,14 @@ class DisclosureSettings(NamedTuple):
     sme: bool = False
     # the EU template's §1.3: whether the model continues to be trained on new data; None when unset
     training_continuing: Optional[bool] = None
+
+
+class RequestSettings(NamedTuple):
+    """The removal requests every run matches (``requests:``): the file and default deadlines."""
+
+    path: str  # the requests file, resolved
+    # days from receipt to the deadline per kind (core.requests.DEFAULT_DEADLINE_DAYS when unset)
+    deadlines: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,7 @@ class RunConfig:
     pii: PiiSettings = PiiSettings()
     statements: Optional[str] = None  # the statements file, resolved (it may not exist yet)
     disclosure: DisclosureSettings = DisclosureSettings()
+    requests: Optional[RequestSettings] = None  # removal requests; None when not configured
 
     @property
     def base_dir(self) -> Path:
@@ -449,6 +465,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         for key, path in (source.labelling or {}).items():
             _must_exist(registry_path, f"sources[{source.name}].labelling.{key}", path)
     statements = _resolve(doc["statements"], base) if "statements" in doc else None
+    requests = _request_settings(doc.get("requests"), base, config_path)
     raw_disclosure = dict(doc.get("disclosure", {}))
     disclosure = DisclosureSettings(
         **{k: str(v) for k, v in raw_disclosure.items() if k not in ("languages", "sme", "training_continuing")},
@@ -473,7 +490,21 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         scan_hash=scan_hash,
         statements=statements,
         disclosure=disclosure,
+        requests=requests,
     )
+
+
+def _request_settings(raw: Optional[dict[str, Any]], base: Path, file: Path) -> Optional[RequestSettings]:
+    """``requests:`` resolved, its file checked (schema, ids, dates, text files) when the config loads."""
+    if raw is None:
+        return None
+    from provaudit.core.requests import DEFAULT_DEADLINE_DAYS, load_requests
+
+    path = _resolve(raw["path"], base)
+    _must_exist(file, "requests.path", path)
+    deadlines = tuple(sorted({**DEFAULT_DEADLINE_DAYS, **dict(raw.get("deadlines") or {})}.items()))
+    load_requests(path, dict(deadlines))  # a ConfigError names the requests file, request and key
+    return RequestSettings(path=path, deadlines=deadlines)
 
 
 def display_name(path: str, base: Path) -> str:
@@ -482,16 +513,26 @@ def display_name(path: str, base: Path) -> str:
         return path
     # The file's own name, never a symlink's target: only the folders are resolved (so that
     # a base reached through a symlinked folder still matches), the last component is kept.
-    absolute = Path(os.path.abspath(path))
-    for folder in (absolute.parent, absolute.parent.resolve()):
-        try:
-            return (folder / absolute.name).relative_to(base.resolve()).as_posix()
-        except ValueError:
+    # Folders are resolved once each (a listing holds many files per folder).
+    folder, name = os.path.split(os.path.abspath(path))
+    relative = _relative_folder(folder, str(base))
+    if relative is None:
+        return Path(path).as_posix()
+    return f"{relative}/{name}" if relative != "." else name
+
+
+@lru_cache(maxsize=65536)
+def _relative_folder(folder: str, base: str) -> Optional[str]:
+    """``folder`` (absolute) relative to ``base`` as POSIX text, trying the folder as written then
+    resolved, against the base resolved then as written; None when it is under neither."""
+    folder_path, base_path = Path(folder), Path(base)
+    for candidate in (folder_path, folder_path.resolve()):
+        for root in (base_path.resolve(), Path(os.path.abspath(base_path))):
             try:
-                return (folder / absolute.name).relative_to(Path(os.path.abspath(base))).as_posix()
+                return candidate.relative_to(root).as_posix()
             except ValueError:
                 continue
-    return Path(path).as_posix()
+    return None
 
 
 def match_local(pattern: str) -> dict[str, int]:
@@ -503,11 +544,36 @@ def match_local(pattern: str) -> dict[str, int]:
     """
     if _has_scheme(pattern):
         raise ValueError("a path with a scheme needs Beam's filesystems (provaudit.beam.io.match_files)")
-    return {
-        p: os.path.getsize(p)
-        for p in glob.glob(pattern, recursive=True)
-        if os.path.isfile(p)
-    }
+    found: dict[str, int] = {}
+    started = time.monotonic()
+    for n, p in enumerate(glob.iglob(pattern, recursive=True), 1):  # streamed: no list of every match
+        try:
+            st = os.stat(p)  # one stat: is it a file (following links), and its size
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            found[p] = st.st_size
+        if n % LISTING_PROGRESS_EVERY == 0:
+            sys.stderr.write(f"listing {pattern!r}: {n:,} paths matched, {len(found):,} files "
+                             f"({time.monotonic() - started:.0f} s)\n")
+    return found
+
+
+LISTING_PROGRESS_EVERY = 100_000  # a long listing says how far it got every this many paths
+
+
+@lru_cache(maxsize=65536)
+def _real_folder(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _realpath(path: str) -> str:
+    """``os.path.realpath`` with each folder resolved once (one ``lstat`` per file, not one per
+    component): a file that is not itself a link is its folder's real path plus its name."""
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(_real_folder(folder), name)
 
 
 def _under(path: str, folder: str) -> bool:
@@ -524,7 +590,7 @@ def _one_path_per_file(found: dict[str, int]) -> dict[str, int]:
         if _has_scheme(path):
             chosen[path] = path
             continue
-        chosen.setdefault(os.path.realpath(path), path)
+        chosen.setdefault(_realpath(path), path)
     return {path: found[path] for path in chosen.values()}
 
 
@@ -536,6 +602,8 @@ def list_shards(config: RunConfig, match: Callable[[str], dict[str, int]] = matc
     would otherwise read the last run's quarantine back as data)."""
     shards: list[Shard] = []
     reg = str(config.registry_path)
+    _real_folder.cache_clear()  # folders resolved once per listing, never across listings
+    _relative_folder.cache_clear()
     output = None if _has_scheme(str(config.output)) else os.path.realpath(config.output)
     for source in config.sources:
         found: dict[str, int] = {}
@@ -545,7 +613,7 @@ def list_shards(config: RunConfig, match: Callable[[str], dict[str, int]] = matc
             except Exception as exc:  # noqa: BLE001 - Beam raises BeamIOError and others
                 raise InputError(f"{reg}: sources[{source.name}].paths: cannot list {pattern!r}: {exc}") from None
             if output is not None:  # provaudit's own outputs are never read back as data
-                files = {f: n for f, n in files.items() if _has_scheme(f) or not _under(os.path.realpath(f), output)}
+                files = {f: n for f, n in files.items() if _has_scheme(f) or not _under(_realpath(f), output)}
             if not files:
                 raise InputError(f"{reg}: sources[{source.name}].paths: {pattern!r} matches no file"
                                  + (" outside the output folder" if output is not None else ""))

@@ -28,10 +28,11 @@ from provaudit import __version__
 from provaudit.core.config import RunConfig, Shard, list_shards
 from provaudit.core.errors import ReconciliationError
 from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.readers import ReaderSpec
 from provaudit.core.pii import PiiCounts, mask_names
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.beam.io import join_path, list_files, match_files, read_bytes, write_bytes
-from provaudit.beam.scan import Scan, ShardTask
+from provaudit.beam.scan import Scan, ShardTask, batch_json, batch_stem
 
 _LOG = logging.getLogger(__name__)
 
@@ -78,20 +79,73 @@ def plan_tasks(config: RunConfig, shards: list[Shard]) -> list[ShardTask]:
     (:func:`shard_names`): every output (ledger, quarantine, manifest, exports) names the
     shard by it; only ``path``, which is never written, is the real one.
     """
+    return _tasks(config, shards, shard_names(config, shards))
+
+
+def _tasks(config: RunConfig, shards: list[Shard], names: list[tuple[str, PiiCounts]]) -> list[ShardTask]:
     by_name = {s.name: s for s in config.sources}
-    names = shard_names(config, shards)
-    return [
-        ShardTask(i, sh.source, sh.path, names[i][0], sh.size,
-                  by_name[sh.source].reader_spec(sh.format, config.scan.max_doc_chars,
-                                                 config.scan.max_record_bytes,
-                                                 config.scan.max_shard_bytes))
-        for i, sh in enumerate(shards)
-    ]
+    specs: dict[tuple[str, str], ReaderSpec] = {}  # one spec object per source and format: a
+    for sh in shards:                                # listing of many files pickles it once
+        if (sh.source, sh.format) not in specs:
+            specs[(sh.source, sh.format)] = by_name[sh.source].reader_spec(
+                sh.format, config.scan.max_doc_chars, config.scan.max_record_bytes,
+                config.scan.max_shard_bytes)
+    return [ShardTask(i, sh.source, sh.path, names[i][0], sh.size, specs[(sh.source, sh.format)])
+            for i, sh in enumerate(shards)]
 
 
 def shard_names(config: RunConfig, shards: list[Shard]) -> list[tuple[str, PiiCounts]]:
     """Each shard's name as outputs show it (personal information masked) and what it held."""
     return mask_names((sh.name for sh in shards), config.pii.allowlist())
+
+
+def _cuts_before(name: str, batch_files: int) -> bool:
+    """Whether a new batch starts at this shard: its name's hash mod ``batch_files`` is 0, so a
+    boundary depends on the shard alone and adding or removing a file moves no other boundary."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % batch_files == 0
+
+
+def plan_batches(tasks: list[ShardTask], batch_files: int, batch_bytes: int) -> list[tuple[ShardTask, ...]]:
+    """Group the read tasks into batches, each read, annotated and written as one task.
+
+    A shard of ``batch_bytes`` or more is a batch of its own, and so is every shard of a
+    source with fewer than ``batch_files`` smaller shards (or when ``batch_files`` is 1).
+    The smaller shards of a source with more are batched in listing order (sorted paths):
+    a batch starts at a shard whose name's hash mod ``batch_files`` is 0 (content-defined
+    boundaries, about ``batch_files`` shards a batch), or when the batch already holds
+    4 x ``batch_files`` shards or would pass ``batch_bytes``. Membership depends only on the
+    names and sizes, so it is the same from run to run, and adding or removing one file
+    changes only the batch it falls in (unless a cap moves the next boundaries).
+    """
+    batches: list[tuple[ShardTask, ...]] = []
+    i = 0
+    while i < len(tasks):
+        j = i
+        while j < len(tasks) and tasks[j].source == tasks[i].source:
+            j += 1
+        group = tasks[i:j]
+        i = j
+        if batch_files <= 1 or sum(1 for t in group if t.size < batch_bytes) < batch_files:
+            batches.extend((t,) for t in group)
+            continue
+        current: list[ShardTask] = []
+        size = 0
+        for task in group:
+            if task.size >= batch_bytes:
+                if current:
+                    batches.append(tuple(current))
+                current, size = [], 0
+                batches.append((task,))
+                continue
+            if current and (_cuts_before(task.name, batch_files) or len(current) >= 4 * batch_files
+                            or size + task.size > batch_bytes):
+                batches.append(tuple(current))
+                current, size = [], 0
+            current.append(task)
+            size += task.size
+        if current:
+            batches.append(tuple(current))
+    return batches
 
 
 # Modules whose code shapes a ledger row: a change in any of them rescans every shard.
@@ -150,6 +204,19 @@ def _recorded_inputs(manifest: dict[str, Any], entry: dict[str, Any]) -> dict[st
             "reader": (per_source.get("readers") or {}).get(entry.get("format"))}
 
 
+def _inputs_and_prints(config: RunConfig, tasks: list[ShardTask],
+                       versions: dict[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each task's finding inputs and fingerprint, computed once per source and reader spec
+    (the same for every shard of a source read alike: a listing of many files pays once)."""
+    seen: dict[tuple[str, ReaderSpec], tuple[dict[str, Any], str]] = {}
+    for t in tasks:
+        if (t.source, t.spec) not in seen:
+            inp = finding_inputs(config, t, versions)
+            seen[(t.source, t.spec)] = (inp, _fingerprint(inp))
+    pairs = [seen[(t.source, t.spec)] for t in tasks]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def _fingerprint(inputs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -188,8 +255,7 @@ def plan_reuse(config: RunConfig, tasks: list[ShardTask], previous_dir: Optional
     finding-code versions) equal those recorded for it by the previous complete run.
     """
     versions = finding_versions()
-    inputs = [finding_inputs(config, t, versions) for t in tasks]
-    prints = [_fingerprint(i) for i in inputs]
+    inputs, prints = _inputs_and_prints(config, tasks, versions)
     if previous_dir is None:
         return ([ShardPlan(t, "scanned", "no previous complete run", fp) for t, fp in zip(tasks, prints)],
                 {"previous_run": None})
@@ -225,31 +291,76 @@ def plan_reuse(config: RunConfig, tasks: list[ShardTask], previous_dir: Optional
     return plans, {"previous_run": prev_run}
 
 
-def copy_reused_outputs(plan: ShardPlan, previous_dir: str, run_dir: str) -> dict[str, Any]:
-    """Copy a reused shard's ledger and quarantine files under its new index; return its counts."""
-    entry = plan.previous or {}
-    old, new = f"shard-{plan.previous_index:05d}", f"shard-{plan.task.index:05d}"
-    for folder, ext, count in (("ledger", "parquet", entry.get("ledger", 0)),
-                               ("quarantine", "jsonl", entry.get("quarantined", 0)),
-                               ("skipped", "jsonl", entry.get("skipped", 0))):
-        if count:
-            data = read_bytes(join_path(previous_dir, folder, plan.task.source, f"{old}.{ext}"))
-            write_bytes(join_path(run_dir, folder, plan.task.source, f"{new}.{ext}"), data)
-    return {"index": plan.task.index, "read": entry["read"], "ledger": entry["ledger"],
-            "quarantined": entry["quarantined"], "sha256": entry["sha256"],
-            "quarantined_by_reason": entry.get("quarantined_by_reason", {}),
-            "skipped": entry.get("skipped", 0),
-            "skipped_by_reason": entry.get("skipped_by_reason", {}),
-            "skipped_by_record_type": entry.get("skipped_by_record_type", {}),
-            "languages": entry.get("languages", {}), "license_categories": entry.get("license_categories", {})}
+def _previous_batch(plan: ShardPlan) -> str:
+    """The stem of the previous run's files that held a reused shard's rows (runs before
+    batching wrote one set of files per shard, named by its index)."""
+    return (plan.previous or {}).get("batch") or f"shard-{plan.previous_index:05d}"
+
+
+def reuse_batches(plans: list[ShardPlan], batches: list[tuple[ShardTask, ...]],
+                  previous_dir: Optional[str]) -> list[ShardPlan]:
+    """Make the batch the unit of reuse: a batch is reused when every shard of it is reused
+    and they made up exactly one batch of the previous run; otherwise every shard of it is
+    read again, and a shard that alone could have been reused says why."""
+    if previous_dir is None:
+        return plans
+    of = {p.task.index: p for p in plans}
+    members: dict[str, int] = {}
+    if any(p.status == "reused" for p in plans):
+        from provaudit.stages.runs import read_text
+
+        prev = json.loads(read_text(join_path(previous_dir, "manifest.json")))
+        for i, entry in enumerate(prev.get("shards", [])):
+            stem = entry.get("batch") or f"shard-{i:05d}"
+            members[stem] = members.get(stem, 0) + 1
+    out: dict[int, ShardPlan] = {}
+    for batch in batches:
+        group = [of[t.index] for t in batch]
+        stems = {_previous_batch(p) for p in group if p.status == "reused"}
+        changed = next((p for p in group if p.status != "reused"), None)
+        if changed is None and len(stems) == 1 and members.get(next(iter(stems))) == len(group):
+            out.update((p.task.index, p) for p in group)
+            continue
+        if changed is not None:
+            why = f"{changed.task.name}: {changed.reason}"
+        else:
+            why = "its shards were batched differently in the previous run"
+        for p in group:
+            out[p.task.index] = p if p.status != "reused" else p._replace(
+                status="scanned", reason=f"batch {batch_stem(batch)} is read again ({why})",
+                previous=None, previous_index=-1)
+    return [out[p.task.index] for p in plans]
+
+
+def copy_reused_outputs(group: list[ShardPlan], previous_dir: str, run_dir: str) -> list[dict[str, Any]]:
+    """Copy a reused batch's ledger, quarantine and skipped files under its new name (its
+    first shard's index); return each shard's counts."""
+    first = group[0]
+    old, new = _previous_batch(first), batch_stem([p.task for p in group])
+    entries = [p.previous or {} for p in group]
+    for folder, ext, key in (("ledger", "parquet", "ledger"), ("quarantine", "jsonl", "quarantined"),
+                             ("skipped", "jsonl", "skipped")):
+        if sum(e.get(key, 0) for e in entries):
+            data = read_bytes(join_path(previous_dir, folder, first.task.source, f"{old}.{ext}"))
+            write_bytes(join_path(run_dir, folder, first.task.source, f"{new}.{ext}"), data)
+    return [{"index": p.task.index, "batch": new, "read": e["read"], "ledger": e["ledger"],
+             "quarantined": e["quarantined"], "sha256": e["sha256"],
+             "quarantined_by_reason": e.get("quarantined_by_reason", {}),
+             "skipped": e.get("skipped", 0),
+             "skipped_by_reason": e.get("skipped_by_reason", {}),
+             "skipped_by_record_type": e.get("skipped_by_record_type", {}),
+             "languages": e.get("languages", {}), "license_categories": e.get("license_categories", {})}
+            for p, e in zip(group, entries)]
 
 
 def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask], run_dir: str,
-               shard_pii: Optional[dict[str, PiiCounts]] = None) -> None:
-    """Add the scan to a pipeline: read, annotate and write every shard.
+               shard_pii: Optional[dict[str, PiiCounts]] = None,
+               batches: Optional[list[tuple[ShardTask, ...]]] = None) -> None:
+    """Add the scan to a pipeline: read, annotate and write every shard, batch by batch.
 
     ``shard_pii``: personal information found in shard names, by masked name (from
-    :func:`shard_names`), counted in every row of that shard.
+    :func:`shard_names`), counted in every row of that shard. ``batches``: how the tasks
+    are grouped (default: :func:`plan_batches` over ``tasks`` with the scan settings).
     """
     s = config.scan
     annotator = Annotator(num_perm=s.num_perm, seed=s.seed, ngram=s.ngram,
@@ -258,9 +369,15 @@ def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask
                           shard_pii=shard_pii)
     facts = {src.name: SourceFacts(src.license, src.acquisition, src.max_doc_chars)
              for src in config.sources}
+    if batches is None:
+        batches = plan_batches(tasks, s.batch_files, s.batch_bytes)
+    files = []  # one small file per batch: the pipeline carries names, never pickled tasks
+    for batch in batches:
+        files.append(join_path(run_dir, "_work", "batches", f"{batch_stem(batch)}.json"))
+        write_bytes(files[-1], batch_json(batch))
     _ = (
         pipeline
-        | "ListShards" >> beam.Create(tasks, reshuffle=False)
+        | "ListShards" >> beam.Create(files, reshuffle=False)
         | "Scan" >> Scan(annotator, facts, run_dir, tasks, s.progress_every)
     )
 
@@ -301,7 +418,7 @@ class Progress:
             except (OSError, ValueError):
                 continue  # being written
             docs += int(state.get("read", 0))
-            done += bool(state.get("done"))
+            done += int(state.get("done", 0))  # shards of the batch done
         return done, docs
 
     def _loop(self) -> None:
@@ -316,8 +433,13 @@ class Progress:
 
 
 def _read_json_files(folder: str) -> list[dict[str, Any]]:
-    """Read every ``*.json`` file of a run's own folder (its name taken literally: ``out[1]`` works)."""
-    return [json.loads(read_bytes(path).decode("utf-8")) for path in list_files(folder, "*.json")]
+    """Read every ``*.json`` file of a run's own folder (its name taken literally: ``out[1]`` works);
+    a file holding a list (a batch's per-shard counts) gives each of its items."""
+    out: list[dict[str, Any]] = []
+    for path in list_files(folder, "*.json"):
+        value = json.loads(read_bytes(path).decode("utf-8"))
+        out.extend(value if isinstance(value, list) else [value])
+    return out
 
 
 # Per-shard tallies the manifest sums per source and in total.
@@ -343,8 +465,8 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
     got = {c["index"]: c for c in shard_counts}
     versions = finding_versions()
     if plans is None:
-        plans = [ShardPlan(t, "scanned", "full run", _fingerprint(finding_inputs(config, t, versions)))
-                 for t in tasks]
+        plans = [ShardPlan(t, "scanned", "full run", fp)
+                 for t, fp in zip(tasks, _inputs_and_prints(config, tasks, versions)[1])]
     plan_of = {p.task.index: p for p in plans}
     per_source: dict[str, dict[str, Any]] = {}
     shards, problems = [], []
@@ -372,10 +494,12 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
                        "ledger": c["ledger"], "quarantined": c["quarantined"],
                        "skipped": c["skipped"], "status": plan.status, "reason": plan.reason,
                        "reused_from": (plan.previous or {}).get("reused_from"),
-                       "fingerprint": plan.fingerprint,
+                       "fingerprint": plan.fingerprint, "batch": c.get("batch"),
                        **{k: dict(sorted(c[k].items())) for k in _TALLIES}})
-        readers = per_source.setdefault(task.source, {
-            "source": finding_inputs(config, task, versions)["source"], "readers": {}})["readers"]
+        if task.source not in per_source:
+            per_source[task.source] = {"source": finding_inputs(config, task, versions)["source"],
+                                       "readers": {}}
+        readers = per_source[task.source]["readers"]
         readers[task.spec.format] = task.spec._asdict()
         src = sources[task.source]
         src["shards"] += 1
@@ -447,7 +571,8 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
     reuse that run's ledger and quarantine files and only the others are read.
     """
     shards = shards if shards is not None else list_shards(config, match_files)
-    tasks = plan_tasks(config, shards)
+    names = shard_names(config, shards)  # masked once: many small files have many names
+    tasks = _tasks(config, shards, names)
     started = datetime.now(timezone.utc)
     run_id = run_id or new_run_id(config.output, config.config_hash, started)
     run_dir = join_path(config.output, run_id)
@@ -461,19 +586,30 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
     from provaudit.beam.io import shard_checksum
 
     plans, info = plan_reuse(config, tasks, previous, shard_checksum)
+    batches = plan_batches(tasks, config.scan.batch_files, config.scan.batch_bytes)
+    plans = reuse_batches(plans, batches, previous)
+    status = {p.task.index: p for p in plans}
     to_scan = [p.task for p in plans if p.status == "scanned"]
     reused = [p for p in plans if p.status == "reused"]
+    scan_batches = [b for b in batches if status[b[0].index].status == "scanned"]
+    if len(batches) != len(tasks):
+        report(f"scan: {len(tasks)} shards in {len(batches)} batches (scan.batch_files "
+               f"{config.scan.batch_files}, scan.batch_bytes {config.scan.batch_bytes})")
     if previous is not None:
         report(f"scan: {len(reused)} shard{'s' * (len(reused) != 1)} unchanged since run "
                f"{info['previous_run']} (reused), {len(to_scan)} to read")
-    counts = [copy_reused_outputs(p, previous, run_dir) for p in reused] if previous else []
+    counts: list[dict[str, Any]] = []
+    if previous:
+        for batch in batches:
+            if status[batch[0].index].status == "reused":
+                counts += copy_reused_outputs([status[t.index] for t in batch], previous, run_dir)
     if to_scan:
         progress_dir = join_path(run_dir, "_work", "progress")
         if "://" not in progress_dir:
             os.makedirs(progress_dir, exist_ok=True)
         pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-        shard_pii = {name: counts for name, counts in shard_names(config, shards) if any(counts)}
-        build_scan(pipeline, config, to_scan, run_dir, shard_pii)
+        shard_pii = {name: counts for name, counts in names if any(counts)}
+        build_scan(pipeline, config, to_scan, run_dir, shard_pii, scan_batches)
         with Progress(progress_dir, len(to_scan), report):
             result = pipeline.run()
             result.wait_until_finish()
