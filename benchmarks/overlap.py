@@ -4,6 +4,7 @@
                                  [--text-dedup-python PY] [--skip rensa,text-dedup]
     python benchmarks/overlap.py --exact-copies N [--distinct M] [--corpus DIR] [--json OUT]
                                  [--provaudit-src DIR] [--timeout S]
+    python benchmarks/overlap.py --assembly N [--json OUT]
 
 The corpus is ``DIR/part-*.jsonl.gz`` (fields ``id``, ``text``, ``license``, ``url``) as
 written by ``benchmarks/corpus.py DIR --docs N --flat`` (written first when missing):
@@ -30,6 +31,14 @@ that run's ledger, each row timed ``--repeat`` times (median reported):
                       onnx), on the same normalised texts, 14 bands x 9 rows, one process. It
                       does not verify candidates and removes duplicates instead of listing
                       pairs, so it is compared by the documents it gives a duplicate.
+
+Assembly mode (``--assembly N``) measures, with no Beam and no corpus, what one worker holds
+to assemble the outputs of a synthetic duplicate graph of ``N`` documents (20% in exact
+groups of 2-50 copies plus one group of 1% of the documents, half of the rest in chains of
+2-30 near duplicates): the peak Python allocation (``tracemalloc``) of ``assemble`` in one
+piece, as the stage did on one worker with every group and link as side inputs, against
+the largest single component's ``component_result`` and the writer's ``finish_report`` of
+the merged compact rows, as the stage does now (asserting both give the same report).
 
 Documents whose signature holds no shingle take no part, as in provaudit. Agreement is
 ``|A & B| / |A | B|`` against provaudit: over verified pairs, and over the documents that
@@ -432,6 +441,113 @@ def exact_copies_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synthetic_graph(documents: int, seed: int = 1):
+    """Exact groups and verified links over ``documents`` references: 20% of them in groups of 2-50
+    copies, one group of 1% of the documents, and chains of 2-30 near duplicates (Jaccard 0.8-1.0)."""
+    import itertools
+    import random
+
+    from provaudit.core.overlap import Pair
+
+    rnd = random.Random(seed)
+    sources = ["a", "b", "c", "d"]
+    refs = [(sources[i % 4], f"s{i // 1000:05d}", f"line:{i % 1000}", f"d{i}") for i in range(documents)]
+    rnd.shuffle(refs)
+    groups, at = [], 0
+    big = max(2, documents // 100)
+    groups.append(("g-big", sorted(refs[:big])))
+    at = big
+    while at < documents // 5:
+        n = rnd.randint(2, 50)
+        groups.append((f"g{at}", sorted(refs[at:at + n])))
+        at += n
+    nodes = [g[0] for _, g in groups] + refs[at:]
+    sha = {g[0]: h for h, g in groups}
+    rnd.shuffle(nodes)
+    links, i = [], 0
+    while i < len(nodes) // 2:
+        n = rnd.randint(2, 30)
+        chain = nodes[i:i + n]
+        for x, y in itertools.pairwise(chain):
+            x, y = min(x, y), max(x, y)
+            links.append(Pair(x, y, round(rnd.uniform(0.8, 1.0), 4), sha.get(x, f"h{x[3]}"), sha.get(y, f"h{y[3]}")))
+        i += n
+    return groups, sorted(links), {s: documents // 4 for s in sources}
+
+
+def assembly_main(args: argparse.Namespace) -> int:
+    """Assembly mode: what one worker holds to assemble the outputs, in one piece vs per component."""
+    import tracemalloc
+
+    from provaudit.core.overlap import (
+        UnionFind,
+        assemble,
+        component_result,
+        finish_report,
+        lsh_params,
+        merge_results,
+        table_columns,
+    )
+
+    params = lsh_params(THRESHOLD, NUM_PERM, WEIGHTS[1])
+    training = {"a", "b", "c", "d"}
+    cap = 1000
+
+    def peak(fn):
+        tracemalloc.start()
+        start = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - start
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return out, top / 2**20, seconds
+
+    graph, inputs_mb, _ = peak(lambda: _synthetic_graph(args.assembly))
+    groups, links, counts = graph
+    whole, one_mb, one_s = peak(lambda: assemble(groups, links, counts, [], training, set(), params, cap, 13))
+    uf = UnionFind()
+    for p in links:
+        uf.union(p.a, p.b)
+    label = {node: comp[0] for comp in uf.groups() for node in comp}
+    parts: dict = {}
+    for sha, refs in groups:
+        parts.setdefault(label.get(refs[0], refs[0]), ([], []))[0].append((sha, refs))
+    for p in links:
+        parts.setdefault(label[p.a], ([], []))[1].append(p)
+    results, worst_mb, worst_s = [], 0.0, 0.0
+    for g, ls in parts.values():
+        result, mb, sec = peak(lambda g=g, ls=ls: component_result(g, ls, training, set(), cap))
+        results.append(result)
+        worst_mb, worst_s = max(worst_mb, mb), max(worst_s, sec)
+    merged, merged_mb, _ = peak(lambda: merge_results(results))
+    split = finish_report(merged, counts, [], training, set(), params, 13)
+    assert split == whole, "per-component assembly differs from assembly in one piece"
+
+    def write_side():  # what the stage's writer does: reports, then each table as columns in turn
+        report = finish_report(merged, counts, [], training, set(), params, 13, rows=False)
+        sizes = [len(table_columns(merged, name)["cluster_id"]) for name in ("clusters", "pairs")]
+        return report, sizes
+
+    _, finish_mb, finish_s = peak(write_side)
+    largest = max(len(g) for _, g in groups)
+    rows = {"documents": args.assembly, "exact_groups": len(groups), "links": len(links), "components": len(parts),
+            "largest_group": largest, "inputs_mb": round(inputs_mb, 1),
+            "one_piece_peak_mb": round(one_mb, 1), "one_piece_seconds": round(one_s, 2),
+            "largest_component_peak_mb": round(worst_mb, 1), "largest_component_seconds": round(worst_s, 2),
+            "merged_rows_mb": round(merged_mb, 1), "writer_peak_mb": round(finish_mb, 1),
+            "writer_seconds": round(finish_s, 2)}
+    print(f"  {args.assembly:,} documents, {len(groups):,} exact groups (largest {largest:,}), {len(links):,} links, "
+          f"{len(parts):,} components")
+    print(f"  inputs (every group and link, as the writer used to receive them): {inputs_mb:,.1f} MB")
+    print(f"  one piece (assemble):      peak {one_mb:,.1f} MB above the inputs, {one_s:,.2f} s")
+    print(f"  per component (largest):   peak {worst_mb:,.1f} MB, {worst_s:,.2f} s")
+    print(f"  writer: merging the components' rows {merged_mb:,.1f} MB; reports and table columns "
+          f"peak {finish_mb:,.1f} MB, {finish_s:,.2f} s")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus")
@@ -448,7 +564,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="exact-copy mode: distinct documents beside the copies (default 1000)")
     ap.add_argument("--provaudit-src", type=Path, help="exact-copy mode: run the overlap from this source tree")
     ap.add_argument("--timeout", type=float, help="exact-copy mode: stop an overlap run after this many seconds")
+    ap.add_argument("--assembly", type=int, metavar="N",
+                    help="assembly mode: peak Python memory (tracemalloc) of assembling the outputs of a "
+                         "synthetic duplicate graph of N documents in one piece vs per connected component")
     args = ap.parse_args(argv)
+    if args.assembly is not None:
+        return assembly_main(args)
     if args.exact_copies is not None:
         if args.exact_copies < 2 or args.distinct < 0:
             ap.error("--exact-copies must be at least 2 and --distinct at least 0")

@@ -243,7 +243,11 @@ def test_a_huge_exact_group_costs_linear_time() -> None:
     assert time.monotonic() - start < 20  # pairwise: 2 * 10**10 pairs
     assert report.summary["clusters"] == 1 and report.summary["largest_cluster"] == n + 1
     assert report.summary["verified_pairs"] == (n - 1) + n  # the star, and each copy to its near match
-    assert len(report.pairs) == 1000 and report.summary["pairs_dropped_by_cap"] == 2 * n - 1 - 1000
+    # the cap keeps every document's nearest match: the star from the representative (each copy's
+    # exact twin, and the representative's), and the near document's link to the representative
+    assert len(report.pairs) == n and report.summary["pairs_dropped_by_cap"] == 2 * n - 1 - n
+    assert all(r["nearest_for_a"] or r["nearest_for_b"] for r in report.pairs)
+    assert {r["diameter"] for r in report.clusters} == {0.9}
     assert report.rates["s"]["near_any"] == report.rates["s"]["near_within"] == n + 1
     assert report.rates["s"]["exact_within"] == n
 
@@ -336,6 +340,23 @@ def test_planted_duplicates_are_clustered(stage) -> None:
     found = [p for p in PLANTED["near_duplicates"] if cluster.get(p["a"]) and cluster.get(p["a"]) == cluster.get(p["b"])]
     assert len(found) == len(PLANTED["near_duplicates"])
     assert result.summary["largest_cluster"] <= 4
+
+
+def test_pairs_name_each_documents_nearest_match_and_clusters_their_diameter(stage) -> None:
+    cfg, result = stage
+    out = Path(result.overlap_dir)
+    pairs = pq.read_table(out / "pairs.parquet").to_pylist()
+    clusters = pq.read_table(out / "clusters.parquet").to_pylist()
+    named = [(p["a_source"], p["a_location"]) for p in pairs if p["nearest_for_a"]] + \
+        [(p["b_source"], p["b_location"]) for p in pairs if p["nearest_for_b"]]
+    assert len(named) == len(set(named))  # one nearest match per document
+    assert set(named) == {(c["source"], f"{c['shard']}#{c['location']}") for c in clusters}
+    for c in clusters:
+        assert (c["diameter"] == 1.0) if c["kind"] == "exact" else (cfg.overlap.threshold <= c["diameter"] <= 1.0)
+    for cid in {c["cluster_id"] for c in clusters}:
+        mine = [p["jaccard"] for p in pairs if p["cluster_id"] == cid]
+        assert len({c["diameter"] for c in clusters if c["cluster_id"] == cid}) == 1
+        assert min(mine) <= next(c["diameter"] for c in clusters if c["cluster_id"] == cid)
 
 
 def test_matrix_shows_the_planted_cross_source_copies(stage) -> None:

@@ -7,7 +7,11 @@ only those are joined back to their signatures, banded again, and each bucket's 
 pairs are verified by signature Jaccard before they count. Only one representative per
 content hash is banded (:class:`Representatives`): identical documents cost one bucket
 entry per band whatever their number. Connected components of large link sets run as
-large-star / small-star rounds (:class:`ConnectedComponents`). Steps count their work in
+large-star / small-star rounds (:class:`ConnectedComponents`), small ones by a union-find
+over the links alone (:class:`UnionFindComponents`); the outputs are assembled per
+component (:class:`AssembleComponents`) and only the compact result rows are combined.
+Shards re-read for contamination are checksummed as they are read (:class:`CheckShardsFn`).
+Steps count their work in
 Beam metrics (namespace ``overlap``) and, for the driver's progress lines, in a
 :class:`ProgressWriter` folder.
 """
@@ -289,18 +293,27 @@ class FindSharedNgrams(beam.PTransform):
     The eval n-gram hashes (64-bit) are a side input as one sorted array; training
     documents are re-read from their shards and each one's n-gram hashes are tested
     against it; the hashes hit are joined back to the eval documents that hold them.
+
+    With ``scanned`` (the scan's ``(source, shard, sha256)`` triples) every shard is
+    checksummed where it is read, and the hits are released only when each matches the
+    scan; otherwise :class:`CheckShardsFn` fails the pipeline with an ``InputError``
+    starting with ``changed_prefix`` and naming the changed shards.
     """
 
-    def __init__(self, eval_tasks: list[ShardTask], train_tasks: list[ShardTask], n: int) -> None:
+    def __init__(self, eval_tasks: list[ShardTask], train_tasks: list[ShardTask], n: int,
+                 scanned: "set[tuple[str, str, str]] | None" = None, changed_prefix: str = "") -> None:
         super().__init__()
         self._eval_tasks = eval_tasks
         self._train_tasks = train_tasks
         self._n = n
+        self._scanned = scanned
+        self._prefix = changed_prefix
 
     def expand(self, pipeline):
         import numpy as np
 
         n = self._n
+        check = self._scanned is not None
 
         def doc_ngrams(doc: Document):
             from provaudit.core.findings import normalize_text
@@ -323,10 +336,10 @@ class FindSharedNgrams(beam.PTransform):
         eval_docs = (
             pipeline
             | "ListEvalShards" >> beam.Create(self._eval_tasks, reshuffle=False)
-            # the driver checked these shards against the scan's checksums: no second checksum here
-            | "ReadEvalShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=False))
+            | "ReadEvalShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=check))
             .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
-        ).documents
+        )
+        eval_info, eval_docs = eval_docs[SHARD_INFO], eval_docs.documents
         eval_grams = eval_docs | "EvalNgrams" >> beam.FlatMap(
             lambda d: [(int(h), (d.source, d.shard, d.location, d.doc_id)) for h in doc_ngrams(d)])
         wanted = (
@@ -339,20 +352,35 @@ class FindSharedNgrams(beam.PTransform):
             pipeline
             | "ListTrainShards" >> beam.Create(self._train_tasks, reshuffle=False)
             | "SpreadTrainShards" >> beam.Reshuffle()
-            | "ReadTrainShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=False))
+            | "ReadTrainShards" >> beam.ParDo(ReadShardFn(None, 1 << 30, checksum=check))
             .with_outputs(QUARANTINE, SHARD_INFO, main="documents")
-        ).documents
+        )
+        train_info, hit_hashes = hit_hashes[SHARD_INFO], hit_hashes.documents
         hit_hashes = (
             hit_hashes
             | "MatchNgrams" >> beam.FlatMap(hits, beam.pvalue.AsSingleton(wanted))
             | "KeyHit" >> beam.Map(lambda h: (h, True))
         )
-        return (
+        refs = (
             {"eval": eval_grams, "hit": hit_hashes}
             | "JoinHits" >> beam.CoGroupByKey()
             | "EvalRefsHit" >> beam.FlatMap(lambda kv: kv[1]["eval"] if kv[1]["hit"] else [])
             | "DistinctEvalRefs" >> beam.Distinct()
         )
+        if not check:
+            return refs
+        # each shard is checksummed where it is read (in parallel), and compared with the
+        # scan's checksum; the hits are released only when every shard is unchanged
+        scanned = self._scanned
+        unchanged = (
+            (eval_info, train_info)
+            | "ShardInfos" >> beam.Flatten()
+            | "ChangedShards" >> beam.FlatMap(
+                lambda info: [] if (info.source, info.name, info.sha256) in scanned else [info.name])
+            | "GatherChanged" >> beam.combiners.ToList()
+            | "CheckShards" >> beam.ParDo(CheckShardsFn(self._prefix))
+        )
+        return refs | "AfterShardCheck" >> beam.Map(lambda ref, _ok: ref, beam.pvalue.AsSingleton(unchanged))
 
 
 class Representatives(beam.PTransform):
@@ -502,6 +530,170 @@ class ConnectedComponents(beam.PTransform):
             | "Labels" >> beam.FlatMap(labels)
             | "OneLabel" >> beam.CombinePerKey(min)
         )
+
+
+class UnionFindComponents(beam.PTransform):
+    """Connected components of a small edge PCollection by a union-find on one worker.
+
+    The fast path below ``overlap.distributed_components_above`` links: only the edges
+    (two references each) are gathered, never the groups or pairs. Output as
+    :class:`ConnectedComponents`: ``(node, smallest node of its component)``.
+    """
+
+    def expand(self, edges):
+        def labels(edges: list) -> Iterator[tuple]:
+            from provaudit.core.overlap import UnionFind
+
+            uf = UnionFind()
+            for a, b in edges:
+                uf.union(a, b)
+            for group in uf.groups():
+                for node in group:
+                    yield (node, group[0])
+
+        return (edges
+                | "GatherEdges" >> beam.combiners.ToList()
+                | "UnionFind" >> beam.FlatMap(labels))
+
+
+def _by_component(kv: tuple) -> Iterator[tuple]:
+    """Key one reference's exact group (if it represents one) and the pairs it starts by its component."""
+    node, sides = kv
+    labels = list(sides["label"])
+    label = min(labels) if labels else node
+    for sha, refs, unsigned in sides["group"]:
+        yield label, ("g", sha, refs, unsigned)
+    for pair in sides["pair"]:
+        yield label, ("p", pair)
+
+
+class AssembleComponentFn(beam.DoFn):
+    """Assemble one connected component's outputs (:func:`provaudit.core.overlap.component_result`)."""
+
+    def __init__(self, training: set[str], evals: set[str], max_pairs_per_cluster: int, max_bucket: int,
+                 max_examples: int = 1000) -> None:
+        self._training = training
+        self._evals = evals
+        self._cap = max_pairs_per_cluster
+        self._max_bucket = max_bucket
+        self._max_examples = max_examples
+        self._clusters = Metrics.counter("overlap", "clusters")
+        self._components = Metrics.counter("overlap", "components_assembled")
+
+    def process(self, kv: tuple) -> Iterator[dict]:
+        from provaudit.core.overlap import Pair, component_result
+
+        groups, pairs, unsigned = [], [], []
+        for item in kv[1]:
+            if item[0] == "g":
+                groups.append((item[1], item[2]))
+                if item[3]:
+                    unsigned.append(item[1])
+            else:
+                pairs.append(Pair(*item[1]))
+        result = component_result(groups, pairs, self._training, self._evals, self._cap, self._max_bucket,
+                                  unsigned, self._max_examples)
+        self._components.inc()
+        self._clusters.inc(result["stats"]["clusters"])
+        yield result
+
+
+class MergeResultsFn(beam.CombineFn):
+    """Add up the components' compact results (rows, matrix counts, rate tallies, statistics)."""
+
+    def create_accumulator(self) -> dict:
+        from provaudit.core.overlap import empty_result
+
+        return empty_result()
+
+    def add_input(self, acc: dict, result: dict) -> dict:
+        from provaudit.core.overlap import merge_into
+
+        return merge_into(acc, result)
+
+    def merge_accumulators(self, accumulators: Iterable[dict]) -> dict:
+        from provaudit.core.overlap import merge_into
+
+        accumulators = iter(accumulators)
+        out = next(accumulators, None)
+        if out is None:
+            return self.create_accumulator()
+        for acc in accumulators:
+            merge_into(out, acc)
+        return out
+
+    def extract_output(self, acc: dict) -> dict:
+        return acc
+
+
+class AssembleComponents(beam.PTransform):
+    """Exact groups, verified links and component labels -> one merged compact result.
+
+    Every exact group (keyed by its representative, flagged when its signature is empty)
+    and every verified link (keyed by its first end) is joined to its component label
+    (``(node, label)``, as :class:`ConnectedComponents` or :class:`UnionFindComponents`
+    give them; a representative without a link is its own label), gathered per component
+    by a GroupByKey and assembled there; only the components' compact results (one row
+    per clustered document and per kept pair, counts per source) are combined, by
+    :class:`MergeResultsFn`. So no worker holds every group and every link, only the
+    largest component and the rows written.
+
+    Input: a dict of PCollections ``exact`` ((sha256, sorted refs)), ``pairs``
+    (:class:`provaudit.core.overlap.Pair`), ``unsigned`` (content hashes of empty
+    signatures) and ``labels``.
+    """
+
+    def __init__(self, training: set[str], evals: set[str], max_pairs_per_cluster: int, max_bucket: int,
+                 progress: "ProgressWriter | None" = None) -> None:
+        super().__init__()
+        self._fn = AssembleComponentFn(training, evals, max_pairs_per_cluster, max_bucket)
+        self._progress = progress
+
+    def expand(self, inputs):
+        flagged = (
+            {"group": inputs["exact"], "unsigned": inputs["unsigned"] | "KeyUnsigned" >> beam.Map(lambda h: (h, True))}
+            | "FlagUnsignedGroups" >> beam.CoGroupByKey()
+            | "KeyGroupByRep" >> beam.FlatMap(
+                lambda kv: [(refs[0], (kv[0], refs, bool(kv[1]["unsigned"]))) for refs in kv[1]["group"]])
+        )
+        keyed_pairs = inputs["pairs"] | "KeyPairByEnd" >> beam.Map(lambda p: (p.a, tuple(p)))
+        results = (
+            {"group": flagged, "pair": keyed_pairs, "label": inputs["labels"]}
+            | "JoinLabels" >> beam.CoGroupByKey()
+            | "KeyByComponent" >> beam.FlatMap(_by_component)
+            | "GroupByComponent" >> beam.GroupByKey()
+            | "AssembleComponent" >> beam.ParDo(self._fn)
+        )
+        if self._progress is not None:
+            results = results | "CountComponents" >> beam.ParDo(ProgressCountFn(
+                self._progress, "assemble",
+                measure=lambda r: {"clusters": r["stats"]["clusters"], "links": r["stats"]["links"]}))
+        return results | "MergeResults" >> beam.CombineGlobally(MergeResultsFn())
+
+
+class CheckShardsFn(beam.DoFn):
+    """Fail the pipeline when shards read for contamination differ from the scan's checksums.
+
+    Input: the sorted names of the changed shards (one list). The error names the
+    registry and the first three shards, as the driver-side check did.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+
+    def process(self, changed: list[str]) -> Iterator[bool]:
+        from provaudit.core.errors import InputError
+
+        changed = sorted(set(changed))
+        if changed:
+            raise InputError(shards_changed_message(self._prefix, changed))
+        yield True
+
+
+def shards_changed_message(prefix: str, changed: list[str]) -> str:
+    """The error text for shards changed since the scan: ``prefix`` names the registry and the run."""
+    return (f"{prefix} ({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''}); "
+            "scan again before measuring contamination")
 
 
 class ProgressWriter:

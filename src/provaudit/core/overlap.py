@@ -22,7 +22,11 @@ smallest reference): only representatives are banded, a verified pair links two 
 and clusters, the overlap matrix and the duplicate rates are computed per group
 (:class:`DuplicateGraph`), so a group of any size costs time and memory linear in its
 members; ``pairs.parquet`` lists a group's or a link's pairs only within a budget
-(:func:`expand_pairs`).
+(:func:`expand_pairs`), and always the pair naming each duplicated document's nearest
+verified match (:func:`nearest_matches`). A cluster's diameter is its weakest verified
+link on the maximum spanning tree (:func:`cluster_diameters`). The outputs are assembled
+per connected component (:func:`component_result`), the parts added up
+(:func:`merge_results`) and finished once (:func:`finish_report`).
 
 Documents whose signature is empty (no shingle at all: empty text, or text without a
 letter or digit) take no part in near-duplicate search: they would all share every band.
@@ -434,16 +438,15 @@ def overlap_matrix(matches: dict[DocRef, Iterable], docs_per_source: dict[str, i
     }
 
 
-def duplicate_rates(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
-                    docs_per_source: dict[str, int], training: set[str]) -> dict[str, dict[str, float]]:
-    """Per training source: shares of its documents with an exact / near (or exact) duplicate.
+def rate_tally(graph: DuplicateGraph, training: set[str]) -> dict[str, dict[str, int]]:
+    """Per training source: how many of its documents have an exact / near duplicate (counts only).
 
-    ``within`` counts duplicates in the same source; ``any`` counts a duplicate in any
-    training source. "near" includes exact duplicates (an exact copy is also near). A
-    near duplicate is any member of a group linked to the document's own. Computed per
-    group from its members' source counts: linear in documents and links.
+    A document counts only for its own exact copies and the groups linked to its own
+    group (a verified pair of its own), never for the rest of its cluster: in a chain
+    a-b-c where a and c are below the threshold, a matches b only. Tallies of disjoint
+    parts of the graph (its components) add up; :func:`rates_from_tally` turns them into
+    shares.
     """
-    graph = pairs if isinstance(pairs, DuplicateGraph) else DuplicateGraph(exact_groups, pairs)
     linked = graph.linked()
     train_counts: dict[DocRef, dict[str, int]] = {}
 
@@ -467,10 +470,17 @@ def duplicate_rates(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
             t["exact_within"] += n * exact_within
             t["near_any"] += n * (exact_any or bool(far))
             t["near_within"] += n * (exact_within or src in far)
+    return tally
+
+
+def rates_from_tally(tally: dict[str, dict[str, int]], docs_per_source: dict[str, int],
+                     training: set[str]) -> dict[str, dict[str, float]]:
+    """Turn :func:`rate_tally` counts into the per-source rates ``duplicate_rates.json`` holds."""
     out = {}
     for src in sorted(training):
         n = docs_per_source.get(src, 0)
-        t = tally[src]
+        t = tally.get(src, {})
+        t = {k: int(t.get(k, 0)) for k in ("exact_within", "near_within", "exact_any", "near_any")}
 
         def share(k: int, n: int = n) -> float:
             return round(k / n, 6) if n else 0.0
@@ -485,19 +495,88 @@ def duplicate_rates(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
     return out
 
 
-def cap_pairs(pairs: Iterable[Pair], cluster_of: dict[DocRef, str],
-              per_cluster: int) -> tuple[list[Pair], int]:
-    """Keep at most ``per_cluster`` pairs per cluster (highest Jaccard first); return kept and dropped count."""
-    by_cluster: dict[str, list[Pair]] = defaultdict(list)
+def duplicate_rates(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair],
+                    docs_per_source: dict[str, int], training: set[str]) -> dict[str, dict[str, float]]:
+    """Per training source: shares of its documents with an exact / near (or exact) duplicate.
+
+    ``within`` counts duplicates in the same source; ``any`` counts a duplicate in any
+    training source. "near" includes exact duplicates (an exact copy is also near). A
+    near duplicate is any member of a group linked to the document's own. Computed per
+    group from its members' source counts: linear in documents and links.
+    """
+    graph = pairs if isinstance(pairs, DuplicateGraph) else DuplicateGraph(exact_groups, pairs)
+    return rates_from_tally(rate_tally(graph, training), docs_per_source, training)
+
+
+def nearest_matches(pairs: Iterable[Pair]) -> dict[DocRef, DocRef]:
+    """Return, for each document of a pair, its nearest verified match.
+
+    The nearest match of ``d`` is the partner of highest Jaccard among the pairs that
+    hold ``d``, ties going to the smallest reference. On the pairs :func:`expand_pairs`
+    lists this is the same document as on every pair the groups and links imply: an
+    exact copy (Jaccard 1.0) wins, and within a group the smallest reference is its
+    representative, through which a group or link too large to expand is listed.
+    """
+    best: dict[DocRef, tuple[float, DocRef]] = {}
     for p in pairs:
-        by_cluster[cluster_of[p.a]].append(p)
+        j = -float(p.jaccard)
+        for mine, other in ((p.a, p.b), (p.b, p.a)):
+            cur = best.get(mine)
+            if cur is None or (j, other) < cur:
+                best[mine] = (j, other)
+    return {ref: other for ref, (_, other) in best.items()}
+
+
+def cap_pairs(pairs: Iterable[Pair], cluster_of: dict[DocRef, str], per_cluster: int,
+              nearest: Optional[dict[DocRef, DocRef]] = None) -> tuple[list[Pair], int]:
+    """Keep at most ``per_cluster`` pairs per cluster; return kept (sorted) and dropped count.
+
+    Every pair that is a document's nearest match (``nearest``) is kept whatever the cap,
+    so each duplicated document keeps its nearest link; the cap then fills with the other
+    pairs, highest Jaccard first (ties by the pair's documents).
+    """
+    import heapq
+
+    nearest = nearest or {}
+    by_cluster: dict[str, tuple[list[Pair], list[Pair]]] = {}
+    for p in pairs:
+        cid = cluster_of[p.a]
+        parts = by_cluster.get(cid)
+        if parts is None:
+            parts = by_cluster[cid] = ([], [])
+        (parts[0] if nearest.get(p.a) == p.b or nearest.get(p.b) == p.a else parts[1]).append(p)
     kept: list[Pair] = []
     dropped = 0
     for cid in sorted(by_cluster):
-        ordered = sorted(by_cluster[cid], key=lambda p: (-p.jaccard, p.a, p.b))
-        kept.extend(ordered[:per_cluster])
-        dropped += max(0, len(ordered) - per_cluster)
-    return sorted(kept, key=lambda p: (p.a, p.b)), dropped
+        must, rest = by_cluster[cid]
+        room = max(0, per_cluster - len(must))
+        kept.extend(must)
+        if len(rest) > room:
+            dropped += len(rest) - room
+            rest = heapq.nsmallest(room, rest, key=lambda p: (-p.jaccard, p.a, p.b))
+        kept.extend(rest)
+    kept.sort(key=lambda p: (p.a, p.b))
+    return kept, dropped
+
+
+def cluster_diameters(graph: DuplicateGraph) -> dict[DocRef, float]:
+    """Return, for each linked group's representative, its cluster's diameter.
+
+    The diameter is the weakest verified Jaccard that holds the cluster together: the
+    lowest edge of the maximum spanning tree of the links between its groups (Kruskal,
+    strongest links first), which is the threshold above which the cluster would split
+    in two. A cluster of one exact group has no link and diameter 1.0 (not listed here).
+    """
+    uf = UnionFind()
+    weakest: dict[DocRef, float] = {}
+    for (a, b), j in sorted(graph.links.items(), key=lambda kv: (-kv[1], kv[0])):
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb:
+            continue
+        low = min(j, weakest.pop(ra, 1.0), weakest.pop(rb, 1.0))
+        uf.union(ra, rb)
+        weakest[uf.find(ra)] = low
+    return {rep: weakest[uf.find(rep)] for pair in graph.links for rep in pair}
 
 
 class OverlapReport(NamedTuple):
@@ -525,6 +604,215 @@ def _example(ref: DocRef, chunks: list[list[dict[str, object]]], limit: int) -> 
     return out
 
 
+def component_result(exact_groups: Iterable[ExactGroup], pairs: Iterable[Pair], training: set[str],
+                     evals: set[str], max_pairs_per_cluster: int, max_bucket: int = 1000,
+                     unsigned: Iterable[str] = (), max_examples: int = 1000,
+                     components: Optional[dict[DocRef, DocRef]] = None) -> dict[str, object]:
+    """Assemble what the outputs need from one part of the duplicate graph, as compact rows.
+
+    The part must be closed under links (one connected component, several, or the whole
+    graph): then its clusters, pairs, matrix counts, rate tallies and contamination
+    examples are the same as in the whole, and :func:`merge_results` of the parts'
+    results followed by :func:`finish_report` gives the stage's outputs. The result holds
+    plain lists, dicts, tuples and numbers (Beam encodes them without pickling):
+
+    - ``clusters``: ``(cluster_id, ref, kind, diameter)`` per clustered document
+    - ``pairs``: ``(a, b, jaccard, cluster_id, nearest_for_a, nearest_for_b)`` per kept pair
+    - ``matrix``: ``{a: {b: documents of a matching b}}`` over training sources (non-zero only)
+    - ``tally``: :func:`rate_tally` counts; ``contamination``: ``(eval ref, example)``
+    - ``stats``: counts for the summary
+    """
+    exact_groups = sorted((sha, sorted(group)) for sha, group in exact_groups)
+    graph = DuplicateGraph(exact_groups, pairs)
+    expanded = expand_pairs(exact_groups, graph, max_bucket, unsigned)
+    # the same components as over the expanded pairs, one union per document and link
+    links = [Pair(a, b, j, graph.sha[a], graph.sha[b]) for (a, b), j in graph.links.items()]
+    clusters = build_clusters(exact_groups, links, components)
+    cluster_of = {ref: cid for cid, members, _ in clusters for ref in members}
+    diameters = cluster_diameters(graph)
+    cluster_rows = []
+    for cid, members, kind in clusters:
+        first = members[0]
+        diameter = float(diameters.get(graph.rep_of.get(first, first), 1.0))
+        cluster_rows.extend((cid, ref, kind, diameter) for ref in members)
+    nearest = nearest_matches(expanded)
+    kept, dropped = cap_pairs(expanded, cluster_of, max_pairs_per_cluster, nearest)
+    pair_rows = [(p.a, p.b, float(p.jaccard), cluster_of[p.a], nearest.get(p.a) == p.b, nearest.get(p.b) == p.a)
+                 for p in kept]
+    matrix: dict[str, dict[str, int]] = {}
+    for key, others in matched_sources(graph).items():
+        a = source_of(key)
+        if a not in training:
+            continue
+        for b in others:
+            if b in training:
+                row = matrix.setdefault(a, {})
+                row[b] = row.get(b, 0) + 1
+
+    # evaluation contamination: direct matches with training documents.
+    # A group's training members are listed once and shared by its evaluation members.
+    exact_with: dict[DocRef, list[list[dict[str, object]]]] = defaultdict(list)
+    for _sha, group in exact_groups:
+        mine = [ref for ref in group if source_of(ref) in evals]
+        if not mine:
+            continue
+        theirs = [{"source": o[0], "doc_id": o[3], "location": _loc(o), "jaccard": 1.0, "kind": "exact"}
+                  for o in group if source_of(o) in training]
+        if theirs:
+            for ref in mine:
+                exact_with[ref].append(theirs)
+    if evals:
+        for p in expanded:
+            for mine, other in ((p.a, p.b), (p.b, p.a)):
+                if source_of(mine) in evals and source_of(other) in training:
+                    exact_with[mine].append([{"source": other[0], "doc_id": other[3], "location": _loc(other),
+                                              "jaccard": round(float(p.jaccard), 6), "kind": "near"}])
+    contamination = [(ref, _example(ref, chunks, max_examples))
+                     for ref, chunks in sorted(exact_with.items()) if chunks]
+    stats = {"exact_groups": len(exact_groups), "verified_pairs": len(expanded), "pairs_written": len(kept),
+             "pairs_dropped_by_cap": dropped, "clusters": len(clusters),
+             "exact": sum(1 for c in clusters if c[2] == "exact"),
+             "near": sum(1 for c in clusters if c[2] == "near"),
+             "largest_cluster": max((len(m) for _, m, _ in clusters), default=0), "links": len(graph.links)}
+    return {"clusters": cluster_rows, "pairs": pair_rows, "matrix": matrix,
+            "tally": rate_tally(graph, training), "contamination": contamination, "stats": stats}
+
+
+def empty_result() -> dict[str, object]:
+    """Return the result of an empty part: the identity of :func:`merge_results`."""
+    return {"clusters": [], "pairs": [], "matrix": {}, "tally": {}, "contamination": [],
+            "stats": {"exact_groups": 0, "verified_pairs": 0, "pairs_written": 0, "pairs_dropped_by_cap": 0,
+                      "clusters": 0, "exact": 0, "near": 0, "largest_cluster": 0, "links": 0}}
+
+
+def merge_results(results: Iterable[dict[str, object]]) -> dict[str, object]:
+    """Add up :func:`component_result` results of disjoint parts (order does not matter)."""
+    out = empty_result()
+    for r in results:
+        merge_into(out, r)
+    return out
+
+
+def merge_into(out: dict[str, object], r: dict[str, object]) -> dict[str, object]:
+    """Add the result ``r`` into ``out`` in place and return ``out``."""
+    out["clusters"].extend(r["clusters"])
+    out["pairs"].extend(r["pairs"])
+    out["contamination"].extend(r["contamination"])
+    for a, row in r["matrix"].items():
+        into = out["matrix"].setdefault(a, {})
+        for b, n in row.items():
+            into[b] = into.get(b, 0) + n
+    for src, counts in r["tally"].items():
+        into = out["tally"].setdefault(src, {})
+        for k, n in counts.items():
+            into[k] = into.get(k, 0) + n
+    for k, n in r["stats"].items():
+        out["stats"][k] = max(out["stats"].get(k, 0), n) if k == "largest_cluster" else out["stats"].get(k, 0) + n
+    return out
+
+
+CLUSTER_COLUMNS = ("doc_id", "source", "shard", "location", "cluster_id", "kind", "diameter")
+PAIR_COLUMNS = ("a_doc_id", "a_source", "a_location", "b_doc_id", "b_source", "b_location", "jaccard",
+                "cluster_id", "nearest_for_a", "nearest_for_b")
+
+
+def _cluster_values(entry: tuple) -> tuple:
+    cid, ref, kind, diameter = entry
+    return (ref[3], ref[0], ref[1], ref[2], cid, kind, float(diameter))
+
+
+def _pair_values(entry: tuple) -> tuple:
+    a, b, j, cid, na, nb = entry
+    return (a[3], a[0], _loc(a), b[3], b[0], _loc(b), float(j), cid, bool(na), bool(nb))
+
+
+def table_columns(merged: dict[str, object], name: str) -> dict[str, list]:
+    """Return clusters.parquet's or pairs.parquet's sorted rows as columns (lists), from merged results.
+
+    The same values, in the same order, as :func:`finish_report`'s rows; a list per column
+    holds far less than a dict per row, so the worker writing the files holds only these.
+    """
+    names, values, key = ((CLUSTER_COLUMNS, _cluster_values, lambda r: (r[0], r[1])) if name == "clusters"
+                          else (PAIR_COLUMNS, _pair_values, lambda r: (r[0], r[1])))
+    entries = sorted(merged[name], key=key)
+    columns: dict[str, list] = {c: [None] * len(entries) for c in names}
+    lists = [columns[c] for c in names]
+    for i, entry in enumerate(entries):
+        for column, value in zip(lists, values(entry)):
+            column[i] = value
+    return columns
+
+
+def finish_report(merged: dict[str, object], docs_per_source: dict[str, int], ngram_hits: Iterable[DocRef],
+                  training: set[str], evals: set[str], params: LshParams, ngram: int,
+                  max_examples: int = 1000, rows: bool = True) -> OverlapReport:
+    """Turn merged :func:`component_result` results into the stage's tables and reports (sorted).
+
+    With ``rows=False`` the report's ``clusters`` and ``pairs`` are left empty: the caller
+    writes them from :func:`table_columns`.
+    """
+    cluster_rows = [dict(zip(CLUSTER_COLUMNS, _cluster_values(e)))
+                    for e in sorted(merged["clusters"], key=lambda r: (r[0], r[1]))] if rows else []
+    pair_rows = [dict(zip(PAIR_COLUMNS, _pair_values(e)))
+                 for e in sorted(merged["pairs"], key=lambda r: (r[0], r[1]))] if rows else []
+    counts = {a: {b: 0 for b in sorted(training)} for a in sorted(training)}
+    for a, row in merged["matrix"].items():
+        for b, n in row.items():
+            counts[a][b] += n
+    matrix = {
+        a: {b: {"count": n, "share": round(n / docs_per_source[a], 6) if docs_per_source.get(a) else 0.0}
+            for b, n in row.items()}
+        for a, row in counts.items()
+    }
+    rates = rates_from_tally(merged["tally"], docs_per_source, training)
+    examples = sorted(((tuple(ref), ex) for ref, ex in merged["contamination"]), key=lambda e: e[0])
+    hits = set(map(tuple, ngram_hits))
+    contamination: dict[str, object] = {}
+    for ev in sorted(evals):
+        n = docs_per_source.get(ev, 0)
+        near = [(r, ex) for r, ex in examples if source_of(r) == ev]
+        gram = sorted(r for r in hits if source_of(r) == ev)
+        either = {r for r, _ in near} | set(gram)
+        contamination[ev] = {
+            "items": n,
+            "near_duplicate": {
+                "items": len(near), "share": round(len(near) / n, 6) if n else 0.0,
+                "threshold": params.threshold,
+                "examples": [ex for _, ex in near[:max_examples]],
+            },
+            "ngram": {
+                "n": ngram, "items": len(gram), "share": round(len(gram) / n, 6) if n else 0.0,
+                "doc_ids": [r[3] for r in gram[:max_examples]],
+            },
+            "either": {"items": len(either), "share": round(len(either) / n, 6) if n else 0.0},
+        }
+    top = sorted(
+        ((a, b, cell["count"], cell["share"]) for a, row in matrix.items() for b, cell in row.items()
+         if a != b and cell["count"]),
+        key=lambda t: (-t[3], -t[2], t[0], t[1]))
+    stats = merged["stats"]
+    summary = {
+        "lsh": {"threshold": params.threshold, "num_perm": params.num_perm, "bands": params.bands,
+                "rows": params.rows},
+        "documents": sum(docs_per_source.get(s, 0) for s in training),
+        "eval_documents": sum(docs_per_source.get(s, 0) for s in evals),
+        "exact_groups": stats["exact_groups"],
+        "verified_pairs": stats["verified_pairs"],
+        "pairs_written": stats["pairs_written"],
+        "pairs_dropped_by_cap": stats["pairs_dropped_by_cap"],
+        "clusters": stats["clusters"],
+        "clusters_by_kind": {"exact": stats["exact"], "near": stats["near"]},
+        "largest_cluster": stats["largest_cluster"],
+        "top_source_overlaps": [{"from": a, "to": b, "count": n, "share": s} for a, b, n, s in top[:10]],
+        "duplicate_rates": rates,
+        "contamination": {ev: {"near_duplicate_items": c["near_duplicate"]["items"],
+                               "ngram_items": c["ngram"]["items"], "items": c["items"]}
+                          for ev, c in contamination.items()},
+    }
+    return OverlapReport(cluster_rows, pair_rows, {"sources": sorted(training), "matrix": matrix},
+                         rates, contamination, summary)
+
+
 def assemble(exact_groups: list[ExactGroup], pairs: list[Pair], docs_per_source: dict[str, int],
              ngram_hits: list[DocRef], training: set[str], evals: set[str], params: LshParams,
              max_pairs_per_cluster: int, ngram: int, max_examples: int = 1000, max_bucket: int = 1000,
@@ -538,88 +826,10 @@ def assemble(exact_groups: list[ExactGroup], pairs: list[Pair], docs_per_source:
     within ``max_bucket`` pairs each (:func:`expand_pairs`); clusters, the matrix and the
     rates are computed per group, so a group of any size costs linear time and memory.
     ``unsigned`` lists the content hashes whose signature is empty (their groups yield no
-    pair).
+    pair). In one piece: the stage assembles the same per connected component
+    (:func:`component_result`, :func:`merge_results`, :func:`finish_report`).
     """
-    exact_groups = sorted((sha, sorted(group)) for sha, group in exact_groups)
-    graph = DuplicateGraph(exact_groups, pairs)
-    pairs = expand_pairs(exact_groups, graph, max_bucket, unsigned)
-    clusters = build_clusters(exact_groups, pairs, components)
-    cluster_of = {ref: cid for cid, members, _ in clusters for ref in members}
-    cluster_rows = [
-        {"doc_id": ref[3], "source": ref[0], "shard": ref[1], "location": ref[2], "cluster_id": cid,
-         "kind": kind}
-        for cid, members, kind in clusters for ref in members
-    ]
-    cluster_rows.sort(key=lambda r: (r["cluster_id"], r["source"], r["shard"], r["location"]))
-    kept, dropped = cap_pairs(pairs, cluster_of, max_pairs_per_cluster)
-    pair_rows = [
-        {"a_doc_id": p.a[3], "a_source": p.a[0], "a_location": _loc(p.a), "b_doc_id": p.b[3],
-         "b_source": p.b[0], "b_location": _loc(p.b), "jaccard": float(p.jaccard),
-         "cluster_id": cluster_of[p.a]}
-        for p in kept
-    ]
-    matrix = overlap_matrix(matched_sources(graph), docs_per_source, training)
-    rates = duplicate_rates(exact_groups, graph, docs_per_source, training)
-
-    # evaluation contamination: direct matches with training documents, and shared n-grams.
-    # A group's training members are listed once and shared by its evaluation members.
-    exact_with: dict[DocRef, list[list[dict[str, object]]]] = defaultdict(list)
-    for _sha, group in exact_groups:
-        mine = [ref for ref in group if source_of(ref) in evals]
-        if not mine:
-            continue
-        theirs = [{"source": o[0], "doc_id": o[3], "location": _loc(o), "jaccard": 1.0, "kind": "exact"}
-                  for o in group if source_of(o) in training]
-        if theirs:
-            for ref in mine:
-                exact_with[ref].append(theirs)
-    if evals:
-        for p in pairs:
-            for mine, other in ((p.a, p.b), (p.b, p.a)):
-                if source_of(mine) in evals and source_of(other) in training:
-                    exact_with[mine].append([{"source": other[0], "doc_id": other[3], "location": _loc(other),
-                                              "jaccard": round(float(p.jaccard), 6), "kind": "near"}])
-    hits = set(map(tuple, ngram_hits))
-    contamination: dict[str, object] = {}
-    for ev in sorted(evals):
-        n = docs_per_source.get(ev, 0)
-        near = sorted((r, m) for r, m in exact_with.items() if source_of(r) == ev and m)
-        gram = sorted(r for r in hits if source_of(r) == ev)
-        either = {r for r, _ in near} | set(gram)
-        contamination[ev] = {
-            "items": n,
-            "near_duplicate": {
-                "items": len(near), "share": round(len(near) / n, 6) if n else 0.0,
-                "threshold": params.threshold,
-                "examples": [_example(r, m, max_examples) for r, m in near[:max_examples]],
-            },
-            "ngram": {
-                "n": ngram, "items": len(gram), "share": round(len(gram) / n, 6) if n else 0.0,
-                "doc_ids": [r[3] for r in gram[:max_examples]],
-            },
-            "either": {"items": len(either), "share": round(len(either) / n, 6) if n else 0.0},
-        }
-    top = sorted(
-        ((a, b, cell["count"], cell["share"]) for a, row in matrix.items() for b, cell in row.items()
-         if a != b and cell["count"]),
-        key=lambda t: (-t[3], -t[2], t[0], t[1]))
-    summary = {
-        "lsh": {"threshold": params.threshold, "num_perm": params.num_perm, "bands": params.bands,
-                "rows": params.rows},
-        "documents": sum(docs_per_source.get(s, 0) for s in training),
-        "eval_documents": sum(docs_per_source.get(s, 0) for s in evals),
-        "exact_groups": len(exact_groups),
-        "verified_pairs": len(pairs),
-        "pairs_written": len(kept),
-        "pairs_dropped_by_cap": dropped,
-        "clusters": len(clusters),
-        "clusters_by_kind": {k: sum(1 for c in clusters if c[2] == k) for k in ("exact", "near")},
-        "largest_cluster": max((len(m) for _, m, _ in clusters), default=0),
-        "top_source_overlaps": [{"from": a, "to": b, "count": n, "share": s} for a, b, n, s in top[:10]],
-        "duplicate_rates": rates,
-        "contamination": {ev: {"near_duplicate_items": c["near_duplicate"]["items"],
-                               "ngram_items": c["ngram"]["items"], "items": c["items"]}
-                          for ev, c in contamination.items()},
-    }
-    return OverlapReport(cluster_rows, pair_rows, {"sources": sorted(training), "matrix": matrix},
-                         rates, contamination, summary)
+    part = component_result(exact_groups, pairs, training, evals, max_pairs_per_cluster, max_bucket,
+                            unsigned, max_examples, components)
+    return finish_report(merge_results([part]), docs_per_source, ngram_hits, training, evals, params, ngram,
+                         max_examples)

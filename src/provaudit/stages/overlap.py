@@ -8,9 +8,14 @@ training shards to find evaluation items sharing an n-gram with training text, a
 writes under ``<run>/overlap/``: ``clusters.parquet``, ``pairs.parquet``, ``matrix.json``,
 ``duplicate_rates.json``, ``contamination.json`` and ``summary.json``. Identical
 documents are collapsed to one representative before LSH; components run as a union-find
-on one worker, or as Beam rounds above ``overlap.distributed_components_above`` verified
-links. While it runs, the stage reports each step's progress (time of day, elapsed, rate,
-ETA) through ``report``.
+over the links alone, or as Beam rounds above ``overlap.distributed_components_above``
+verified links; each component is assembled on its own (its clusters with their
+diameter, its pairs with each document's nearest match, its matrix counts and rate
+tallies) and only these compact rows are gathered to write the files. The shards re-read
+for contamination are checksummed where they are read, and the pipeline fails with an
+:class:`InputError` naming the registry and the shards when one changed since the scan.
+While it runs, the stage reports each step's progress (time of day, elapsed, rate, ETA)
+through ``report``.
 """
 
 from __future__ import annotations
@@ -27,17 +32,33 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from provaudit.core.config import RunConfig, list_shards
-from provaudit.core.contracts import rows_to_parquet
-from provaudit.core.errors import InputError
-from provaudit.core.overlap import OverlapReport, assemble, band_shards, lsh_params
 from provaudit.beam.io import join_path, list_files, match_files, write_bytes
-from provaudit.beam.overlap import (ConnectedComponents, FindExactGroups, FindNearDuplicates,
-                                    FindSharedNgrams, ProgressWriter, ReadLedger, Representatives,
-                                    UnsignedHashes, ProgressCountFn, ledger_member)
+from provaudit.beam.overlap import (
+    AssembleComponents,
+    ConnectedComponents,
+    FindExactGroups,
+    FindNearDuplicates,
+    FindSharedNgrams,
+    ProgressCountFn,
+    ProgressWriter,
+    ReadLedger,
+    Representatives,
+    UnionFindComponents,
+    UnsignedHashes,
+    ledger_member,
+)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
+from provaudit.core.config import RunConfig, list_shards
+from provaudit.core.contracts import arrow_schema, rows_to_parquet
+from provaudit.core.errors import InputError
+from provaudit.core.overlap import (
+    OverlapReport,
+    band_shards,
+    finish_report,
+    lsh_params,
+    table_columns,
+)
 from provaudit.stages.runs import find_run, json_bytes, mark_stage_done, read_text
 from provaudit.stages.scan import plan_tasks
 
@@ -58,46 +79,51 @@ class OverlapResult:
 
 
 class WriteOverlapOutputsFn(beam.DoFn):
-    """Assemble clusters, pairs, matrix, rates and contamination on one worker, and write them.
+    """Finish the reports from the components' merged compact result, and write them.
 
-    The exact groups, the verified links between groups' representatives and (above
-    ``overlap.distributed_components_above`` links) the component labels computed by
-    :class:`provaudit.beam.overlap.ConnectedComponents` arrive as side inputs; with no
-    labels the components are found by a union-find here.
+    Its inputs are what the files hold, not what they are made of: the merged result of
+    :class:`provaudit.beam.overlap.AssembleComponents` (one row per clustered document and
+    per kept pair, matrix counts, rate tallies), the documents per source (a Beam
+    combiner) and the evaluation documents sharing an n-gram with training text.
     """
 
-    def __init__(self, out_dir: str, training: set[str], evals: set[str], params: Any,
-                 max_pairs_per_cluster: int, ngram: int, max_bucket: int = 1000,
+    def __init__(self, out_dir: str, training: set[str], evals: set[str], params: Any, ngram: int,
                  progress: Optional[ProgressWriter] = None) -> None:
         self._out = out_dir
         self._training = training
         self._evals = evals
         self._params = params
-        self._cap = max_pairs_per_cluster
         self._ngram = ngram
-        self._max_bucket = max_bucket
         self._progress = progress
-        self._clusters = Metrics.counter("overlap", "clusters")
 
-    def process(self, _: Any, exact: list, pairs: list, counts: list, hits: list, unsigned: list = (),
-                labels: list = ()):
-        if self._progress is not None:
-            self._progress.write("assemble--all--0", {"started": 1, "links": len(pairs)})
-        report: OverlapReport = assemble(
-            exact, pairs, dict(counts), hits, self._training, self._evals, self._params, self._cap,
-            self._ngram, max_bucket=self._max_bucket, unsigned=unsigned,
-            components=dict(labels) if labels else None)
-        self._clusters.inc(report.summary["clusters"])
-        if self._progress is not None:
-            self._progress.write("assemble--all--0", {"started": 1, "links": len(pairs),
-                                                      "clusters": report.summary["clusters"]})
-        write_bytes(join_path(self._out, "clusters.parquet"), rows_to_parquet(report.clusters, "clusters"))
-        write_bytes(join_path(self._out, "pairs.parquet"), rows_to_parquet(report.pairs, "pairs"))
+    def process(self, merged: dict, counts: list, hits: list):
+        report: OverlapReport = finish_report(merged, dict(counts), hits, self._training, self._evals,
+                                              self._params, self._ngram, rows=False)
+        for name in ("clusters", "pairs"):
+            write_bytes(join_path(self._out, f"{name}.parquet"), columns_to_parquet(table_columns(merged, name), name))
         write_bytes(join_path(self._out, "matrix.json"), json_bytes(report.matrix))
         write_bytes(join_path(self._out, "duplicate_rates.json"), json_bytes(report.rates))
         write_bytes(join_path(self._out, "contamination.json"), json_bytes(report.contamination))
         write_bytes(join_path(self._out, "_summary.json"), json_bytes(report.summary))
         yield report.summary
+
+
+def columns_to_parquet(columns: dict[str, list], name: str) -> bytes:
+    """Encode columns as a Parquet file with the Arrow schema ``schemas/<name>.schema.json``.
+
+    The same bytes as :func:`provaudit.core.contracts.rows_to_parquet` of the same rows.
+    """
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not any(columns.values()):
+        return rows_to_parquet([], name)
+    table = pa.Table.from_pydict(columns, schema=arrow_schema(name))
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
 
 
 def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
@@ -106,8 +132,12 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
 
     Identical documents are collapsed to their group's representative before LSH, so a
     group of any size costs linear time and memory; the verified links between
-    representatives become clusters by a union-find on one worker, or, above
+    representatives become components by a union-find over the links alone, or, above
     ``overlap.distributed_components_above`` links, by Beam rounds (ConnectedComponents).
+    Groups and links are then gathered per component and assembled there
+    (AssembleComponents); only the compact result rows reach the worker writing the
+    files. Shards read for contamination are checksummed where they are read and
+    compared with the scan's checksums inside the pipeline.
     """
     settings = config.overlap
     params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
@@ -128,48 +158,54 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
              | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket, shards, progress))
     unsigned = members | "UnsignedHashes" >> UnsignedHashes()
     threshold = settings.distributed_components_above
+    edges = pairs | "LinkEnds" >> beam.Map(lambda p: (p.a, p.b))
     if int(manifest["totals"]["ledger"]) > threshold:
         # laid out only for a ledger this large (each round costs fixed time even when empty);
         # used only when the verified links outnumber the threshold
-        links = pairs | "CountLinks" >> beam.combiners.Count.Globally()
-        labels = (
-            pairs
-            | "LinksAboveThreshold" >> beam.FlatMap(lambda p, n: [(p.a, p.b)] if n > threshold else [],
+        links = edges | "CountLinks" >> beam.combiners.Count.Globally()
+        many = (
+            edges
+            | "LinksAboveThreshold" >> beam.FlatMap(lambda e, n: [e] if n > threshold else [],
                                                      beam.pvalue.AsSingleton(links))
             | "ConnectedComponents" >> ConnectedComponents(settings.components_max_rounds,
                                                            progress=progress)
         )
+        few = (
+            edges
+            | "LinksUpToThreshold" >> beam.FlatMap(lambda e, n: [e] if n <= threshold else [],
+                                                    beam.pvalue.AsSingleton(links))
+            | "UnionFindComponents" >> UnionFindComponents()
+        )
+        labels = (many, few) | "Labels" >> beam.Flatten()
     else:
-        labels = pipeline | "UnionFindComponents" >> beam.Create([])
+        labels = edges | "UnionFindComponents" >> UnionFindComponents()
+    merged = ({"exact": exact, "pairs": pairs, "unsigned": unsigned, "labels": labels}
+              | "AssembleComponents" >> AssembleComponents(training, evals, settings.max_pairs_per_cluster,
+                                                           settings.max_bucket, progress))
     counts = (members
               | "SourceOf" >> beam.Map(lambda m: m.ref[0])
               | "CountPerSource" >> beam.combiners.Count.PerElement())
     if evals:
         tasks = plan_tasks(config, list_shards(config, match_files))
         scanned = {(s["source"], s["path"], s["sha256"]) for s in manifest["shards"]}
-        from provaudit.beam.io import shard_checksum
-
-        changed = sorted(t.name for t in tasks
-                         if (t.source, t.name, shard_checksum(t.path)) not in scanned)
-        if changed:
-            raise InputError(f"{config.registry_path}: shards changed since run {manifest['run_id']} "
-                             f"({', '.join(changed[:3])}{', ...' if len(changed) > 3 else ''}); "
-                             "scan again before measuring contamination")
         hits = pipeline | "FindSharedNgrams" >> FindSharedNgrams(
             [t for t in tasks if t.source in evals], [t for t in tasks if t.source in training],
-            settings.contamination_ngram)
+            settings.contamination_ngram, scanned=scanned,
+            changed_prefix=changed_prefix(config, manifest))
     else:
         hits = pipeline | "NoEvalSources" >> beam.Create([])
     _ = (
-        pipeline
-        | "Start" >> beam.Create([None])
+        merged
         | "WriteOverlapOutputs" >> beam.ParDo(
             WriteOverlapOutputsFn(join_path(run_dir, "overlap"), training, evals, params,
-                                  settings.max_pairs_per_cluster, settings.contamination_ngram,
-                                  settings.max_bucket, progress),
-            beam.pvalue.AsList(exact), beam.pvalue.AsList(pairs), beam.pvalue.AsList(counts),
-            beam.pvalue.AsList(hits), beam.pvalue.AsList(unsigned), beam.pvalue.AsList(labels))
+                                  settings.contamination_ngram, progress),
+            beam.pvalue.AsList(counts), beam.pvalue.AsList(hits))
     )
+
+
+def changed_prefix(config: RunConfig, manifest: dict[str, Any]) -> str:
+    """The start of the error for shards changed since the scan: the registry and the run."""
+    return f"{config.registry_path}: shards changed since run {manifest['run_id']}"
 
 
 class OverlapProgress:
@@ -275,6 +311,18 @@ class OverlapProgress:
             self._emit()
 
 
+def _shards_changed(text: str, prefix: str) -> Optional[str]:
+    """Return the shard check's error message found in a runner's error text, if it is there."""
+    start = text.find(prefix)
+    end = text.find(_CHANGED_END, start)
+    if start < 0 or end < 0:
+        return None
+    return text[start:end + len(_CHANGED_END)]
+
+
+_CHANGED_END = "scan again before measuring contamination"
+
+
 def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args: Iterable[str] = (),
                 report: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
                 ) -> OverlapResult:
@@ -298,7 +346,15 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     with OverlapProgress(None if "://" in run_dir else tempfile.mkdtemp(prefix="provaudit-overlap-"),
                          totals, report) as progress:
         build_overlap(pipeline, config, run_dir, manifest, progress.writer)
-        pipeline.run().wait_until_finish()
+        try:
+            pipeline.run().wait_until_finish()
+        except InputError:
+            raise
+        except Exception as exc:  # a runner wraps a worker's error: keep the shard check's own text
+            message = _shards_changed(str(exc), changed_prefix(config, manifest))
+            if message is None:
+                raise
+            raise InputError(message) from exc
     ended = datetime.now(timezone.utc)
     out = join_path(run_dir, "overlap")
     summary = json.loads(read_text(join_path(out, "_summary.json")))
