@@ -112,7 +112,8 @@ def test_requirement_rows_say_who_evidences_and_which_suites_cite() -> None:
     assert _row(text, "CN-IM-7.4")[3:] == ["data", "`data_quality` (warning)"]
     assert _row(text, "CN-TC-5.3-check")[4] == "`labelling_process` (critical)"
     assert _row(text, "US-CA-2")[3:] == ["statement only", "—"]
-    assert _row(text, "EU-53c-optout")[3:] == ["data + statement", "`legitimate_sources` (critical)"]
+    assert _row(text, "EU-53c-optout")[3:] == ["data + statement",
+                                               "`legitimate_sources` (critical), `removal_requests` (critical)"]
 
 
 def test_thresholds_say_whose_figure_they_are() -> None:

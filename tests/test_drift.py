@@ -15,8 +15,8 @@ COMMANDS = sorted(_parser()._subparsers._group_actions[0].choices)  # noqa: SLF0
 
 
 def test_commands_are_the_expected_stages() -> None:
-    assert COMMANDS == ["disclose", "nightly", "overlap", "profile", "run", "runs", "sample", "scan", "statements",
-                        "validate"]
+    assert COMMANDS == ["disclose", "lookup", "nightly", "overlap", "profile", "run", "runs", "sample", "scan",
+                        "statements", "validate"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

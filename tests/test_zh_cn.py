@@ -314,7 +314,7 @@ def test_every_expectation_has_its_words_and_the_english_ones_are_the_suites() -
     from provaudit.core.verdicts import verdict_ids
 
     raws = []
-    for suite in ("data_quality", "labelling_process", "legitimate_sources"):
+    for suite in ("data_quality", "labelling_process", "legitimate_sources", "removal_requests"):
         for e in json.loads((ROOT / "expectations" / f"{suite}.json").read_text("utf-8"))["expectations"]:
             raws.append({"suite": suite, "column": e["kwargs"].get("column"), "description": e["meta"]["description"]})
     ids = verdict_ids(raws)

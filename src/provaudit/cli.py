@@ -123,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     statements.add_argument("--run", metavar="RUN_ID", dest="run_id",
                             help="the run whose disclosures to read (default: the latest complete run)")
 
+    _lookup_parser(sub)
+
     sample = sub.add_parser("sample", help="Write the bundled sample corpus (deterministic) to a folder.",
                             description="Write the sample corpus, its registry.yaml and planted.json "
                             "(the planted facts tests check) to OUT_DIR.")
@@ -365,6 +367,80 @@ def _runs(config_path: str, as_json: bool) -> int:
     return 0
 
 
+LOOKUP_EPILOG = """\
+exit codes: 0 at least one document matched, 1 nothing matched, 2 usage, config or input
+error (a bad hash, an empty text, no such run). The query text is never written to a log
+or an error message; --json lists the names of the criteria given, never their values.
+
+The first lookup in a run builds its index, <run>/index/ (Beam, the config's runner
+options; `provaudit run` builds it after overlap); later lookups read only the index
+parts and row groups their keys fall in.
+
+examples:
+  provaudit lookup configs/local.yaml --text complaint.txt --evidence
+  cat page.txt | provaudit lookup configs/local.yaml --text - --json
+  provaudit lookup configs/local.yaml --domain https://news.example.com/a --run RUN_ID
+"""
+
+
+def _lookup_parser(sub) -> None:
+    p = sub.add_parser(
+        "lookup", help="Find a text, hash, URL, domain or document id in a run's ledger.",
+        description="Is this text in the training data, and where did it come from? Finds exact "
+        "matches (content hash of the NFC, stripped text), near matches (MinHash LSH over the "
+        "ledger's signatures, with the run's hashing and banding, and the estimated Jaccard), URL, "
+        "registrable-domain and document-id matches in a run (default: the latest complete run), "
+        "each with its source, shard, location, licence, acquisition basis and the complete runs "
+        "of the history whose ledger held the same content.",
+        epilog=LOOKUP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("config", metavar="CONFIG", help="run config (YAML), e.g. configs/local.yaml")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", metavar="FILE", help="a UTF-8 text file to find ('-': standard input)")
+    what.add_argument("--sha256", metavar="HEX", help="a content hash (the ledger's sha256 column)")
+    what.add_argument("--url", metavar="URL", help="a document URL, as the ledger holds it")
+    what.add_argument("--domain", metavar="DOMAIN",
+                      help="a registrable domain, host or URL (reduced to its registrable domain)")
+    what.add_argument("--doc-id", metavar="ID", dest="doc_id", help="a ledger document id")
+    p.add_argument("--run", metavar="RUN_ID", dest="run_id",
+                   help="the run to search (default: the latest complete run of this config)")
+    p.add_argument("--force", action="store_true",
+                   help="search the run even when another config made it or its counts did not reconcile")
+    p.add_argument("--json", action="store_true", help="print a JSON document instead of lines")
+    p.add_argument("--evidence", action="store_true",
+                   help="with --text: show the word (or character) n-grams the text shares with each "
+                   "exact or near hit, read back from its shard (personal information masked)")
+    p.add_argument("--min-jaccard", type=float, default=None, metavar="J",
+                   help="smallest estimated Jaccard of a near match (default 0.5; candidates come from "
+                   "the run's LSH banding, tuned for overlap.threshold)")
+
+
+def _lookup(args: argparse.Namespace, beam_args: Sequence[str]) -> int:
+    from provaudit.core.jsontext import json_text
+    from provaudit.core.lookup import Criteria
+    from provaudit.stages.lookup import lookup_run, result_json, result_lines
+
+    text = None
+    if args.text is not None:
+        try:
+            raw = sys.stdin.buffer.read() if args.text == "-" else Path(args.text).read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            raise InputError(f"lookup --text {args.text}: cannot read ({type(exc).__name__})") from None
+        except UnicodeDecodeError:
+            where = "standard input" if args.text == "-" else args.text
+            raise InputError(f"lookup --text: {where} is not UTF-8 text") from None
+    criteria = Criteria(text=text, sha256=args.sha256, url=args.url, domain=args.domain, doc_id=args.doc_id)
+    config = _config(args.config)
+    result = lookup_run(config, criteria, args.run_id, min_jaccard=args.min_jaccard, evidence=args.evidence,
+                        force=args.force, extra_beam_args=beam_args,
+                        report=lambda line: print(line, file=sys.stderr, flush=True))
+    if args.json:
+        print(json_text(result_json(result, criteria)))
+    else:
+        print("\n".join(result_lines(result)))
+    return 0 if result.hits else 1
+
+
 def pipeline_driver(stage: str, argv: Optional[Sequence[str]] = None) -> int:
     """Run one stage the Beam way: --config CONFIG [--run RUN_ID] and any Beam options.
 
@@ -416,6 +492,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _validate(args.config, args.run_id, args.force)
         if args.command == "disclose":
             return _disclose(args.config, args.run_id, args.lang, args.force)
+        if args.command == "lookup":
+            return _lookup(args, beam_args)
         if args.command == "sample":
             from provaudit.fixtures.sample import write_sample_corpus
 

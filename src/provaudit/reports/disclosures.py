@@ -1441,6 +1441,7 @@ _FIXES = {  # what to do about each failed expectation, by profile column
     "exact_duplicate_rate": "deduplicate the source (the evidence file lists the duplicate clusters)",
     "near_duplicate_rate": "deduplicate the source (the evidence file lists the near-duplicate clusters)",
     "empty_documents": "remove the empty documents",
+    "overdue_matches": "remove the documents listed in evidence/requests.csv from the corpus, or correct the request's criteria",
     "language_mismatch_share": "correct languages_expected in the registry or remove the documents",
     "qa_sample_share": "review a larger quality-assurance sample of the batch",
     "qa_accuracy": "relabel the batch's rejected items and review again",

@@ -526,7 +526,7 @@ def _link(link: Mapping[str, Any], lang: str, drift_run: str | None, localised: 
     fixed = {"docs/index.html": "datadocs", "disclosures/croissant.json": "croissant",
              "disclosures/spdx.json": "spdx", "audit.xlsx": "workbook", "profiles/source_profile.csv": "profile_csv",
              "validation/results.json": "results", "manifest.json": "manifest", "overlap/summary.json": "overlap",
-             "evidence/pii_examples.csv": "pii", "drift.json": "drift"}
+             "evidence/pii_examples.csv": "pii", "drift.json": "drift", "evidence/requests.csv": "requests"}
     if href in fixed:
         key = f"index.link.{fixed[href]}"
         return {"label": t(key, lang), "href": href,

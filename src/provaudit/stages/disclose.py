@@ -28,6 +28,11 @@ renders them (:mod:`provaudit.reports.render`) and writes under ``<run>/``:
     evidence/<expectation>.csv | .parquet   per failed expectation, the offending documents or
                                             items (:mod:`provaudit.stages.evidence`); also
                                             evidence/pii_examples.csv and evidence/index.json
+                                            (and evidence/requests.csv with ``requests:``)
+
+With ``requests:`` configured, every disclosure (working copies, each language) ends with a
+``removal-requests`` section and ``facts.removal_requests``, and the index pages with a
+section: counts of open, overdue and closed requests only (:mod:`provaudit.reports.requests`).
 """
 
 from __future__ import annotations
@@ -92,12 +97,13 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
         raise InputError(f"{run_dir}: no validation results; run `provaudit validate CONFIG` first")
     inputs = load_inputs(config, run_dir)
     documents = _with_statements(config, build_all(inputs))
+    request_totals = _request_totals(config, run_dir)
     out = os.path.join(run_dir, "disclosures")
     files: list[str] = []
     links = [{"label": "Data Docs (Great Expectations)", "href": "docs/index.html",
               "description": "every expectation, its result and the failing rows"}]
     for kind in KINDS:
-        doc = documents[kind]
+        doc = _with_requests(documents[kind], request_totals, "en")
         validate_document(doc)
         files.append(_write(os.path.join(out, f"{kind}.json"), _json(doc)))
         files.append(_write(os.path.join(out, f"{kind}.md"), render_markdown(doc)))
@@ -108,7 +114,8 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
         if lang == "en":
             continue
         for kind in LOCALISED_KINDS:
-            local = localise(documents[kind], lang, inputs.validation.get("parameters", {}))
+            local = _with_requests(localise(documents[kind], lang, inputs.validation.get("parameters", {})),
+                                   request_totals, lang)
             validate_document(local)
             base = os.path.join(out, lang, kind)
             files.append(_write(base + ".json", _json(local)))
@@ -174,19 +181,54 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
         evidence = json.load(fh)
     links.append({"label": "Personal information examples (CSV)", "href": "evidence/pii_examples.csv",
                   "description": "masked examples with their locations, for review"})
+    if request_totals is not None:
+        links.append({"label": t("index.link.requests", "en"), "href": "evidence/requests.csv",
+                      "description": t("index.link.requests.description", "en")})
     page = index_page(inputs, links, evidence)
+    from provaudit.reports.requests import render_requests_section
+
+    def requests_html(lang: str) -> list[str]:
+        return [render_requests_section(request_totals, lang)] if request_totals is not None else []
+
     files.append(_write(os.path.join(run_dir, "index.html"), render_index(
-        page, [render_drift(changes), render_trends(history)])))
+        page, requests_html("en") + [render_drift(changes), render_trends(history)])))
     for lang in languages:  # index.<lang>.html beside index.html, so that every relative link holds
         if lang != "en":
             local_page = index_in(page, inputs, evidence, lang, changes["previous_run"] if changes else None)
             note = (f'<section id="history">\n<p>{html.escape(t("index.only_english", lang))}</p>\n</section>\n')
             history_note = [note] if any((render_drift(changes), render_trends(history))) else []
             files.append(_write(os.path.join(run_dir, f"index.{lang}.html"),
-                                render_index(local_page, history_note, lang)))
+                                render_index(local_page, requests_html(lang) + history_note, lang)))
     mark_stage_done(run_dir, "disclose", {"duration_seconds": round(time.monotonic() - started, 3),
                                           "files": len(files)})
     return DiscloseResult(run_dir, files, page, changes, record)
+
+
+def _request_totals(config: RunConfig, run_dir: str) -> Optional[dict[str, int]]:
+    """Counts of open, overdue and closed requests from ``<run>/requests.json`` (None without
+    ``requests:``); the file is written first when the run has none (stages run one by one)."""
+    if getattr(config, "requests", None) is None:
+        return None
+    from provaudit.stages.requests import read_requests_report, run_requests
+
+    report = read_requests_report(run_dir) or run_requests(config, run_dir) or {}
+    return {k: int(v) for k, v in (report.get("totals") or {}).items()}
+
+
+def _with_requests(doc: dict[str, Any], totals: Optional[dict[str, int]], lang: str) -> dict[str, Any]:
+    """The document with the removal-requests counts (a section and ``facts.removal_requests``)."""
+    if totals is None:
+        return doc
+    from provaudit.reports.requests import requests_section
+
+    section = requests_section(totals, lang)
+    sections = list(doc.get("sections", []))
+    if doc.get("kind") == "eu_training_summary":  # the template's sections are fixed: "Other information"
+        sections = [{**s, "paragraphs": [*s["paragraphs"], *section["paragraphs"]]} if s.get("id") == "other" else s
+                    for s in sections]
+    else:
+        sections.append(section)
+    return {**doc, "facts": {**doc.get("facts", {}), "removal_requests": dict(totals)}, "sections": sections}
 
 
 def _languages(config: RunConfig) -> tuple[str, ...]:

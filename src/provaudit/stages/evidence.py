@@ -8,6 +8,10 @@ and writes under ``<run>/evidence/``:
 
     <slug>.csv | <slug>.parquet   one file pair per failed expectation, the same rows in both
     pii_examples.csv              masked examples of personal information with their locations
+    requests.csv                  with ``requests:`` configured: every document still matching a
+                                  removal request (request, kind, status, deadline, source, shard,
+                                  location, doc_id, matched_by), from ``<run>/requests.json``
+                                  (:mod:`provaudit.stages.requests`); never text or criteria values
     index.json                    per failed expectation: its files, row count and, per failing
                                   source or batch, the rows and the most frequent values
 
@@ -259,8 +263,13 @@ def _duplicate_rows(run: _Run, source: str, kind: str) -> list[dict[str, Any]]:
         return []
     members = [m for m in pq.read_table(path).to_pylist() if m["source"] == source]
     per_cluster = Counter(m["cluster_id"] for m in members)
+
+    def weakest(m: dict[str, Any]) -> str:  # clusters.parquet v2: the cluster's weakest verified link
+        d = m.get("diameter")
+        return f"; weakest verified link Jaccard {d:.3f}" if m["kind"] == "near" and d is not None else ""
+
     return [_row(source, f"{m['kind']} duplicate in cluster {m['cluster_id']} "
-                         f"({per_cluster[m['cluster_id']]} documents of the source)",
+                         f"({per_cluster[m['cluster_id']]} documents of the source{weakest(m)})",
                  shard=m["shard"], location=m["location"], doc_id=m["doc_id"])
             for m in members if per_cluster[m["cluster_id"]] > 1 and (kind == "near" or m["kind"] == "exact")]
 
@@ -343,6 +352,13 @@ def _evidence_rows(run: _Run, suite: str, column: str, subject: str, row: Mappin
 
     if suite == "labelling_process":
         return _labelling_rows(run, subject, column, row) or [_whole(subject, column, row, run, True)]
+    if suite == "removal_requests":  # subject: an overdue request's id
+        from provaudit.stages.requests import read_requests_report, request_rows
+
+        return [_row(r["source"], f"request {subject} ({r['kind']}) overdue since {r['deadline']}",
+                     shard=r["shard"], location=r["location"], doc_id=r["doc_id"])
+                for r in request_rows(read_requests_report(run.run_dir), {subject})] or [
+            _row("", f"request {subject}: overdue")]
     rows: list[dict[str, Any]] = []
     if column == "unknown_license_share":
         rows = _doc_rows(run, subject, lambda r: r.get("license_category") == "unknown",
@@ -456,6 +472,14 @@ def write_evidence(config: RunConfig, run_dir: str, validation: Mapping[str, Any
     written.append(_write_text(os.path.join(out, "pii_examples.csv"), _csv(examples, PII_EXAMPLE_COLUMNS)))
     index_doc = {"failures": index, "pii_examples": {"csv": "evidence/pii_examples.csv", "rows": len(examples),
                                                     "per_source_and_kind": config.pii.examples_per_kind}}
+    if getattr(config, "requests", None) is not None:
+        from provaudit.reports.workbook import csv_cell
+        from provaudit.stages.requests import REQUEST_CSV_COLUMNS, read_requests_report, request_rows
+
+        matches = request_rows(read_requests_report(run_dir))
+        safe = [{c: csv_cell(r.get(c)) for c in REQUEST_CSV_COLUMNS} for r in matches]  # no formula runs
+        written.append(_write_text(os.path.join(out, "requests.csv"), _csv(safe, REQUEST_CSV_COLUMNS)))
+        index_doc["requests"] = {"csv": "evidence/requests.csv", "rows": len(matches)}
     written.append(_write_text(os.path.join(out, "index.json"),
                                json_text(index_doc) + "\n"))
     return written

@@ -268,8 +268,23 @@ def run_all(config: RunConfig, *, incremental: bool, beam_args: Iterable[str] = 
 
     stage("overlap", lambda: run_overlap(config, run_id, extra_beam_args=beam_args, report=log.report),
           lambda r: {"clusters": r.summary["clusters"], "verified_pairs": r.summary["verified_pairs"]})
+    from provaudit.stages.lookup import open_index  # the run's lookup index, <run>/index/
+
+    t = time.monotonic()
+    indexed = open_index(config, run_dir, beam_args, report=log.report).documents
+    log("index", "done", time.monotonic() - t, documents=indexed)
     stage("profile", lambda: run_profile(config, run_id, extra_beam_args=beam_args, report=log.report),
           lambda r: {"sources": len(r.rows), "labelling_batches": len(r.labelling_rows)})
+    if config.requests is not None:  # every run: statuses move with the run's date and the requests file
+        from provaudit.stages.requests import run_requests
+
+        t = time.monotonic()
+        matched = run_requests(config, run_dir) or {}
+        log("requests", "done", time.monotonic() - t, **(matched.get("totals") or {}))
+        # validation is reused only when the requests' statuses and matches are the same too
+        keys["validate"] += "-" + hashlib.sha256(json.dumps(
+            [{k: v for k, v in r.items() if k != "closed_by"} for r in matched.get("requests", [])],
+            sort_keys=True).encode()).hexdigest()[:16]
     stage("validate", lambda: run_validation(config, run_id),
           lambda r: {"passed": sum(v.success for v in r.verdicts),
                      "failed": sum(not v.success for v in r.verdicts)})

@@ -34,9 +34,12 @@ SUITES = {  # suite -> (profile table, the column naming each row)
     "legitimate_sources": ("source_profile", "source"),
     "labelling_process": ("labelling_profile", "batch"),
     "data_quality": ("source_profile", "source"),
+    # one row per removal request, from <run>/requests.json; only when the config has requests:
+    "removal_requests": ("request_status", "request"),
 }
 # columns shown beside each failing row in Data Docs
-INDEX_COLUMNS = {"source_profile": ["source", "license_declared"], "labelling_profile": ["batch", "source"]}
+INDEX_COLUMNS = {"source_profile": ["source", "license_declared"], "labelling_profile": ["batch", "source"],
+                 "request_status": ["request", "kind"]}
 
 
 def escape_frame(frame):
@@ -166,7 +169,7 @@ def _annotation(r: Any, key: str, names: tuple[str, ...], params: dict[str, Any]
         column=column, requirement_ids=tuple(cfg.meta.get("requirement_ids", [])),
         description=str(cfg.meta.get("description", "")),
         parameters=tuple((n, _shown(params[n])) for n in names if n in params),
-        unit="sources" if key == "source" else "batches",
+        unit={"source": "sources", "batch": "batches"}.get(key, "requests"),
         total=int(result.get("element_count") or 0), failing=tuple(sorted(failing.items())))
 
 
@@ -180,7 +183,13 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
 
     started = time.monotonic()
     run_dir = find_run(config.output, run_id, "validate")
-    frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(SUITES.values())}
+    suites = {n: v for n, v in SUITES.items() if n != "removal_requests" or getattr(config, "requests", None) is not None}
+    frames = {table: escape_frame(_read_profile(run_dir, table)) for table, _ in set(suites.values())
+              if table != "request_status"}
+    if "removal_requests" in suites:  # matched again here, so the verdict is the run's own
+        from provaudit.stages.requests import request_frame, run_requests
+
+        frames["request_status"] = escape_frame(request_frame(run_requests(config, run_dir)))
     _quiet_gx()
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -201,10 +210,10 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
     gx_results: dict[str, Any] = {}
     annotations: dict[str, list[Any]] = {}  # suite -> Data Docs annotations, in result order
     parameter_names: dict[str, tuple[str, ...]] = {}  # expectation id -> its suite parameters
-    for table in sorted({t for t, _ in SUITES.values()}):
+    for table in sorted({t for t, _ in suites.values()}):
         batch = datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
         definitions = []
-        for name, (suite_table, _key) in SUITES.items():
+        for name, (suite_table, _key) in suites.items():
             if suite_table != table:
                 continue
             doc = load_suite(name)
