@@ -77,8 +77,8 @@ __all__ = [
 MATCH_KINDS: tuple[str, ...] = ("exact", "doc_id", "url", "near", "domain")
 #: Near matches below this estimated Jaccard are dropped unless the caller sets another floor.
 #: It is below the overlap threshold on purpose: a rights holder's edited copy counts even
-#: when it would not make a duplicate cluster. Candidates still come from the run's banding
-#: (tuned for ``overlap.threshold``), so recall falls below that threshold.
+#: when it would not make a duplicate cluster. The lookup index is banded for this floor
+#: (not for ``overlap.threshold``), so such copies are candidates too.
 DEFAULT_MIN_JACCARD = 0.5
 _HEX = frozenset("0123456789abcdef")
 
