@@ -23,24 +23,36 @@ import io
 import json
 import logging
 import re
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from provaudit.beam.io import join_path, open_input, read_bytes, shard_checksum, write_bytes
 from provaudit.core.findings import Annotator, SourceFacts
-from provaudit.core.ledger import rows_to_table, table_to_parquet_bytes, location_key
+from provaudit.core.jsontext import json_text
+from provaudit.core.ledger import location_key, rows_to_table, table_to_parquet_bytes
 from provaudit.core.pii import mask_excerpt
 from provaudit.core.readers import ReaderSpec, read_shard
 from provaudit.core.records import Document, LedgerRow, Quarantined, Skipped
-from provaudit.beam.io import join_path, open_input, read_bytes, shard_checksum, write_bytes
-from provaudit.core.jsontext import json_text
 
 QUARANTINE = "quarantine"
 SKIPPED = "skipped"
 SHARD_INFO = "shard_info"
 _LOG = logging.getLogger(__name__)
 
+
+
+def write_progress(folder: str | None, stem: str, read: int, done: Any, what: str) -> None:
+    """Write ``<folder>/<stem>.json`` with a task's running count; a failure is only logged."""
+    if folder is None:
+        return
+    blob = json.dumps({"read": read, "done": done}).encode()
+    try:
+        write_bytes(join_path(folder, f"{stem}.json"), blob)
+    except OSError as exc:  # progress is a courtesy; never fail a shard over it
+        _LOG.warning("cannot write progress for %s: %s", what, exc)
 
 class ShardTask(NamedTuple):
     """One shard to read, as listed on the driver."""
@@ -76,13 +88,7 @@ class ReadShardFn(beam.DoFn):
         self._shards = Metrics.counter("scan", "shards_read")
 
     def _progress(self, task: ShardTask, read: int, done: bool) -> None:
-        if self._progress_dir is None:
-            return
-        blob = json.dumps({"read": read, "done": done}).encode()
-        try:
-            write_bytes(join_path(self._progress_dir, f"{task.index:06d}.json"), blob)
-        except OSError as exc:  # progress is a courtesy; never fail a shard over it
-            _LOG.warning("cannot write progress for %s: %s", task.name, exc)
+        write_progress(self._progress_dir, f"{task.index:06d}", read, done, task.name)
 
     def process(self, task: ShardTask) -> Iterator[Any]:
         checksum = ""
@@ -242,13 +248,7 @@ class ScanBatchFn(beam.DoFn):
         self._annotator.setup()
 
     def _progress(self, stem: str, read: int, done: int) -> None:
-        if self._progress_dir is None:
-            return
-        blob = json.dumps({"read": read, "done": done}).encode()
-        try:
-            write_bytes(join_path(self._progress_dir, f"{stem}.json"), blob)
-        except OSError as exc:  # progress is a courtesy; never fail a shard over it
-            _LOG.warning("cannot write progress for %s: %s", stem, exc)
+        write_progress(self._progress_dir, stem, read, done, stem)
 
     def _annotate(self, doc: Document) -> LedgerRow | Quarantined:
         try:
