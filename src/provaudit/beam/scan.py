@@ -23,6 +23,7 @@ import io
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, BinaryIO, NamedTuple
 
@@ -91,14 +92,9 @@ class ReadShardFn(beam.DoFn):
         write_progress(self._progress_dir, f"{task.index:06d}", read, done, task.name)
 
     def process(self, task: ShardTask) -> Iterator[Any]:
-        checksum = ""
-        try:
-            if self._checksum:
-                checksum = shard_checksum(task.path)
-        except OSError as exc:
-            _LOG.warning("cannot checksum %s: %s", task.name, exc)
+        checksum, opener = _checksum_and_opener(task, self._checksum)
         read = 0
-        for item in read_shard(task.path, task.name, task.spec, open_input):
+        for item in read_shard(task.path, task.name, task.spec, opener):
             read += 1
             if isinstance(item, Quarantined):
                 self._quarantined.inc()
@@ -129,16 +125,21 @@ class AnnotateFn(beam.DoFn):
         self._annotator.setup()
 
     def process(self, doc: Document) -> Iterator[Any]:
-        try:
-            yield self._annotator.annotate(doc, self._facts[doc.source])
-        except Exception as exc:  # noqa: BLE001 - workers route bad data, never raise
-            self._failed.inc()
-            _LOG.warning("annotating %s %s failed: %s", doc.shard, doc.location, exc)
-            yield beam.pvalue.TaggedOutput(
-                QUARANTINE,
-                Quarantined(doc.source, doc.shard, doc.location, "processing-error",
-                            mask_excerpt(f"{type(exc).__name__}: {exc}", 80)),
-            )
+        out = annotate_or_quarantine(self._annotator, self._facts, doc, self._failed)
+        yield beam.pvalue.TaggedOutput(QUARANTINE, out) if isinstance(out, Quarantined) else out
+
+
+def annotate_or_quarantine(annotator: Annotator, facts: dict[str, SourceFacts], doc: Document,
+                           failed: Any) -> LedgerRow | Quarantined:
+    """The document's ledger row, or a ``processing-error`` quarantine item (the exception's
+    text masked) when annotating it fails: workers route bad data, never raise."""
+    try:
+        return annotator.annotate(doc, facts[doc.source])
+    except Exception as exc:  # noqa: BLE001 - workers route bad data, never raise
+        failed.inc()
+        _LOG.warning("annotating %s %s failed: %s", doc.shard, doc.location, exc)
+        return Quarantined(doc.source, doc.shard, doc.location, "processing-error",
+                           mask_excerpt(f"{type(exc).__name__}: {exc}", 80))
 
 
 def quarantine_line(item: Quarantined | Skipped) -> str:
@@ -250,15 +251,6 @@ class ScanBatchFn(beam.DoFn):
     def _progress(self, stem: str, read: int, done: int) -> None:
         write_progress(self._progress_dir, stem, read, done, stem)
 
-    def _annotate(self, doc: Document) -> LedgerRow | Quarantined:
-        try:
-            return self._annotator.annotate(doc, self._facts[doc.source])
-        except Exception as exc:  # noqa: BLE001 - workers route bad data, never raise
-            self._failed.inc()
-            _LOG.warning("annotating %s %s failed: %s", doc.shard, doc.location, exc)
-            return Quarantined(doc.source, doc.shard, doc.location, "processing-error",
-                               mask_excerpt(f"{type(exc).__name__}: {exc}", 80))
-
     def process(self, element: str | ShardTask | Sequence[ShardTask]) -> Iterator[dict[str, Any]]:
         batch = _as_batch(element)
         stem = batch_stem(batch)
@@ -283,7 +275,7 @@ class ScanBatchFn(beam.DoFn):
                     skipped.append(item)
                 else:
                     self._documents.inc()
-                    out = self._annotate(item)
+                    out = annotate_or_quarantine(self._annotator, self._facts, item, self._failed)
                     (quarantined if isinstance(out, Quarantined) else rows).append(out)
                 if (total + read) % self._progress_every == 0:
                     self._progress(stem, total + read, done)
@@ -341,10 +333,8 @@ def _write_batch(run_dir: str, source: str, stem: str, rows: list[LedgerRow],
 
 
 def _tally(values: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return dict(sorted(out.items()))
+    """Counts of each value, keys sorted (manifest order never depends on reading order)."""
+    return dict(sorted(Counter(values).items()))
 
 
 class Scan(beam.PTransform):
