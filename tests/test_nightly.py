@@ -88,7 +88,7 @@ def test_nights_reuse_unchanged_shards_and_report_what_changed(tmp_path: Path) -
     shards = _shards(second["run_dir"])
     assert {s["status"] for s in shards.values()} == {"reused"}
     assert {s["reused_from"] for s in shards.values()} == {first["run_id"]}
-    for folder in ("ledger", "quarantine", "overlap", "profiles"):
+    for folder in ("ledger", "quarantine", "overlap", "index", "profiles"):
         pattern = "**/*.jsonl" if folder == "quarantine" else "**/*.parquet"
         assert _files(second["run_dir"], folder, pattern) == _files(first["run_dir"], folder, pattern), folder
     assert _verdicts(second["run_dir"]) == _verdicts(first["run_dir"])

@@ -92,7 +92,9 @@ def side_inputs_digest(config: RunConfig) -> str:
     return digest.hexdigest()[:16]
 
 
-_REUSABLE = {"overlap": ("overlap",), "profile": ("profiles", "inspection"),
+# The lookup index is made from the ledger and the scan and overlap settings alone, the
+# overlap stage's inputs: an unchanged ledger takes it with overlap's outputs, not a rebuild.
+_REUSABLE = {"overlap": ("overlap", "index"), "profile": ("profiles", "inspection"),
              "validate": ("validation", "docs")}
 
 
