@@ -28,7 +28,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 import jsonschema
 
-from provaudit.core.contracts import load_schema
+from provaudit.core.contracts import key_path, load_schema
 from provaudit.core.errors import ConfigError, InputError
 from provaudit.core.langcodes import canonical_language
 from provaudit.core.readers import ReaderSpec, infer_format
@@ -228,22 +228,15 @@ def _read_yaml(path: Path, what: str) -> Any:
 
 def _key_path(error: jsonschema.ValidationError, doc: Any) -> str:
     """Render a validation error's location, naming sources by name: sources[web_crawl].paths."""
-    parts: list[str] = []
-    node = doc
-    for step in error.absolute_path:
-        if isinstance(step, int):
-            name = node[step].get("name") if isinstance(node[step], dict) else None
-            if isinstance(name, str) and name and name.isprintable() and name.strip() == name:
-                parts.append(f"[{name}]")
-            else:  # no name, or one with control characters or edge spaces: its index and repr
-                parts.append(f"[{step}]" if not isinstance(name, str) or not name else f"[{step}: {name!r}]")
-        else:
-            parts.append(f".{step}" if parts else str(step))
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return "".join(parts)
+    return key_path(doc, error.absolute_path, _named_item)
+
+
+def _named_item(_depth: int, index: int, item: Any) -> str:
+    name = item.get("name") if isinstance(item, dict) else None
+    if isinstance(name, str) and name and name.isprintable() and name.strip() == name:
+        return name
+    # no name, or one with control characters or edge spaces: its index and repr
+    return str(index) if not isinstance(name, str) or not name else f"{index}: {name!r}"
 
 
 def _validate(doc: Any, schema_name: str, file: Path) -> None:

@@ -7,7 +7,8 @@ The folder ships inside the package (``src/provaudit/schemas`` links to the top-
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -17,7 +18,7 @@ _ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "binary": pa.binary(
                 "bool": pa.bool_()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """Return one of the JSON documents under ``schemas/`` by file name."""
     return json.loads(resources.files("provaudit").joinpath("schemas", name).read_text("utf-8"))
@@ -47,3 +48,20 @@ def rows_to_parquet(rows: list[dict[str, Any]], name: str) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
+
+
+def key_path(doc: Any, path: Iterable[Any], item: Callable[[int, int, Any], str]) -> str:
+    """Render a schema error's location in ``doc`` as ``sources[web_crawl].paths``: keys joined
+    by dots, and each list item in brackets as ``item(depth, index, the item)`` names it."""
+    parts: list[str] = []
+    node = doc
+    for depth, step in enumerate(path):
+        if isinstance(step, int):
+            parts.append(f"[{item(depth, step, node[step])}]")
+        else:
+            parts.append(f".{step}" if parts else str(step))
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return "".join(parts)

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, Optional
 
 import jsonschema
 
-from provaudit.core.contracts import load_schema
+from provaudit.core.contracts import key_path, load_schema
 from provaudit.core.domains import registrable_domain
 from provaudit.core.errors import ConfigError
 from provaudit.core.safeyaml import load_yaml
@@ -106,19 +106,12 @@ def _read(file: Path) -> Any:
 
 def _where(doc: Any, path: list[Any]) -> str:
     """``requests[REQ-7].criteria.sha256[0]``: a request named by its id when it has a usable one."""
-    parts: list[str] = []
-    node = doc
-    for i, step in enumerate(path):
-        if isinstance(step, int):
-            rid = node[step].get("id") if i == 1 and isinstance(node[step], dict) else None
-            parts.append(f"[{rid}]" if isinstance(rid, str) and _ID.match(rid) else f"[{step}]")
-        else:
-            parts.append(f".{step}" if parts else str(step))
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return "".join(parts)
+    return key_path(doc, path, _request_item)
+
+
+def _request_item(depth: int, index: int, item: Any) -> str:
+    rid = item.get("id") if depth == 1 and isinstance(item, dict) else None
+    return rid if isinstance(rid, str) and _ID.match(rid) else str(index)
 
 
 def _problem(error: jsonschema.ValidationError) -> str:
