@@ -22,7 +22,9 @@ code step by step, on langdetect's own data:
 
 * the profile table is the ``word_lang_prob_map`` langdetect's ``DetectorFactory`` builds,
   stored as one float64 matrix (n-gram x language) found through a hash table of the
-  n-grams packed into integers;
+  n-grams packed into integers; the rows of every 1-gram of the BMP and of every 2- and
+  3-gram of spaces and ASCII letters (most n-grams of most corpora) are also read from
+  direct tables filled from that hash table, so most n-grams cost one read of a small table;
 * character normalisation is a table filled by calling langdetect's ``NGram.normalize``
   on every code point it can change; URL, e-mail and Vietnamese normalisation call
   langdetect's own regular expressions (the e-mail one only on the runs of address
@@ -338,6 +340,20 @@ class _Tables(NamedTuple):
     slot_rows: np.ndarray  # int64 [2**_HASH_BITS]: row of probs for the key in the slot
     normal: np.ndarray  # uint32 [0x10000]: NGram.normalize on the BMP (identity above)
     upper: np.ndarray  # bool [0x110000]: str.isupper of each code point
+    dense: _Dense  # the same lookups as direct tables for the common characters
+
+
+class _Dense(NamedTuple):
+    """The hash table's answers, precomputed where most lookups fall (see _extract_dense).
+
+    Every entry is what :func:`_lookup` answers for the same key (-1: no profile has it),
+    so reading a table instead of probing the hash gives the same rows.
+    """
+
+    code: np.ndarray  # int64 [128]: a normalised ASCII character's index in _DENSE_CHARS, else -1
+    uni: np.ndarray  # int32 [0x10000]: row of each BMP character's 1-gram
+    bi: np.ndarray  # int32 [64**2]: row of each 2-gram of symbols
+    tri: np.ndarray  # int32 [64**3]: row of each 3-gram of symbols
 
 
 _tables: _Tables | None = None
@@ -382,7 +398,42 @@ def _build_tables() -> _Tables:
         for cp in range(start, min(end, 0xFFFF) + 1):
             normal[cp] = ord(NGram.normalize(chr(cp)))
     upper = np.fromiter((chr(cp).isupper() for cp in range(0x110000)), bool, 0x110000)
-    return _Tables(tuple(names), keys, probs, slot_keys, slot_rows, normal, upper)
+    return _Tables(tuple(names), keys, probs, slot_keys, slot_rows, normal, upper,
+                   _build_dense(normal, slot_keys, slot_rows))
+
+
+# A normalised ASCII character is a space or a letter (NGram.normalize turns every other
+# ASCII character into a space); those 53 symbols get direct 1-, 2- and 3-gram tables.
+_DENSE_CHARS = " ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DENSE_BITS = 6  # symbols per table axis: 64 >= len(_DENSE_CHARS)
+
+
+def _build_dense(normal: np.ndarray, slot_keys: np.ndarray, slot_rows: np.ndarray) -> _Dense:
+    """Fill the direct tables from the hash table itself (every entry is a _lookup)."""
+    code = np.full(128, -1, dtype=np.int64)
+    for i, ch in enumerate(_DENSE_CHARS):
+        code[ord(ch)] = i
+    symbols = np.array([ord(ch) for ch in _DENSE_CHARS], dtype=np.uint64)
+    return _Dense(code, *_fill_dense(symbols, slot_keys, slot_rows))
+
+
+@njit(nogil=True)
+def _fill_dense(symbols, slot_keys, slot_rows):  # pragma: no cover - compiled
+    side = 1 << _DENSE_BITS
+    uni = np.empty(0x10000, dtype=np.int32)
+    for c in range(0x10000):
+        uni[c] = _lookup(np.uint64(c), slot_keys, slot_rows)
+    bi = np.full(side * side, -1, dtype=np.int32)
+    tri = np.full(side * side * side, -1, dtype=np.int32)
+    n = symbols.size
+    for a in range(n):
+        for b in range(n):
+            key = (symbols[a] << np.uint64(21)) | symbols[b]
+            bi[a * side + b] = _lookup(key, slot_keys, slot_rows)
+            for c in range(n):
+                key3 = (key << np.uint64(21)) | symbols[c]
+                tri[(a * side + b) * side + c] = _lookup(key3, slot_keys, slot_rows)
+    return uni, bi, tri
 
 
 def _pack(gram: str) -> int:
@@ -495,6 +546,92 @@ def _extract_ngrams(cps, normal, upper, slot_keys, slot_rows):  # pragma: no cov
 
 
 @njit(nogil=True)
+def _extract_dense(
+    cps, normal, upper, slot_keys, slot_rows, code, uni, bi, tri
+):  # pragma: no cover - compiled
+    """_extract_ngrams, reading the direct tables of _Dense where the characters allow.
+
+    The same walk, the same order, the same rows: a 1-gram of a BMP character, and a 2- or
+    3-gram of normalised ASCII symbols, come from a table filled with _lookup's answers;
+    every other n-gram is probed in the hash table as _extract_ngrams does. Most of a
+    corpus is ASCII, and one read of a small table costs less than a probe of the 8 MB
+    hash table (a test holds this function to _extract_ngrams).
+    """
+    latin = 0
+    non_latin = 0
+    for c in cps:
+        if 0x41 <= c <= 0x7A:
+            latin += 1
+        elif c >= 0x300:
+            non_latin += 1
+    drop_latin = latin * 2 < non_latin
+
+    side = 1 << _DENSE_BITS
+    out = np.empty(3 * cps.size, dtype=np.int64)
+    m = 0
+    # Plain int64 arithmetic (code points fit), uint64 only for the hash keys; a row is
+    # written unconditionally and kept by advancing m when it is one (no branch to mispredict:
+    # at most three writes a character, so out never overflows).
+    g0 = 0
+    g1 = 0
+    g2 = 32
+    s0 = -1  # the symbols (code) of g0 g1 g2, -1 for a character without one
+    s1 = -1
+    s2 = code[32]
+    glen = 1
+    capital = False
+    for i in range(cps.size):
+        c = np.int64(cps[i])
+        if drop_latin and 0x41 <= c <= 0x7A:
+            continue
+        ch = np.int64(normal[c]) if c < 0x10000 else c  # NGram.normalize
+        last = g2
+        if last == 32:  # NGram.add_char: after a space a new word starts
+            g1 = 0
+            s1 = -1
+            glen = 1
+            capital = False
+            if ch == 32:
+                continue
+        elif glen >= 3:
+            glen = 2
+        g0 = g1
+        s0 = s1
+        g1 = g2
+        s1 = s2
+        g2 = ch
+        s2 = code[ch] if ch < 128 else -1
+        glen += 1
+        if upper[ch]:
+            if upper[last]:
+                capital = True
+        else:
+            capital = False
+        if capital:  # words in capitals are skipped after their first letter
+            continue
+        # the 1-, 2- and 3-grams ending here, in that order, if a profile has them
+        if g2 != 32:
+            row = np.int64(uni[g2]) if g2 < 0x10000 else _lookup(np.uint64(g2), slot_keys, slot_rows)
+            out[m] = row
+            m += row >= 0
+        if s1 >= 0 and s2 >= 0:
+            row = np.int64(bi[s1 * side + s2])
+        else:
+            row = _lookup((np.uint64(g1) << np.uint64(21)) | np.uint64(g2), slot_keys, slot_rows)
+        out[m] = row
+        m += row >= 0
+        if glen == 3:
+            if s0 >= 0 and s1 >= 0 and s2 >= 0:
+                row = np.int64(tri[(s0 * side + s1) * side + s2])
+            else:
+                key = (np.uint64(g0) << np.uint64(42)) | (np.uint64(g1) << np.uint64(21)) | np.uint64(g2)
+                row = _lookup(key, slot_keys, slot_rows)
+            out[m] = row
+            m += row >= 0
+    return out[:m]
+
+
+@njit(nogil=True)
 def _random53(words, pos):  # pragma: no cover - compiled
     """random.random(): 53 bits from two 32-bit words (CPython's genrand_res53)."""
     a = np.int64(words[pos]) >> 5
@@ -537,12 +674,12 @@ def _builtin_sum(values, compensated):  # pragma: no cover - compiled
 
 @njit(nogil=True)
 def _detect_block(
-    cps, normal, upper, slot_keys, slot_rows, probs, words, compensated
+    cps, normal, upper, slot_keys, slot_rows, code, uni, bi, tri, probs, words, compensated
 ):  # pragma: no cover - compiled
     """Detector._detect_block: (averaged language probabilities, status)."""
     nlang = probs.shape[1]
     langprob = np.zeros(nlang)
-    grams = _extract_ngrams(cps, normal, upper, slot_keys, slot_rows)
+    grams = _extract_dense(cps, normal, upper, slot_keys, slot_rows, code, uni, bi, tri)
     n = grams.size
     if n == 0:
         return langprob, _NO_FEATURES
@@ -655,14 +792,16 @@ class LanguageDetector:
         t = self._tables
         assert t is not None and self._words is not None
         cps = _code_points(prefix)
+        dn = t.dense
         langprob, status = _detect_block(
-            cps, t.normal, t.upper, t.slot_keys, t.slot_rows, t.probs, self._words, _COMPENSATED
+            cps, t.normal, t.upper, t.slot_keys, t.slot_rows, dn.code, dn.uni, dn.bi, dn.tri,
+            t.probs, self._words, _COMPENSATED
         )
         while status == _STREAM_EXHAUSTED:  # vanishingly rare: draw a longer stream
             self._words = _random_stream(self.seed, 2 * self._words.size)
             langprob, status = _detect_block(
-                cps, t.normal, t.upper, t.slot_keys, t.slot_rows, t.probs, self._words,
-                _COMPENSATED,
+                cps, t.normal, t.upper, t.slot_keys, t.slot_rows, dn.code, dn.uni, dn.bi, dn.tri,
+                t.probs, self._words, _COMPENSATED,
             )  # fmt: skip
         if status == _NO_FEATURES:  # langdetect raises CantDetectError("No features in text.")
             return Language(UNDETERMINED, "langdetect-error")

@@ -609,7 +609,10 @@ def _emails(text: str, allow: Allowlist) -> Iterator[_Hit]:
 def _number_windows(text: str) -> list[tuple[int, int]]:
     """Return (pos, endpos) spans around every run that could hold a number-like value."""
     zeroed = text.encode("utf-8", "surrogatepass").translate(_ZERO_DIGITS)
-    if not (_DIGITS_HINT.search(zeroed) or _IP_HINT.search(zeroed) or b"+0" in zeroed):
+    # Every hint holds a "0": a text without one (one memchr) has no window. "+0" is sought
+    # only where a "+" is: with "0" frequent, that two-byte search is slower than memchr.
+    if b"0" not in zeroed or not (_DIGITS_HINT.search(zeroed) or _IP_HINT.search(zeroed)
+                                  or (b"+" in zeroed and b"+0" in zeroed)):
         return []
     # Every phone, identity number, card and IPv4 address lies inside a run of digits,
     # spaces, dots, dashes and pluses (a "+" just before it; an identity number may end in
@@ -780,14 +783,17 @@ _HTML_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-
 _NUMBER_CHARS = frozenset("0123456789 .+-()")
 _DOMAIN_CHARS = re.compile(rf"[\w{_MARKS}.\-]*")
 # Long digit runs that survived masking (glued to letters, a failed check digit, split by
-# a bad byte) are starred in excerpts: an excerpt is a diagnosis, it needs no such digits.
-_LONG_DIGITS = re.compile("[0-9](?:(?:[ .\\-]|\ufffd+)?[0-9]){10,}")
+# a bad byte, a bad byte and a space) are starred in excerpts: an excerpt is a diagnosis,
+# it needs no such digits. Any run of separators and replacement characters may sit between
+# two digits (UTF-16 read as UTF-8 puts "\ufffd " between a card's groups).
+_LONG_DIGITS = re.compile("[0-9](?:[ .\\-\ufffd]*[0-9]){10,}")
 
 
 def decode_excerpt(content: bytes) -> str:
     """Decode bytes for an excerpt as they were written: a BOM names UTF-8, UTF-16 or UTF-32;
     without one, NUL bytes at every second (fourth) position mean UTF-16 (UTF-32), little or
-    big endian; else UTF-8. Bad bytes become U+FFFD; never raises."""
+    big endian; NUL bytes at both positions (UTF-16 padded with U+3000) the reading with the
+    fewest implausible characters; else UTF-8. Bad bytes become U+FFFD; never raises."""
     for bom, codec in _BOMS:
         if content.startswith(bom):
             return content[len(bom):].decode(codec, "replace")
@@ -810,7 +816,29 @@ def _nul_codec(data: bytes) -> str | None:
         return "utf-16-le"
     if even >= 4 * odd and even * 8 >= len(sample):
         return "utf-16-be"
-    return None
+    if odd * 8 < len(sample) and even * 8 < len(sample):
+        return None  # a few NUL bytes: UTF-8 with stray NULs
+    # NULs on both sides (UTF-16 text padded with U+3000 or other U+xx00 characters): the
+    # reading with the fewest implausible characters wins, UTF-8 included.
+    even_sample = sample[: len(sample) - len(sample) % 2]
+    scores = {codec: _implausible(even_sample.decode(codec, "replace"))
+              for codec in ("utf-16-le", "utf-16-be", "utf-8")}
+    best = min(scores, key=lambda c: (scores[c], c != "utf-16-le"))
+    return None if best == "utf-8" else best
+
+
+def _implausible(text: str) -> int:
+    """Characters a real text rarely holds: controls (but tab and line ends), unassigned,
+    private-use and replacement characters, and characters U+xx00 above U+00FF (what text in
+    the other byte order reads as)."""
+    n = 0
+    for ch in text:
+        o = ord(ch)
+        if o > 0xFF and not o & 0xFF:
+            n += 1
+        elif o < 0x20 and ch not in "\t\n\r" or o == 0xFFFD or unicodedata.category(ch) in ("Cn", "Co", "Cs"):
+            n += 1
+    return n
 
 
 def _json_char(m: re.Match[str]) -> str:
