@@ -15,6 +15,24 @@ SAMPLE = ROOT / "sample"
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
 
+def sample_screening() -> dict:
+    """The sample's ``screening:`` as configs/local.yaml has it, with absolute paths.
+
+    The stand-in library is dated today (UTC), as a fresh clone of configs/local.yaml dates
+    it by the file: its age in the reports is 0 days on any calendar day, so goldens hold.
+    """
+    from datetime import datetime, timezone
+
+    return {
+        "keywords": [{"name": "sample-standins", "path": str(SAMPLE / "screening" / "keywords.txt"),
+                      "updated": datetime.now(timezone.utc).date().isoformat()}],
+        "classifiers": [{"name": "character-quality", "callable": "provaudit.core.classifiers:character_quality",
+                         "risks": ["A.5-2"], "threshold": 0.5}],
+        "sample_share": 0.1,
+        "blocked": {"domains": ["blocked-mirror.example"]},
+    }
+
+
 def write_yaml(path: Path, doc: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

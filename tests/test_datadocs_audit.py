@@ -78,11 +78,11 @@ def test_validation_page_names_run_requirements_parameters_and_failing_sources(
         assert "EU-53c-optout" in joined and "CN-IM-7.2" in joined
         assert "No document comes from a domain on the opt-out list" in joined
         assert "max_unknown_license_share = 0.05" in joined
-        assert "Failing sources (1 of 7): web_crawl: opted_out_documents = 3" in joined
+        assert "Failing sources (1 of 8): web_crawl: opted_out_documents = 3" in joined
         assert "scraped_blogs: unknown_license_share = 1.0" in joined
         assert "total rows" not in text and "df.filter" not in text
         assert "To retrieve all unexpected values" not in text
-        assert "1 of 7 sources fail" in text and "% unexpected" not in text
+        assert "1 of 8 sources fail" in text and "% unexpected" not in text
     finally:
         visit.close()
 

@@ -60,10 +60,11 @@ def test_counts_reconcile(scan: ScanResult) -> None:
 
 def test_manifest_lists_every_shard_with_checksum(scan: ScanResult) -> None:
     shards = scan.manifest["shards"]
-    # labelling/ holds labelling records, rosters and guidelines: not a source, never shards
+    # labelling/ holds labelling records, rosters and guidelines, screening/ the keyword
+    # library: not sources, never shards
     on_disk = sorted(p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*")
                      if p.is_file() and p.name not in ("registry.yaml", "planted.json", "opt_out.txt")
-                     and p.relative_to(SAMPLE).parts[0] not in ("labelling", "inspection"))
+                     and p.relative_to(SAMPLE).parts[0] not in ("labelling", "inspection", "screening"))
     assert sorted(s["path"] for s in shards) == on_disk
     for s in shards:
         import hashlib

@@ -51,8 +51,11 @@ def _clean_corpus(tmp: Path) -> Path:
         annotator["trained_at"] = "2024-01-01"  # the planted untrained annotator
     write_yaml(corpus / "labelling" / "annotators.yaml", roster)
     (corpus / "no_opt_out.txt").write_text("", encoding="utf-8")  # the planted opted-out domain
+    # screened (TC260-003 5.2a) by a library of a term the corpus never holds: no planted hit
+    (corpus / "screening" / "clean.txt").write_text("zzqxvyword\n", encoding="utf-8")
     return write_yaml(tmp / "config.yaml", {
         "registry": "corpus/registry.yaml", "output": "out", "opt_out": "corpus/no_opt_out.txt",
+        "screening": {"keywords": [{"name": "clean", "path": "corpus/screening/clean.txt", "risk": "A.1-7"}]},
         "inspection": {"verdicts": ["corpus/inspection/verdicts.jsonl"]}, "disclosure": DISCLOSURE})
 
 
@@ -314,7 +317,7 @@ def test_publication_copies_of_the_failing_sample_are_drafts_without_verdicts(sa
     assert docs["eu_training_summary"]["verdict"]["status"] == "fail"  # the working copy keeps its verdict
     eu = " ".join(_parse(run_dir / "disclosures" / "public" / "eu_training_summary.html").text)
     assert "(data-fillable sections)" not in eu
-    assert "Synthetic data used: No" in eu and "Publicly available datasets used: Yes" in eu
+    assert "Synthetic data used: Yes" in eu and "Publicly available datasets used: Yes" in eu  # synthetic_passages
     assert "Provider name and contact" not in eu  # an unfilled field is left out, not shown empty
 
 

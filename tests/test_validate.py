@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT, SAMPLE, run_stages, write_yaml
+from conftest import ROOT, SAMPLE, run_stages, sample_screening, write_yaml
 from provaudit.core.config import load_config
 from provaudit.reports.datadocs import find_external_references
 from provaudit.reports.summary import validation_summary
@@ -28,7 +28,8 @@ SCREENSHOT = ROOT / "docs" / "validation-legitimate-sources.png"
 def _sample_config(tmp: Path, **extra) -> Path:
     doc = {"registry": str(SAMPLE / "registry.yaml"), "output": str(tmp / "out"),
            "opt_out": str(SAMPLE / "opt_out.txt"),
-           "inspection": {"verdicts": [str(SAMPLE / "inspection" / "verdicts.jsonl")]}}
+           "inspection": {"verdicts": [str(SAMPLE / "inspection" / "verdicts.jsonl")]},
+           "screening": sample_screening()}
     doc.update(extra)
     return write_yaml(tmp / "config.yaml", doc)
 
@@ -53,7 +54,17 @@ def test_sample_fails_exactly_what_it_was_built_to_fail(sample_run) -> None:
         ("labelling_process", "trained_share", ("news-topic-2024-05",)),
         # identity numbers and cards without separate consent (planted.json "pii")
         ("legitimate_sources", "sensitive_pii_documents", ("forum_dump", "scraped_blogs", "web_crawl")),
+        # keyword hits planted in 4 of 33 documents (planted.json "screening"): over the 5% share
+        ("content_screening", "keyword_hit_share", ("scraped_blogs",)),
+        # TC260-003 8.1 is recommended: the 5-term stand-in library and one classifier fall short,
+        # reported as warnings that never fail the run
+        ("corpus_assessment", "library_terms", ("training data",)),
+        ("corpus_assessment", "library_short_risks", ("training data",)),
+        ("corpus_assessment", "classifier_missing_risks", ("training data",)),
     ])
+    warned = {(v.suite, v.column) for v in result.verdicts if not v.success and v.severity == "warning"}
+    assert warned == {("corpus_assessment", c) for c in ("library_terms", "library_short_risks",
+                                                          "classifier_missing_risks")}
     assert not result.success
     # the removal-requests suite runs only when the config names a requests file (the sample's does not)
     assert len(result.verdicts) == sum(len(load_suite(n)["expectations"]) for n in SUITES if n != "removal_requests")
@@ -109,7 +120,7 @@ def test_validation_time_does_not_grow_with_the_corpus(sample_run, tmp_path: Pat
     cfg, run_id, _, result = sample_run
     out = tmp_path / "out" / run_id / "profiles"
     out.mkdir(parents=True)
-    for table in ("source_profile", "labelling_profile"):
+    for table in ("source_profile", "labelling_profile", "corpus_assessment"):
         t = pq.read_table(Path(result.run_dir) / "profiles" / f"{table}.parquet")
         if table == "source_profile":
             import pyarrow.compute as pc

@@ -314,9 +314,11 @@ def test_every_expectation_has_its_words_and_the_english_ones_are_the_suites() -
     from provaudit.core.verdicts import verdict_ids
 
     raws = []
-    for suite in ("data_quality", "labelling_process", "legitimate_sources", "removal_requests"):
+    for suite in ("data_quality", "labelling_process", "legitimate_sources", "removal_requests",
+                  "content_screening", "corpus_assessment"):
         for e in json.loads((ROOT / "expectations" / f"{suite}.json").read_text("utf-8"))["expectations"]:
-            raws.append({"suite": suite, "column": e["kwargs"].get("column"), "description": e["meta"]["description"]})
+            column = e["kwargs"].get("column") or e["kwargs"].get("column_A")  # a column pair: its first column
+            raws.append({"suite": suite, "column": column, "description": e["meta"]["description"]})
     ids = verdict_ids(raws)
     en = catalogue("en")["messages"]
     assert {i: en.get(f"expectation.{i}") for i in ids} == {i: r["description"] for i, r in zip(ids, raws)}

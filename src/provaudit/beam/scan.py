@@ -31,7 +31,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from provaudit.beam.io import join_path, open_input, read_bytes, shard_checksum, write_bytes
-from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.findings import Annotator, SourceFacts, normalize_text
 from provaudit.core.jsontext import json_text
 from provaudit.core.ledger import location_key, rows_to_table, table_to_parquet_bytes
 from provaudit.core.pii import mask_excerpt
@@ -120,12 +120,17 @@ class AnnotateFn(beam.DoFn):
         self._annotator = annotator
         self._facts = facts
         self._failed = Metrics.counter("scan", "annotate_failed")
+        self._flagged = Metrics.counter("screening", "flagged_documents")
+        self._keyword_hits = Metrics.counter("screening", "keyword_hits")
 
     def setup(self) -> None:
         self._annotator.setup()
 
     def process(self, doc: Document) -> Iterator[Any]:
         out = annotate_or_quarantine(self._annotator, self._facts, doc, self._failed)
+        if isinstance(out, LedgerRow) and out.screen_flagged:
+            self._flagged.inc()
+            self._keyword_hits.inc(out.screen_hits_total)
         yield beam.pvalue.TaggedOutput(QUARANTINE, out) if isinstance(out, Quarantined) else out
 
 
@@ -226,13 +231,70 @@ def batch_stem(batch: Sequence[ShardTask]) -> str:
     return f"shard-{batch[0].index:05d}"
 
 
+class Review(NamedTuple):
+    """What a batch keeps for reviewers: the screener (the Annotator's own object), how many
+    masked samples per risk code, the scan's analysis window and the allow list."""
+
+    screener: Any
+    per_risk: int
+    max_doc_chars: int
+    allow: Any = None
+
+
+def review_key(risk: str, source: str, shard: str, location: str) -> str:
+    """A reviewer sample's rank: the smallest keys of each risk are kept (deterministic)."""
+    return hashlib.sha256(f"review\0{risk}\0{source}\0{shard}\0{location}".encode()).hexdigest()[:16]
+
+
+def review_path(run_dir: str, source: str, stem: str) -> str:
+    """Where a batch's best reviewer samples are kept (masked; merged by the driver)."""
+    return join_path(run_dir, "screening", "batches", source, f"{stem}.jsonl")
+
+
+class _ReviewPicker:
+    """A batch's best ``per_risk`` reviewer samples per risk code (bounded memory)."""
+
+    def __init__(self, review: Review, facts: dict[str, SourceFacts]) -> None:
+        self._review = review
+        self._facts = facts
+        self._best: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+
+    def offer(self, doc: Document, row: LedgerRow) -> None:
+        n = self._review.per_risk
+        if n <= 0:
+            return
+        keys = {risk: review_key(risk, row.source, row.shard, row.location)
+                for risk in json.loads(row.screen_hits)}
+        wanted = {r: k for r, k in keys.items()
+                  if len(self._best.get(r, ())) < n or k < self._best[r][-1][0]}
+        if not wanted:
+            return
+        text = normalize_text(doc.text)
+        window = self._facts[doc.source].max_doc_chars or self._review.max_doc_chars
+        for risk, library, context in self._review.screener.review(text[:window], allow=self._review.allow):
+            if risk in wanted:
+                best = self._best.setdefault(risk, [])
+                best.append((wanted[risk], {"key": wanted[risk], "risk": risk, "source": row.source,
+                                            "shard": row.shard, "location": row.location,
+                                            "library": library, "context": context}))
+                best.sort(key=lambda kv: kv[0])
+                del best[n:]
+
+    def lines(self) -> bytes:
+        items = sorted((v for best in self._best.values() for _k, v in best),
+                       key=lambda v: (v["risk"], v["key"]))
+        return "".join(json_text(v, indent=None) + "\n" for v in items).encode("utf-8")
+
+
 class ScanBatchFn(beam.DoFn):
     """Read, annotate and write one batch of shards of one source (a big shard is a batch of
     one); yield each shard's counts. Bad items and documents that fail to annotate go to the
-    quarantine, never raise."""
+    quarantine, never raise. With ``review``, the batch keeps its best masked reviewer
+    samples per risk code in a small file the driver merges (:func:`review_path`)."""
 
     def __init__(self, annotator: Annotator, facts: dict[str, SourceFacts], run_dir: str,
-                 progress_dir: str | None, progress_every: int, checksum: bool = True) -> None:
+                 progress_dir: str | None, progress_every: int, checksum: bool = True,
+                 review: Review | None = None) -> None:
         self._annotator = annotator
         self._facts = facts
         self._run_dir = run_dir
@@ -244,9 +306,14 @@ class ScanBatchFn(beam.DoFn):
         self._shards = Metrics.counter("scan", "shards_read")
         self._batches = Metrics.counter("scan", "batches_written")
         self._failed = Metrics.counter("scan", "annotate_failed")
+        self._review = review
+        self._flagged = Metrics.counter("screening", "flagged_documents")
+        self._keyword_hits = Metrics.counter("screening", "keyword_hits")
 
     def setup(self) -> None:
         self._annotator.setup()
+        if self._review is not None:
+            self._review.screener.setup()  # the Annotator's own object: already set up
 
     def _progress(self, stem: str, read: int, done: int) -> None:
         write_progress(self._progress_dir, stem, read, done, stem)
@@ -260,6 +327,7 @@ class ScanBatchFn(beam.DoFn):
         all_skipped: list[Skipped] = []
         counts: list[dict[str, Any]] = []
         total = 0
+        picker = _ReviewPicker(self._review, self._facts) if self._review is not None else None
         for done, task in enumerate(batch):
             digest, opener = _checksum_and_opener(task, self._checksum)
             rows: list[LedgerRow] = []
@@ -277,6 +345,12 @@ class ScanBatchFn(beam.DoFn):
                     self._documents.inc()
                     out = annotate_or_quarantine(self._annotator, self._facts, item, self._failed)
                     (quarantined if isinstance(out, Quarantined) else rows).append(out)
+                    if isinstance(out, LedgerRow) and out.screen_flagged:
+                        self._flagged.inc()
+                        if out.screen_hits_total:
+                            self._keyword_hits.inc(out.screen_hits_total)
+                            if picker is not None:
+                                picker.offer(item, out)
                 if (total + read) % self._progress_every == 0:
                     self._progress(stem, total + read, done)
             total += read
@@ -288,6 +362,8 @@ class ScanBatchFn(beam.DoFn):
             all_quarantined.extend(quarantined)
             all_skipped.extend(skipped)
         _write_batch(self._run_dir, source, stem, all_rows, all_quarantined, all_skipped)
+        if picker is not None and picker.lines():
+            write_bytes(review_path(self._run_dir, source, stem), picker.lines())
         write_bytes(join_path(self._run_dir, "_work", "shards", f"{stem}.json"),
                     json.dumps(counts, sort_keys=True).encode())
         self._batches.inc()
@@ -344,8 +420,9 @@ class Scan(beam.PTransform):
     (a batch of one) or the paths of batch files (:func:`batch_json`)."""
 
     def __init__(self, annotator: Annotator, facts: dict[str, SourceFacts], run_dir: str,
-                 tasks: list[ShardTask], progress_every: int) -> None:
+                 tasks: list[ShardTask], progress_every: int, review: Review | None = None) -> None:
         super().__init__()
+        self._review = review
         self._annotator = annotator
         self._facts = facts
         self._run_dir = run_dir
@@ -357,5 +434,6 @@ class Scan(beam.PTransform):
             batches
             | "SpreadBatches" >> beam.Reshuffle()
             | "ScanBatches" >> beam.ParDo(ScanBatchFn(self._annotator, self._facts, self._run_dir,
-                                                      progress_dir, self._progress_every))
+                                                      progress_dir, self._progress_every,
+                                                      review=self._review))
         )

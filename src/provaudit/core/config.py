@@ -75,6 +75,7 @@ class InspectionSettings(NamedTuple):
     sample_size: int = 4000
     seed: int = 0
     verdicts: tuple[str, ...] = ()
+    corpus_sample_size: int = 4000  # CN-TC-9.2-manual: one sample over all training sources (all when fewer)
 
 
 class ValidationSettings(NamedTuple):
@@ -90,6 +91,15 @@ class ValidationSettings(NamedTuple):
     max_exact_duplicate_rate: float = 0.2
     max_near_duplicate_rate: float = 0.3
     max_language_mismatch_share: float = 0.05
+    # CN-TC-5.1a-post, automatic evidence: documents with any keyword hit per source. TC260 sets
+    # no figure; provaudit's default is the 5% of the source rule, so a source whose hits were
+    # all true would be at that rule's limit.
+    max_keyword_hit_share: float = 0.05
+    min_screening_coverage: float = 1.0  # CN-TC-5.2a: the whole corpus is screened
+    min_auto_qualified_share: float = 0.98  # CN-TC-9.2-auto
+    min_auto_sample_share: float = 0.10  # CN-TC-9.2-auto: at least 10% of all training data
+    min_manual_qualified_share: float = 0.96  # CN-TC-9.2-manual
+    min_manual_sample: int = 4000  # CN-TC-9.2-manual: at least 4,000 items (all when fewer)
 
 
 class PiiSettings(NamedTuple):
@@ -127,6 +137,53 @@ class RequestSettings(NamedTuple):
     deadlines: tuple[tuple[str, int], ...] = ()
 
 
+class KeywordLibrary(NamedTuple):
+    """One keyword library of ``screening.keywords`` (its terms are read by core.screening)."""
+
+    name: str
+    path: str  # resolved
+    risk: Optional[str] = None  # risk code of the terms without their own
+    updated: Optional[str] = None  # YYYY-MM-DD as configured; None: the file's modification date
+
+
+class ClassifierSpec(NamedTuple):
+    """One classifier of ``screening.classifiers``: a factory loaded by import path on each worker."""
+
+    name: str
+    callable: str  # "package.module:factory"
+    risks: tuple[str, ...]
+    threshold: float = 0.5
+    options: tuple[tuple[str, Any], ...] = ()  # keyword arguments of the factory, sorted
+
+
+class AigcSettings(NamedTuple):
+    """Where AI-generated-content labels are looked for (``screening.aigc``); empty: core.aigc's defaults."""
+
+    metadata_fields: tuple[str, ...] = ("AIGC", "metadata.AIGC")
+    phrases: tuple[str, ...] = ()  # () : provaudit.core.aigc.DEFAULT_PHRASES
+    phrase_window: int = 2000
+
+
+class ScreeningSettings(NamedTuple):
+    """Content screening (``screening:``): what the scan runs and what the assessment samples."""
+
+    keywords: tuple[KeywordLibrary, ...] = ()
+    classifiers: tuple[ClassifierSpec, ...] = ()
+    aigc: AigcSettings = AigcSettings()
+    sample_share: float = 0.1  # TC260-003 9.2: at least 10% of all training data
+    seed: int = 0
+    blocked_domains: tuple[str, ...] = ()
+    blocked_sources: tuple[str, ...] = ()
+    blocked_path: Optional[str] = None  # a file of blocked domains, resolved
+    review_samples: int = 20
+    max_library_age_days: int = 7
+
+    @property
+    def configured(self) -> bool:
+        """True when the scan screens documents (a keyword library or a classifier)."""
+        return bool(self.keywords or self.classifiers)
+
+
 @dataclass(frozen=True)
 class Source:
     """One registered source, with paths resolved."""
@@ -148,17 +205,22 @@ class Source:
     max_doc_chars: Optional[int] = None
     description: Optional[str] = None
     owner: Optional[str] = None  # who owns the dataset (AB 2013 item 1), when not the developer
+    # the generating model or service and its version (GB/T 45652 7.1b; a synthetic source)
+    generator: Optional[str] = None
     # records (a path or glob), annotators, guidelines: resolved paths; None when not labelled
     labelling: Optional[dict[str, str]] = field(default=None, hash=False)
 
     def reader_spec(self, fmt: str, default_max_doc_chars: int,
                     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-                    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES) -> ReaderSpec:
+                    max_shard_bytes: int = DEFAULT_MAX_SHARD_BYTES,
+                    aigc_fields: tuple[str, ...] = ("AIGC", "metadata.AIGC")) -> ReaderSpec:
         """Return what a reader needs to read one shard of this source.
 
         ``max_doc_chars`` (the source's, else ``default_max_doc_chars``) travels with the
         reader settings so it is part of each shard's finding inputs; readers never cut or
         drop a document for its length, only input past ``max_record_bytes``.
+        ``aigc_fields``: the record fields holding an AI-generated-content label object
+        (``screening.aigc.metadata_fields``).
         """
         return ReaderSpec(
             source=self.name,
@@ -170,6 +232,7 @@ class Source:
             max_doc_chars=self.max_doc_chars or default_max_doc_chars,
             max_record_bytes=max_record_bytes,
             max_shard_bytes=max_shard_bytes,
+            aigc_fields=tuple(aigc_fields),
         )
 
 
@@ -195,6 +258,7 @@ class RunConfig:
     statements: Optional[str] = None  # the statements file, resolved (it may not exist yet)
     disclosure: DisclosureSettings = DisclosureSettings()
     requests: Optional[RequestSettings] = None  # removal requests; None when not configured
+    screening: ScreeningSettings = ScreeningSettings()
 
     @property
     def base_dir(self) -> Path:
@@ -351,6 +415,7 @@ def _sources(raw_sources: list[dict[str, Any]], base: Path, file: Path) -> tuple
                 max_doc_chars=raw.get("max_doc_chars"),
                 description=raw.get("description"),
                 owner=raw.get("owner"),
+                generator=raw.get("generator"),
                 labelling=(
                     {key: _resolve(path, base) for key, path in raw["labelling"].items()}
                     if "labelling" in raw
@@ -387,6 +452,21 @@ def _warn_missing_license(sources: tuple[Source, ...], registry_path: Path) -> N
             print(f"provaudit: warning: {registry_path}: sources[{src.name}].license: no license key "
                   "(neither license nor license_field); its documents count as license unknown",
                   file=sys.stderr)
+
+
+def _warn_missing_generator(sources: tuple[Source, ...], registry_path: Path) -> None:
+    """Warn (stderr) for each ``acquisition: synthetic`` source without ``generator``.
+
+    Not an error: GB/T 45652 7.1b asks a synthetic source to name the model or service that
+    generated it and when; the legitimate-sources suite fails CN-DS-7.1b for it.
+    """
+    import sys
+
+    for src in sources:
+        if src.acquisition == "synthetic" and not (src.generator or "").strip():
+            print(f"provaudit: warning: {registry_path}: sources[{src.name}].generator: a synthetic "
+                  "source without generator (the model or service and its version); "
+                  "CN-DS-7.1b fails for it", file=sys.stderr)
 
 
 def _must_exist(file: Path, key: str, path: Optional[str]) -> None:
@@ -450,6 +530,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
     validation = ValidationSettings(**doc.get("validation", {}))
     pii = _pii_settings(doc.get("pii", {}), config_path)
     _warn_missing_license(sources, registry_path)
+    _warn_missing_generator(sources, registry_path)
     opt_out = _resolve(doc["opt_out"], base) if "opt_out" in doc else None
     _must_exist(config_path, "opt_out", opt_out)
     for i, path in enumerate(inspection.verdicts):
@@ -459,6 +540,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
             _must_exist(registry_path, f"sources[{source.name}].labelling.{key}", path)
     statements = _resolve(doc["statements"], base) if "statements" in doc else None
     requests = _request_settings(doc.get("requests"), base, config_path)
+    screening = _screening_settings(doc.get("screening") or {}, base, config_path)
     raw_disclosure = dict(doc.get("disclosure", {}))
     disclosure = DisclosureSettings(
         **{k: str(v) for k, v in raw_disclosure.items() if k not in ("languages", "sme", "training_continuing")},
@@ -466,7 +548,11 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         training_continuing=raw_disclosure.get("training_continuing"))
     beam_options = dict(doc.get("beam") or {})
     config_hash = _canonical_hash({k: v for k, v in doc.items() if k != "sources"}, registry_doc)
-    scan_hash = _canonical_hash(registry_doc, doc.get("scan") or {}, doc.get("pii") or {})
+    # what the scan screens with decides the ledger too (the assessment sample and the
+    # blocked list are read by later stages only)
+    screened = {k: v for k, v in (doc.get("screening") or {}).items() if k in ("keywords", "classifiers", "aigc")}
+    scan_hash = _canonical_hash(registry_doc, doc.get("scan") or {}, doc.get("pii") or {},
+                                *([screened] if screened else []))
     return RunConfig(
         config_path=config_path,
         registry_path=registry_path,
@@ -484,7 +570,39 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         statements=statements,
         disclosure=disclosure,
         requests=requests,
+        screening=screening,
     )
+
+
+def _screening_settings(raw: dict[str, Any], base: Path, file: Path) -> ScreeningSettings:
+    """``screening:`` resolved; every library and blocked-list file must exist (checked at load)."""
+    libraries = []
+    for i, lib in enumerate(raw.get("keywords") or []):
+        path = _resolve(lib["path"], base)
+        _must_exist(file, f"screening.keywords[{i}].path", path)
+        libraries.append(KeywordLibrary(name=lib["name"], path=path, risk=lib.get("risk"),
+                                        updated=lib.get("updated")))
+    names = [lib.name for lib in libraries] + [c["name"] for c in raw.get("classifiers") or []]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ConfigError(str(file), "screening", f"two libraries or classifiers are named {name!r}")
+    classifiers = tuple(
+        ClassifierSpec(name=c["name"], callable=c["callable"], risks=tuple(c["risks"]),
+                       threshold=float(c.get("threshold", 0.5)),
+                       options=tuple(sorted((c.get("options") or {}).items())))
+        for c in raw.get("classifiers") or [])
+    raw_aigc = raw.get("aigc") or {}
+    aigc = AigcSettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw_aigc.items()})
+    blocked = raw.get("blocked") or {}
+    blocked_path = _resolve(blocked["path"], base) if "path" in blocked else None
+    _must_exist(file, "screening.blocked.path", blocked_path)
+    return ScreeningSettings(
+        keywords=tuple(libraries), classifiers=classifiers, aigc=aigc,
+        sample_share=float(raw.get("sample_share", 0.1)), seed=int(raw.get("seed", 0)),
+        blocked_domains=tuple(d.lower().rstrip(".") for d in blocked.get("domains") or ()),
+        blocked_sources=tuple(blocked.get("sources") or ()), blocked_path=blocked_path,
+        review_samples=int(raw.get("review_samples", 20)),
+        max_library_age_days=int(raw.get("max_library_age_days", 7)))
 
 
 def _request_settings(raw: Optional[dict[str, Any]], base: Path, file: Path) -> Optional[RequestSettings]:

@@ -16,6 +16,13 @@ document id, URL, licence string and shard name is counted in the row's ``pii_*`
 :func:`provaudit.core.pii.mask_doc_id`). The shard name arrives masked (the scan masks shard
 names when it plans its tasks); its counts come in ``shard_pii``. An IP address host has no
 domain (:func:`provaudit.core.domains.registrable_domain`).
+
+Two optional per-worker tools add their own columns: a
+:class:`provaudit.core.screening.Screener` screens the analysed characters against keyword
+libraries and classifiers (``screen_*``, counts only, never a matched term), and a
+:class:`provaudit.core.aigc.AigcDetector` reads an AI-generated-content label from the
+record's label object or the text (``aigc_*``). Without them those columns keep their
+defaults (nothing screened, no label).
 """
 
 from __future__ import annotations
@@ -78,7 +85,12 @@ class Annotator:
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5,
                  language_prefix: int = 10_000, language_seed: int = 0,
                  pii_allow: Allowlist | None = None, max_doc_chars: int = 1_000_000,
-                 shard_pii: Mapping[str, PiiCounts] | None = None) -> None:
+                 shard_pii: Mapping[str, PiiCounts] | None = None,
+                 screener: Any = None, aigc: Any = None) -> None:
+        # Content screening (provaudit.core.screening.Screener) and AI-generated-content labels
+        # (provaudit.core.aigc.AigcDetector): None when not configured; each gives ledger fields.
+        self._screener = screener
+        self._aigc = aigc
         self._pii_allow = pii_allow  # None: provaudit.core.pii.DEFAULT_ALLOWLIST
         # Personal information in shard names, by masked name (counted in each of its rows).
         self._shard_pii = dict(shard_pii or {})
@@ -94,6 +106,9 @@ class Annotator:
         self._language.setup()
         self._license_text.setup()
         self._hasher.warmup()
+        for extra in (self._screener, self._aigc):
+            if extra is not None:
+                extra.setup()
 
     def _license(self, raw: Optional[str]) -> tuple[Any, Optional[str], PiiCounts, Optional[str]]:
         """A licence string's normal form, its masked form and what it held, and the masked
@@ -135,6 +150,11 @@ class Annotator:
             domain = mask_text(domain, self._pii_allow)
         detected = self._license_text.detect(text)
         signature = self._hasher.signature_bytes(analysed, char_ngrams=script in CJK_SCRIPTS)
+        extra: dict[str, Any] = {}
+        if self._screener is not None:  # screen_* fields of the analysed characters
+            extra.update(self._screener.fields(analysed))
+        if self._aigc is not None:  # aigc_* fields: the record's label object, else the text
+            extra.update(self._aigc.fields(text, doc.aigc_meta, self._pii_allow))
         return LedgerRow(
             doc_id=doc_id,
             source=doc.source,
@@ -164,4 +184,5 @@ class Annotator:
             pii_card=pii.card,
             pii_ip=pii.ip,
             minhash=signature,
+            **extra,
         )

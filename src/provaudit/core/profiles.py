@@ -13,6 +13,11 @@ collected). Inspection: a deterministic per-source sample (the ``size`` document
 the smallest keyed hash) is exported for human review; the imported verdicts give each
 source's unsafe share and a one-sided 95% Clopper-Pearson upper bound (the share itself
 when reviewers read every document of the source: then there is no sampling error).
+
+Screening (:class:`ScreenContext`): per source the documents screened (``screened_by`` not
+empty), flagged, with keyword hits (by risk code), flagged by a classifier, and blocked (the
+opt-out lookup over the blocked domains, or a blocked source name), plus the bucket counts
+from which :mod:`provaudit.core.assessment` draws the TC260-003 9.2 automatic sample.
 """
 
 from __future__ import annotations
@@ -23,23 +28,34 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 from provaudit.core.errors import ConfigError
 
 PII_KINDS = ("email", "phone", "cn_id", "card", "ip")
 SENSITIVE_PII_KINDS = ("cn_id", "card")  # sensitive personal information: separate consent
 PROFILE_COLUMNS = ("source", "chars", "language", "license_category", "license_conflict", "domain", "url",
-                   "pii_email", "pii_phone", "pii_cn_id", "pii_card", "pii_ip")
+                   "pii_email", "pii_phone", "pii_cn_id", "pii_card", "pii_ip",
+                   "screen_hits", "screen_hits_total", "classifier_scores", "screen_flagged", "screened_by")
+# AI-generated content (provaudit.core.aigc): the ledger columns the profile reads
+PROFILE_COLUMNS += ("aigc_label", "aigc_producer")
+AIGC_LABELS = ("1", "2", "3", "explicit")
+_TOP_PRODUCERS = 10
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 
 
 def load_opt_out(path: str) -> frozenset[str]:
     """Read an opt-out list: one domain per line, '#' comments; errors name the file and line."""
+    return read_domain_list(path, "the opt-out list")
+
+
+def read_domain_list(path: str, what: str) -> frozenset[str]:
+    """Read a list of domains (opt-out, blocked): one per line, '#' comments; errors name ``what``,
+    the file and the line."""
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "", f"cannot read the opt-out list: {exc}") from None
+        raise ConfigError(path, "", f"cannot read {what}: {exc}") from None
     domains = set()
     for number, line in enumerate(text.splitlines(), 1):
         entry = line.split("#", 1)[0].strip().lower().rstrip(".")
@@ -52,7 +68,11 @@ def load_opt_out(path: str) -> frozenset[str]:
 
 
 def opted_out(url: Optional[str], domain: Optional[str], opt_out: frozenset[str]) -> bool:
-    """True when the document's host or registrable domain is on the opt-out list."""
+    """True when the document's host or registrable domain is on the opt-out list.
+
+    Any list of domains works the same way (the blocked list of CN-TC-5.1d uses it too):
+    the host, each of its parent domains and the registrable domain are looked up.
+    """
     if not opt_out or not (url or domain):
         return False
     from urllib.parse import urlsplit
@@ -68,6 +88,20 @@ def opted_out(url: Optional[str], domain: Optional[str], opt_out: frozenset[str]
     if domain:
         candidates.add(domain.lower())
     return not candidates.isdisjoint(opt_out)
+
+
+class ScreenContext(NamedTuple):
+    """What counting a ledger row's screening record needs (run config ``screening:``).
+
+    ``thresholds``: (classifier name, threshold) pairs; ``share`` and ``seed``: the TC260-003
+    9.2 automatic sample (:mod:`provaudit.core.assessment` draws it from the counts).
+    """
+
+    blocked_domains: frozenset = frozenset()
+    blocked_sources: frozenset = frozenset()
+    thresholds: tuple = ()
+    share: float = 0.1
+    seed: int = 0
 
 
 @dataclass
@@ -87,8 +121,22 @@ class SourceStats:
     license_categories: Counter = field(default_factory=Counter)
     pii_documents: Counter = field(default_factory=Counter)
     domains: Counter = field(default_factory=Counter)
+    # content screening (TC260-003 5.2a, 5.1d, 9.2): see ScreenContext and core.assessment
+    screened: int = 0
+    flagged: int = 0
+    keyword_hit: int = 0
+    classifier_flagged: int = 0
+    blocked: int = 0
+    keyword_risks: Counter = field(default_factory=Counter)  # risk code -> documents with a hit
+    auto_buckets: Counter = field(default_factory=Counter)  # 9.2 sample bucket -> documents
+    auto_qualified_buckets: Counter = field(default_factory=Counter)  # ... screened and not flagged
+    # AI-generated content (core.aigc): labelled documents, by label and by producer
+    aigc_documents: int = 0
+    aigc_labels: Counter = field(default_factory=Counter)
+    aigc_producers: Counter = field(default_factory=Counter)
 
-    def add(self, row: dict[str, Any], opt_out: frozenset[str], expected: frozenset[str]) -> "SourceStats":
+    def add(self, row: dict[str, Any], opt_out: frozenset[str], expected: frozenset[str],
+            screen: Optional[ScreenContext] = None) -> "SourceStats":
         """Count one ledger row."""
         self.documents += 1
         self.characters += row["chars"]
@@ -106,21 +154,83 @@ class SourceStats:
         self.pii_documents.update(found)
         self.pii_any += bool(found)
         self.sensitive_pii += any(row[f"pii_{kind}"] for kind in SENSITIVE_PII_KINDS)
+        self._add_screening(row, screen or ScreenContext())
+        self._add_aigc(row)
         return self
+
+    def _add_aigc(self, row: dict[str, Any]) -> None:
+        label = row.get("aigc_label")
+        if label:
+            self.aigc_documents += 1
+            self.aigc_labels[label] += 1
+            if row.get("aigc_producer"):
+                self.aigc_producers[row["aigc_producer"]] += 1
+
+    def _merge_aigc(self, other: "SourceStats") -> None:
+        self.aigc_documents += other.aigc_documents
+        self.aigc_labels.update(other.aigc_labels)
+        self.aigc_producers.update(other.aigc_producers)
+
+    def _add_screening(self, row: dict[str, Any], screen: ScreenContext) -> None:
+        from provaudit.core.assessment import auto_bucket, classifier_flags
+
+        screened = bool(row.get("screened_by"))
+        flagged = bool(row.get("screen_flagged"))
+        self.screened += screened
+        self.flagged += flagged
+        if row.get("screen_hits_total"):
+            self.keyword_hit += 1
+            self.keyword_risks.update(code for code, n in json.loads(row["screen_hits"]).items() if n)
+        # a classifier flag sets screen_flagged (the scan applies the same thresholds): parse only then
+        self.classifier_flagged += flagged and classifier_flags(row.get("classifier_scores"), screen.thresholds)
+        self.blocked += (row["source"] in screen.blocked_sources
+                         or opted_out(row.get("url"), row.get("domain"), screen.blocked_domains))
+        bucket = auto_bucket(screen.seed, screen.share, row["source"], row.get("shard", ""), row.get("location", ""))
+        self.auto_buckets[bucket] += 1
+        if screened and not flagged:
+            self.auto_qualified_buckets[bucket] += 1
 
     def merge(self, other: "SourceStats") -> "SourceStats":
         """Add another accumulator's counts to this one."""
         for name in ("documents", "characters", "empty", "pii_any", "sensitive_pii", "unknown_license", "license_conflict", "opted_out",
-                     "language_mismatch"):
+                     "language_mismatch", "screened", "flagged", "keyword_hit", "classifier_flagged", "blocked"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("languages", "license_categories", "pii_documents", "domains"):
+        for name in ("languages", "license_categories", "pii_documents", "domains", "keyword_risks", "auto_buckets",
+                     "auto_qualified_buckets"):
             getattr(self, name).update(getattr(other, name))
+        self._merge_aigc(other)
         return self
 
 
-def sample_rank(seed: int, source: str, shard: str, location: str) -> int:
-    """Return a document's rank for the inspection sample (smallest ranks are sampled)."""
-    digest = hashlib.blake2b(f"{seed}\x1f{source}\x1f{shard}\x1f{location}".encode(), digest_size=8)
+def aigc_columns(src: Any, st: SourceStats) -> dict[str, Any]:
+    """A source's AI-generated-content profile columns (EU template 2.5, AB 2013 item 12).
+
+    ``aigc_share``: labelled documents / documents (0.0 without documents);
+    ``generated_share``: 1.0 for a source the registry declares ``acquisition: synthetic``
+    (all of it is generated), else ``aigc_share``; ``aigc_labels``: documents by label, every
+    label present; ``aigc_producers``: the ten most frequent producers (ties by name), as
+    masked in the ledger.
+    """
+    share = round(st.aigc_documents / st.documents, 6) if st.documents else 0.0
+    top = sorted(st.aigc_producers.items(), key=lambda kv: (-kv[1], kv[0]))[:_TOP_PRODUCERS]
+    return {
+        "aigc_documents": st.aigc_documents,
+        "aigc_share": share,
+        "aigc_labels": _json({label: st.aigc_labels.get(label, 0) for label in AIGC_LABELS}),
+        "aigc_producers": _json(dict(top)),
+        "generator": getattr(src, "generator", None),
+        "generated_share": 1.0 if src.acquisition == "synthetic" else share,
+    }
+
+
+def sample_rank(seed: int, source: str, shard: str, location: str, purpose: str = "") -> int:
+    """Return a document's rank for the inspection sample (smallest ranks are sampled).
+
+    ``purpose`` keys other samples (the corpus-wide ones of core.assessment) apart from
+    the per-source inspection sample, which keeps its historical key ("").
+    """
+    key = f"{purpose}\x1f{seed}" if purpose else f"{seed}"
+    digest = hashlib.blake2b(f"{key}\x1f{source}\x1f{shard}\x1f{location}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big")
 
 
@@ -196,10 +306,17 @@ def inspected_upper_bound(unsafe: int, reviewed: int, documents: int) -> Optiona
 def source_profile_rows(sources: Iterable[Any], stats: dict[str, SourceStats], manifest: dict[str, Any],
                         rates: dict[str, Any], matrix: dict[str, Any],
                         sampled: dict[str, list[tuple[str, str]]],
-                        verdicts: dict[tuple[str, str, str], str]) -> list[dict[str, Any]]:
-    """Return one source-profile row per registered source, in name order."""
+                        verdicts: dict[tuple[str, str, str], str], auto_share: float = 0.1) -> list[dict[str, Any]]:
+    """Return one source-profile row per registered source, in name order.
+
+    ``auto_share``: the TC260-003 9.2 automatic sample's share (``screening.sample_share``);
+    its cut over all training sources is :func:`provaudit.core.assessment.auto_cut`'s.
+    """
+    from provaudit.core.assessment import auto_cut, screening_columns
+
     sources = sorted(sources, key=lambda s: s.name)
     training_docs = sum(stats.get(s.name, SourceStats()).documents for s in sources if s.role != "eval")
+    cut = auto_cut([stats[s.name] for s in sources if s.role != "eval" and s.name in stats], auto_share)
     covered = {s.name: languages_covered(stats.get(s.name, SourceStats())) for s in sources}
     sources_per_language: Counter = Counter(
         lang for s in sources if s.role != "eval" for lang in covered[s.name])
@@ -257,5 +374,7 @@ def source_profile_rows(sources: Iterable[Any], stats: dict[str, SourceStats], m
             "inspection_unsafe": unsafe,
             "inspection_unsafe_share": round(unsafe / len(judged), 6) if judged else None,
             "inspection_unsafe_upper95": inspected_upper_bound(unsafe, len(judged), st.documents),
+            **screening_columns(st, cut if src.role != "eval" else None),
+            **aigc_columns(src, st),
         })
     return rows

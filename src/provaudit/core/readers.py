@@ -81,7 +81,11 @@ record has one; a record whose id is missing or null falls back to the derived i
 ``f"{shard}#{location}"``, so every document has an id that locates it. WARC documents
 take their ``WARC-Record-ID`` without angle brackets (ARC records have none: a derived
 id). ``url`` and ``license_raw`` come from ``url_field`` and ``license_field`` (strings as
-they are, other values as JSON, missing or null as ``None``). An empty string is a document (later steps report it);
+they are, other values as JSON, missing or null as ``None``). ``aigc_meta`` (JSONL and Parquet)
+is the first of ``aigc_fields`` (dotted paths, ``AIGC`` and ``metadata.AIGC`` by default;
+in Parquet the first key names a column, a struct or JSON text) present and not null, as
+:func:`provaudit.core.aigc.meta_text` gives it (compact JSON, sorted keys, capped); a label
+value that cannot be converted is no label and never costs the record. An empty string is a document (later steps report it);
 a missing or null text is ``missing-text``. Text, id, url and licence are checked as
 Unicode scalar values before anything is written: a lone surrogate in any of them (a JSON
 ``"\\ud800"`` escape) is ``invalid-utf8`` for that record. Excerpts hold at most 80 characters of the
@@ -107,6 +111,7 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
 
+from provaudit.core.aigc import meta_text
 from provaudit.core.pii import mask_excerpt
 from provaudit.core.records import Document, Quarantined, Skipped
 
@@ -173,6 +178,10 @@ class ReaderSpec(NamedTuple):
     # Bytes decompression may produce from one shard (scan.max_shard_bytes): past it the
     # shard stops with one decompression-limit item, checked as the stream is read.
     max_shard_bytes: int = 64 << 30
+    # Dotted field paths of a record holding its AI-generated-content label object
+    # (screening.aigc.metadata_fields): the first present and not null becomes
+    # Document.aigc_meta (JSONL and Parquet; a Parquet struct column or JSON-text column).
+    aigc_fields: tuple[str, ...] = ("AIGC", "metadata.AIGC")
 
 
 def _name_and_compression(path: str) -> tuple[str, str | None]:
@@ -423,6 +432,7 @@ class _Shard(NamedTuple):
         url: Any = None,
         license_raw: Any = None,
         context: bytes | str = "",
+        aigc_meta: str | None = None,
     ) -> Item:
         """Return a Document, or the Quarantined its text calls for (``context``: the record)."""
         if text is None:
@@ -439,7 +449,8 @@ class _Shard(NamedTuple):
                 return self.quarantined(
                     location, "invalid-utf8", f"lone surrogate in the {name} field: {value}"
                 )
-        return Document(self.spec.source, self.name, location, fields[0], text, *fields[1:])
+        return Document(self.spec.source, self.name, location, fields[0], text, *fields[1:],
+                        aigc_meta=aigc_meta)
 
 
 # --------------------------------------------------------------------------- JSONL
@@ -510,7 +521,26 @@ def _read_jsonl(shard: _Shard, cursor: _Cursor) -> Iterator[Item]:
             record.get(spec.url_field) if spec.url_field else None,
             record.get(spec.license_field) if spec.license_field else None,
             context=line,
+            aigc_meta=_aigc_meta(record, spec.aigc_fields) if spec.aigc_fields else None,
         )
+
+
+def _field_path(value: Any, path: list[str]) -> Any:
+    """Follow a dotted path's remaining keys through nested objects; None when absent."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _aigc_meta(record: dict[str, Any], paths: tuple[str, ...]) -> str | None:
+    """The first configured label field present in a record, as compact JSON text."""
+    for path in paths:
+        value = _field_path(record, path.split("."))
+        if value is not None:
+            return meta_text(value)
+    return None
 
 
 # --------------------------------------------------------------------------- Parquet
@@ -568,7 +598,11 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
         return
     wanted = (spec.text_field, spec.id_field, spec.url_field, spec.license_field)
     columns = [c for c in dict.fromkeys(wanted) if c is not None and c in schema.names]
-    batches = parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns)
+    # label fields: a path's first key names a column (a struct, or JSON text), the rest
+    # walks the struct's values
+    aigc_paths = [p.split(".") for p in spec.aigc_fields if p.split(".")[0] in schema.names]
+    aigc_columns = [c for c in dict.fromkeys(p[0] for p in aigc_paths) if c not in columns]
+    batches = parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns + aigc_columns)
     row = 0
     while True:
         cursor.location = f"row:{row}"
@@ -586,6 +620,7 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
             values[name], as_bytes = _column_values(pa, batch.column(name))
             if as_bytes or (name == spec.text_field and is_binary):
                 encoded.add(name)
+        labels = {name: _label_column(pa, batch.column(name)) for name in dict.fromkeys(p[0] for p in aigc_paths)}
         fields = (("text", spec.text_field), ("id", spec.id_field), ("url", spec.url_field),
                   ("license", spec.license_field))
         for i in range(batch.num_rows):
@@ -609,8 +644,31 @@ def _parquet_items(shard: _Shard, cursor: _Cursor, source: Any) -> Iterator[Item
                         break
                 decoded.append(value)
             else:
-                yield shard.document(location, *decoded)
+                meta = None
+                for path in aigc_paths:
+                    value = _field_path(labels[path[0]][i], path[1:])
+                    if value is not None:
+                        meta = meta_text(value)
+                        break
+                yield shard.document(location, *decoded, aigc_meta=meta)
         row += batch.num_rows
+
+
+def _label_column(pa: Any, column: Any) -> list[Any]:
+    """A label column's Python values; a value pyarrow cannot convert (bad UTF-8) is None
+    here: a label that cannot be read is no label, and never costs the row its text."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    try:
+        return column.to_pylist()
+    except (ValueError, pa.ArrowException):
+        out: list[Any] = []
+        for i in range(len(column)):
+            try:
+                out.append(column[i].as_py())
+            except (ValueError, pa.ArrowException):
+                out.append(None)
+        return out
 
 
 def _column_values(pa: Any, column: Any) -> tuple[list[Any], bool]:

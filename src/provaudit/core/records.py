@@ -20,6 +20,9 @@ class Document(NamedTuple):
     text: str
     url: Optional[str]
     license_raw: Optional[str]  # per-document license (license_field), else None
+    # the record's AI-generated-content label object (screening.aigc.metadata_fields), as
+    # compact JSON text; None when the record has none (provaudit.core.aigc reads it)
+    aigc_meta: Optional[str] = None
 
 
 class Quarantined(NamedTuple):
@@ -112,3 +115,17 @@ class LedgerRow(NamedTuple):
     pii_card: int
     pii_ip: int
     minhash: builtins.bytes  # num_perm little-endian uint32 values
+    # Content screening (provaudit.core.screening): keyword hits by TC260 risk code (JSON
+    # object text, sorted keys, "{}" when none), their total, classifier scores by classifier
+    # and risk (JSON text), whether any hit or score at its threshold flags the document, and
+    # what screened it ("" when screening is not configured).
+    screen_hits: str = "{}"
+    screen_hits_total: int = 0
+    classifier_scores: str = "{}"
+    screen_flagged: bool = False
+    screened_by: str = ""
+    # AI-generated content (provaudit.core.aigc): the label found ("1", "2", "3" as the
+    # implicit label's Label, or "explicit"), where it was found, and the producer it names.
+    aigc_label: Optional[str] = None
+    aigc_via: Optional[str] = None
+    aigc_producer: Optional[str] = None

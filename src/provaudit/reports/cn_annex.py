@@ -32,6 +32,7 @@ from typing import Any
 
 from provaudit.core.requirements import load_requirements
 from provaudit.reports.messages import MessageError, check_language, requirement, role, t
+from provaudit.reports.screening import annex_status
 
 __all__ = ["RESULTS", "annex_in", "clause_result"]
 
@@ -79,6 +80,10 @@ def _evidence(rid: str, entry: Mapping[str, Any], result: str, facts: Mapping[st
                  failing=", ".join(entry.get("failing") or []) or "—")
     if result == "not_applicable":
         return t("annex.evidence.no_source", lang, acquisition=_GOVERNS[rid])
+    if rid in (facts.get("screening_decided") or {}):  # decided from the run's screening figures
+        computed = annex_status(rid, facts["screening"], facts["aigc"], lang)
+        if computed is not None:
+            return computed["detail"]
     if rid == "CN-DS-6.1a" and result == "non_compliant":
         gaps = [n for n, e in sorted((entry.get("sources") or {}).items()) if e.get("missing")]
         return t("annex.evidence.source_records_missing", lang, sources=", ".join(gaps) or "—")

@@ -25,8 +25,14 @@ shows part of what the requirement asks and a statement gives the rest: CN-IM-7.
 ``statement-needed`` (the requirement's evidence is a statement only). CN-TC-9.2-manual is
 decided by the reviewers' verdicts against the standard's own figures (see _manual_inspection);
 the annex's GB/T 45652 rows by the registry and the ledger (CN-DS-6.1a: each training source's
-record for its kind, _SOURCE_RECORD_KEYS; CN-DS-7.1b: synthetic sources) and CN-LB-5-detect is
-``not-evidenced`` while the scan reads no AIGC label.
+record for its kind, _SOURCE_RECORD_KEYS). The screening rows (CN-TC-5.2a, 5.1d, 8.1, 9.2-auto,
+9.2-manual with a corpus-wide sample), CN-LB-5-detect and CN-DS-7.1b (synthetic sources' generator
+and acquisition time), when no expectation cites them, are decided by the run's screening figures
+(:func:`provaudit.reports.screening.annex_status`); a run without them keeps them ``not-evidenced``
+("not measured in this run"). The legitimate-sources disclosure shows content screening, library
+coverage and the 9.2 assessment in three sections written by :mod:`provaudit.reports.screening`
+from catalogue keys (so the Chinese version has the same words); the EU summary §2.5 and AB 2013
+item 12 name each synthetic source's generator and the documents labelled as AI-generated.
 
 The EU summary follows the AI Office template section by section (1.1-1.3, 2.1-2.6, 3.1-3.2,
 other information, date); :func:`validate_document` also checks it against
@@ -49,6 +55,7 @@ from provaudit import __version__
 from provaudit.core.errors import ProvauditError
 from provaudit.core.requirements import load_requirements
 from provaudit.core.verdicts import verdict_ids
+from provaudit.reports import screening
 from provaudit.reports.languages import language_label, language_name
 
 SCHEMA_VERSION = 1
@@ -123,6 +130,10 @@ class DisclosureInputs(NamedTuple):
     ledger: dict = {}
     sme: bool = False  # disclosure.sme: the EU template's SME option for the top domains
     training_continuing: bool | None = None  # disclosure.training_continuing (EU template §1.3); None: unset
+    # screening/libraries.json and the row of profiles/corpus_assessment.parquet ({} when the run has none)
+    screening: dict = {}
+    assessment: dict = {}
+    max_library_age_days: int = 7  # screening.max_library_age_days of the run config
 
 
 def _read_json(path: str) -> Any:
@@ -164,6 +175,7 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
     """Read one run's manifest, overlap, profile and validation outputs (local files)."""
     run_dir = os.fspath(run_dir)
     manifest = _read_json(os.path.join(run_dir, "manifest.json"))
+    libraries, assessment = screening.load(run_dir)
     overlap = {key: _read_json(os.path.join(run_dir, "overlap", f"{name}.json"))
                for key, name in (("summary", "summary"), ("matrix", "matrix"),
                                  ("rates", "duplicate_rates"), ("contamination", "contamination"))}
@@ -181,6 +193,8 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
         ledger=_ledger_facts(run_dir),
         sme=bool(getattr(getattr(config, "disclosure", None), "sme", False)),
         training_continuing=getattr(getattr(config, "disclosure", None), "training_continuing", None),
+        screening=libraries, assessment=assessment,
+        max_library_age_days=int(getattr(getattr(config, "screening", None), "max_library_age_days", 7)),
     )
 
 
@@ -436,6 +450,19 @@ class _Corpus:
     def suite(self, *suites: str) -> list[_Verdict]:
         return [v for v in self.verdicts if v.suite in suites]
 
+    def run_date(self) -> str:
+        return str(self.inputs.manifest.get("started") or "")[:10]
+
+    def screening(self) -> dict[str, Any]:
+        """Content screening and the 9.2 corpus assessment (reports.screening.screening_facts)."""
+        return screening.screening_facts(self.rows, self.names, self.train, self.inputs.screening or {},
+                                         self.inputs.assessment or {}, [v.public() for v in self.verdicts],
+                                         self.run_date(), self.inputs.max_library_age_days)
+
+    def aigc(self) -> dict[str, Any]:
+        """AI-generated content per training source (reports.screening.aigc_facts)."""
+        return screening.aigc_facts(self.rows, self.train, self.registry)
+
     def citing(self, ids: Iterable[str]) -> list[_Verdict]:
         ids = set(ids)
         return [v for v in self.verdicts if ids & set(v.requirement_ids)]
@@ -518,7 +545,7 @@ def build_legitimate_sources(inputs: DisclosureInputs) -> dict[str, Any]:
                             "either_share": d.get("either", {}).get("share")}
                      for name, d in sorted(inputs.overlap.get("contamination", {}).items())}
     facts = {"sources": facts_sources, "totals": c.totals(), "contamination": contamination,
-             "verdicts": [v.public() for v in related]}
+             "verdicts": [v.public() for v in related], "screening": c.screening()}
     S = facts_sources
     reqs = lambda ids: [_req_entry(i, related) for i in ids]
     sections = []
@@ -595,6 +622,9 @@ def build_legitimate_sources(inputs: DisclosureInputs) -> dict[str, Any]:
                [[n, S[n]["inspection_sampled"], S[n]["inspection_reviewed"], S[n]["inspection_unsafe"],
                  S[n]["inspection_unsafe_share"], S[n]["inspection_unsafe_upper95"]] for n in c.names]),
         None, reqs(["CN-TC-5.1a-post", "EU-53d-illegal"])))
+    # content screening, library coverage (8.1) and the corpus assessment (9.2): reports.screening's
+    # words in English (the Chinese version comes from the same catalogue keys)
+    sections.extend(screening.sections(facts["screening"], "en"))
     # One row per source; a section of its own only for a source with a failed expectation. A
     # source where everything passed would repeat the tables above (at 50 sources, 50 sections
     # ran to most of 200 printed pages); its verdicts stay in facts.sources.<name>.verdicts.
@@ -866,20 +896,6 @@ def _source_records(c: _Corpus) -> dict[str, Any]:
     return {"status": status, "detail": detail, "sources": per}
 
 
-def _synthetic_records(c: _Corpus) -> dict[str, str]:
-    """CN-DS-7.1b: the registry has no key for a generating model or its version."""
-    synthetic = [n for n in c.train if c.rows[n]["acquisition"] == "synthetic"]
-    if not synthetic:
-        return {"status": "evidenced",
-                "detail": "no training source is registered as AI-generated (acquisition: synthetic), so no "
-                          "generator record is due"}
-    periods = ", ".join(f"{n} collected {c.rows[n]['collected_from'] or '?'}–{c.rows[n]['collected_to'] or '..'}"
-                        for n in synthetic)
-    return {"status": "not-evidenced",
-            "detail": f"the registry records the acquisition time of the synthetic sources ({periods}) but no key "
-                      "for the generating model or service and its version"}
-
-
 def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
     c = _Corpus(inputs)
     related = c.citing(CN_IM_IDS + CN_TC_IDS + CN_DS_IDS)
@@ -891,14 +907,26 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
         reqs[rid] = {"regulation": regulation,
                      "requirement": REQUIREMENTS[rid]["requirement"], "evidence": REQUIREMENTS[rid]["evidence"],
                      **{k: s[k] for k in ("status", "detail", "expectations", "failing")}}
+    # screening, 9.2, AIGC labels and synthetic records: a row no expectation cites is decided by the
+    # run's screening figures (reports.screening.annex_status); without them the row keeps its wording below
+    screen, aigc = c.screening(), c.aigc()
+    decided = {}
+    for rid in screening.ANNEX_IDS:
+        computed = screening.annex_status(rid, screen, aigc, "en")
+        if computed is not None and rid in reqs and not reqs[rid]["expectations"]:
+            detail = computed["detail"]
+            if REQUIREMENTS[rid]["statement"] == "part":
+                detail += "; " + _statement_part(REQUIREMENTS[rid]["evidence"])
+            reqs[rid].update(status=computed["status"], detail=detail)
+            decided[rid] = computed["status"]
     # no expectation checks the GB/T 45652 and labelling rows: the registry and the ledger decide them
     records = _source_records(c)
-    for rid, computed in (("CN-DS-6.1a", records), ("CN-DS-7.1b", _synthetic_records(c)),
+    for rid, computed in (("CN-DS-6.1a", records),
                           ("CN-LB-5-detect", {"status": "not-evidenced", "detail": (
-                              "the scan does not read the implicit label (metadata key AIGC) or explicit labels "
-                              "of AI-generated content, so this run has no figure for it; the labelling rules put "
-                              "no duty on training data")})):
-        if not reqs[rid]["expectations"]:
+                              "labels of AI-generated content (the implicit metadata label AIGC or an explicit "
+                              "label in the text) were not measured in this run (its source profile has no AIGC "
+                              "columns); the labelling rules put no duty on training data")})):
+        if not reqs[rid]["expectations"] and rid not in decided:
             reqs[rid].update(status=computed["status"], detail=computed["detail"])
             if "sources" in computed:
                 reqs[rid]["sources"] = computed["sources"]
@@ -908,7 +936,7 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
     uncovered = [n for n in c.train if c.rows[n]["documents"] and not c.rows[n]["inspection_reviewed"]]
     manual = _manual_inspection(reviewed, unsafe, documents, uncovered)
     # no expectation checks CN-TC-9.2-manual: the reviewers' verdicts decide it
-    if reqs["CN-TC-9.2-manual"]["status"] == "not-evidenced":
+    if reqs["CN-TC-9.2-manual"]["status"] == "not-evidenced" and "CN-TC-9.2-manual" not in decided:
         reqs["CN-TC-9.2-manual"].update(status=manual["status"], detail=manual["detail"])
     # the data evidences the duplicate rates, quarantine share and diversity parts of CN-IM-7.4 only
     if reqs["CN-IM-7.4"]["status"] == "evidenced":
@@ -920,6 +948,7 @@ def build_cn_filing_annex(inputs: DisclosureInputs) -> dict[str, Any]:
               for st in ("evidenced", "partly-evidenced", "failed", "not-evidenced", "statement-needed")}
     facts = {"requirements": reqs, "counts": counts, "corpus": c.totals(),
              "inspection": manual["figures"], "source_records": records["sources"],
+             "screening": screen, "aigc": aigc, "screening_decided": decided,
              "verdicts": [v.public() for v in related]}
 
     def part(ids: Sequence[str], sid: str, heading: str, intro: str) -> dict[str, Any]:
@@ -1060,6 +1089,22 @@ def _training_languages(c: _Corpus) -> tuple[list[dict[str, Any]], str]:
              "share_of_documents": round(k / total, 6) if total else 0.0} for code, k in ranked], how
 
 
+def _aigc_paragraph(aigc: Mapping[str, Any]) -> str:
+    """Documents carrying an AI-generated label, per training source (EU §2.5, AB 2013 item 12)."""
+    if not aigc["measured"]:
+        return ("Documents carrying an AI-generated label (metadata or explicit label in the text): not measured "
+                "in this run.")
+    per = [f"{n}: {e['aigc_documents']:,} of {e['documents'] or 0:,} ({_pct(e['aigc_share'])}"
+           + ("; " + ", ".join(f"label {k}: {v:,}" for k, v in e["aigc_labels"].items()) if e["aigc_labels"] else "")
+           + ")" for n, e in aigc["sources"].items() if e["aigc_documents"]]
+    return (f"Documents carrying an AI-generated label (the implicit AIGC metadata label 1 generated, 2 possibly, "
+            f"3 suspected, or an explicit label in the text): {aigc['labelled_documents']:,} of "
+            f"{aigc['training_documents']:,} training documents ({_pct(aigc['labelled_share'])})"
+            + (": " + "; ".join(per) + "." if per else ".")
+            + f" Declared synthetic or labelled as generated: {aigc['generated_documents']:,} documents "
+            f"({_pct(aigc['generated_share'])} of the training documents).")
+
+
 def _add_months(day: str, months: int) -> str:
     """YYYY-MM-DD plus whole months (the day clamped to 28 so every month has it)."""
     year, month = int(day[:4]), int(day[5:7]) - 1 + months
@@ -1122,6 +1167,9 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
     last_change = max([d for d in (latest_day, added[-1] if added else "") if d] or [run_date])
     languages, languages_method = _training_languages(c)
     labelled = [b for b in c.batches if b["source"] in c.train]
+    aigc = c.aigc()
+    generators = {n: aigc["sources"][n]["generator"] for n in synthetic}
+    no_generator = [n for n in synthetic if not generators[n]]
     human_labels = {"items": sum(int(b["items"] or 0) for b in labelled), "batches": len(labelled),
                     "sources": sorted({b["source"] for b in labelled})}
     facts = {
@@ -1141,7 +1189,16 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
         "crawled_data": {"sources": entries(crawled), "top_domains": domains, "domains": all_domains,
                          "top_domains_rule": top_rule, "sme": inputs.sme, "bytes": total_bytes},
         "user_data": entries(user),
-        "synthetic_data": {"sources": entries(synthetic), "generator_models": "statement"},
+        "synthetic_data": {"sources": entries(synthetic),
+                           "generator_models": "registry" if synthetic and not no_generator else "statement",
+                           "generators": generators,
+                           "aigc": {"measured": aigc["measured"], "labelled_documents": aigc["labelled_documents"],
+                                    "labelled_share": aigc["labelled_share"],
+                                    "generated_documents": aigc["generated_documents"],
+                                    "generated_share": aigc["generated_share"],
+                                    "sources": {n: {k: e[k] for k in ("aigc_documents", "aigc_share", "aigc_labels",
+                                                                      "generated_share")}
+                                                for n, e in aigc["sources"].items()}}},
         "other_sources": {"sources": entries(other), "human_labels": human_labels},
         "opt_out": {"opted_out_documents": {n: R[n]["opted_out_documents"] for n in c.train},
                     "status": _requirement_status("EU-53c-optout", c.verdicts)["status"]},
@@ -1218,13 +1275,26 @@ def build_eu_training_summary(inputs: DisclosureInputs) -> dict[str, Any]:
                  source_table(entries(user)), None,
                  [_descriptive_req("EU-53d-user", f"{len(user)} source(s) from the source profile")]),
         _section("synthetic-data", "2.5 Synthetic data",
-                 none_or(synthetic, f"Sources registered as synthetic: {', '.join(synthetic)}; the registry "
-                                    "does not record the models that generated them."),
-                 source_table(entries(synthetic)), None,
-                 [_descriptive_req("EU-53d-synthetic", f"{len(synthetic)} source(s) from the source profile")],
+                 none_or(synthetic, "Sources registered as synthetic, with the model or service that generated "
+                                    "them (the registry's generator): "
+                                    + "; ".join(f"{n}: {generators[n] or 'not recorded'}" for n in synthetic)
+                                    + ".")
+                 + [_aigc_paragraph(aigc)],
+                 _table(["source", "generator", "description", "documents", "characters", "share of corpus",
+                         "AI-generated label documents"],
+                        [[n, generators[n], c.description(n), R[n]["documents"], R[n]["characters"],
+                          R[n]["share_of_corpus"], aigc["sources"][n]["aigc_documents"]] for n in synthetic])
+                 if synthetic else None, None,
+                 [_descriptive_req("EU-53d-synthetic", f"{len(synthetic)} synthetic source(s) from the source profile, "
+                                                       f"{len(synthetic) - len(no_generator)} with their generator in "
+                                                       "the registry; AI-generated labels from the ledger"
+                                                       if aigc["measured"] else
+                                                       f"{len(synthetic)} synthetic source(s) from the source profile, "
+                                                       f"{len(synthetic) - len(no_generator)} with their generator in "
+                                                       "the registry; AI-generated labels not measured in this run")],
                  [_human("synthetic-generators", "Models that generated the synthetic data",
-                         "Name the AI model(s) that generated each synthetic source: "
-                         + ", ".join(synthetic) + ".")] if synthetic else []),
+                         "Name the AI model(s) that generated each synthetic source the registry has no generator "
+                         "for: " + ", ".join(no_generator) + ".")] if no_generator else []),
         _section("other-sources", "2.6 Other sources of data",
                  ([f"Training sources registered outside the categories of 2.1 to 2.5: {', '.join(other)}."]
                   if other else ["No training source of the registry falls outside the categories of 2.1 to 2.5."])
@@ -1297,6 +1367,7 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
         return "no"
 
     synthetic = [n for n in c.train if R[n]["acquisition"] == "synthetic"]
+    aigc = c.aigc()
     items: dict[str, Any] = {
         "US-CA-1": {n: {"role": role(n), "owner": owner(n), "description": c.description(n),
                         "acquisition": R[n]["acquisition"], "evidence": R[n]["evidence"],
@@ -1324,7 +1395,10 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                          "run_started": inputs.first_seen.get(n, {}).get(
                              "date", str(inputs.manifest.get("started") or "")[:10])}
                      for n in c.train},
-        "US-CA-12": {"synthetic_sources": synthetic, "synthetic_data_used": bool(synthetic)},
+        "US-CA-12": {"synthetic_sources": synthetic, "synthetic_data_used": bool(synthetic),
+                     "generators": {n: aigc["sources"][n]["generator"] for n in synthetic},
+                     "aigc_measured": aigc["measured"], "labelled_documents": aigc["labelled_documents"],
+                     "generated_documents": aigc["generated_documents"], "generated_share": aigc["generated_share"]},
     }
     I = items
 
@@ -1396,8 +1470,19 @@ def build_ca_ab2013(inputs: DisclosureInputs) -> dict[str, Any]:
                     [[n, I["US-CA-11"][n]["run_started"], I["US-CA-11"][n]["first_seen_run"]] for n in c.train]),
              detail="from the run history (history.parquet)"),
         item(12, "Synthetic data generation",
-             [f"Synthetic sources: {', '.join(synthetic)}." if synthetic else
-              "No training source is registered as synthetic data."], None),
+             [("Synthetic data generation was used: sources registered as synthetic (generator): "
+               + "; ".join(f"{n} ({aigc['sources'][n]['generator'] or 'generator not recorded'})" for n in synthetic)
+               + ".") if synthetic else "No training source is registered as synthetic data.",
+              _aigc_paragraph(aigc)],
+             _table(["source", "acquisition", "generator", "documents", "AI-generated label documents",
+                     "AI-generated label share", "generated share"],
+                    [[n, e["acquisition"], e["generator"], e["documents"], e["aigc_documents"], e["aigc_share"],
+                      e["generated_share"]] for n, e in aigc["sources"].items()
+                     if e["acquisition"] == "synthetic" or e["aigc_documents"]]) if aigc["measured"] or synthetic
+             else None,
+             detail=("synthetic sources from the registry, AI-generated labels from the source profile"
+                     if aigc["measured"] else "synthetic sources from the registry; AI-generated labels not "
+                     "measured in this run")),
         _section("exemptions", "Exemptions", [], None, None,
                  [{"id": "US-CA-exempt", "status": "statement-needed", "detail": "only a person can state this"}],
                  [_human("US-CA-exempt", "Exemptions claimed",
@@ -1541,6 +1626,12 @@ def _reason(v: _Verdict, row: Mapping[str, Any], params: Mapping[str, Any],
             + (f"; {fix}" if fix else "") + tail)
 
 
+def screening_summary(inputs: DisclosureInputs, lang: str) -> str:
+    """The index page's screening line in ``lang``: coverage, the 9.2 verdicts, the AI-generated share."""
+    c = _Corpus(inputs)
+    return screening.index_line(c.screening(), c.aigc(), lang)
+
+
 def index_page(inputs: DisclosureInputs, links: Sequence[Mapping[str, str]],
                evidence: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The run's index page: verdict, which sources are not legitimately documented and why, links.
@@ -1594,7 +1685,8 @@ def index_page(inputs: DisclosureInputs, links: Sequence[Mapping[str, str]],
         summary = f"all {len(c.verdicts)} critical expectations passed; every source is legitimately documented"
     page = {"run_id": inputs.run_id, "generated_by": GENERATED_BY,
             "verdict": {"status": "fail" if critical else "pass", "summary": summary},
-            "sources": sources, "failures": failures, "links": out_links}
+            "sources": sources, "failures": failures, "links": out_links,
+            "screening": {"summary": screening_summary(inputs, "en")}}
     validate_index_page(page)
     return page
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from provaudit.core.requirements import load_requirements
 from provaudit.core.verdicts import verdict_ids
+from provaudit.reports import screening
 from provaudit.reports.languages import language_code, language_label
 from provaudit.reports.messages import MessageError, catalogue, check_language, requirement, role, t
 
@@ -240,7 +241,9 @@ def _legitimate_section(sec: Mapping[str, Any], facts: Mapping[str, Any], params
     related = facts["verdicts"]
     tot = facts["totals"]
     known = ("overview", "licenses", "languages", "personal-information", "deduplication", "overlap-heatmap",
-             "opt-out", "inspection", "source-outcomes")
+             "opt-out", "inspection", "source-outcomes", *screening.SECTION_IDS)
+    if sid in screening.SECTION_IDS:  # rebuilt from the facts with the same catalogue keys as the English
+        return next(s for s in screening.sections(facts["screening"], lang) if s["id"] == sid)
     if sid not in known and not (sid.startswith("source-") and sid[len("source-"):] in S):
         raise MessageError(f"{_FILE}: legitimate_sources section {sid!r} has no catalogue text "
                            "(add its keys to the catalogues and to localised._legitimate_section)")
@@ -617,5 +620,10 @@ def index_in(page: Mapping[str, Any], inputs: Any, evidence: Mapping[str, Any] |
     links.append({"label": t("index.link.other_language", lang, language=t("lang.name.en", lang)),
                   "href": "index.html",
                   "description": t("index.link.other_language.description", lang, language=t("lang.name.en", lang))})
-    return {**copy.deepcopy(dict(page)), "verdict": {"status": page["verdict"]["status"], "summary": summary},
-            "sources": sources, "failures": failures, "links": links}
+    out = {**copy.deepcopy(dict(page)), "verdict": {"status": page["verdict"]["status"], "summary": summary},
+           "sources": sources, "failures": failures, "links": links}
+    if "screening" in page:
+        from provaudit.reports.disclosures import screening_summary
+
+        out["screening"] = {"summary": screening_summary(inputs, lang)}
+    return out

@@ -1054,6 +1054,10 @@ def render_index(page: dict[str, Any], sections: Sequence[str] = (), lang: str =
                      f'<td>{_e(s.get("role", ""))}</td><td>{badge}</td>'
                      f"<td>{reason_html}</td></tr>\n")
     parts.append("</tbody>\n</table>\n</section>\n")
+    screening = page.get("screening")
+    if screening:  # content screening in one line (reports.screening.index_line)
+        parts.append(f'<section id="screening">\n<h2>{_e(t("index.screening", lang))}</h2>\n'
+                     f"<p>{_e(screening.get('summary', ''))}</p>\n</section>\n")
     parts.append(f'<section id="failures">\n<h2>{_e(t("index.failures", lang))}</h2>\n')
     failures = page.get("failures", [])
     if failures:

@@ -23,7 +23,11 @@ columns ``source, batch, shard, location, doc_id, value`` (``EVIDENCE_COLUMNS``)
 opted-out domain; the license string as registered, or ``(no license key)`` when the registry
 gives neither ``license`` nor ``license_field``; the untrained annotator; the masked personal
 information; ...). A failure of a whole source (no evidence registered, no inspection) is one
-row with empty location columns.
+row with empty location columns. Content screening (suites ``content_screening`` and
+``corpus_assessment``): the unscreened, blocked (with the listed domain) and flagged documents
+(value: hit counts by risk code and classifier scores, never a matched term), the automatic
+sample's unqualified documents, the corpus-wide manual sample's unreviewed or unsafe documents,
+and the library's short risk codes; without screening configured, one row saying so.
 
 Never raw personal information: values found in texts are written only in the masked forms of
 :mod:`provaudit.core.pii`. Texts are read again only for documents the ledger marks as holding
@@ -60,7 +64,8 @@ _TOP_VALUES = 5  # most frequent values per failing source or batch in index.jso
 _EXAMPLES_PER_DOCUMENT = 5  # masked values shown per document in a PII evidence row
 _LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "chars", "language", "license_raw",
                    "license_category", "url", "domain", "pii_email", "pii_phone", "pii_cn_id", "pii_card",
-                   "pii_ip"]
+                   "pii_ip", "screen_hits", "classifier_scores", "screen_flagged", "screened_by"]
+NO_SCREENING = "no screening configured (screening.keywords or screening.classifiers in the run config)"
 
 
 # --------------------------------------------------------------------------- ids and order
@@ -223,24 +228,115 @@ def _pii_rows(run: _Run, source: str, kinds: Sequence[str]) -> list[dict[str, An
     return _doc_rows(run, source, lambda r: bool(_pii_kinds(r, kinds)), value)
 
 
-def _opt_out_rows(run: _Run, source: str) -> list[dict[str, Any]]:
+def _listed_entry(r: Mapping[str, Any], listed: frozenset[str]) -> str:
+    """The listed domain a document's URL host or registrable domain matches (the shortest)."""
     from urllib.parse import urlsplit
 
+    url = r.get("url") or ""
+    try:
+        host = (urlsplit(url if "//" in url else "//" + url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        host = ""
+    labels = host.split(".") if host else []
+    candidates = {".".join(labels[i:]) for i in range(len(labels))} | {(r.get("domain") or "").lower()}
+    return min(candidates & listed, key=lambda d: (d.count("."), d), default=r.get("domain") or "")
+
+
+def _opt_out_rows(run: _Run, source: str) -> list[dict[str, Any]]:
     from provaudit.core.profiles import load_opt_out, opted_out
 
     listed = load_opt_out(run.config.opt_out) if run.config.opt_out else frozenset()
+    return _doc_rows(run, source, lambda r: opted_out(r.get("url"), r.get("domain"), listed),
+                     lambda r: _listed_entry(r, listed))
 
-    def entry(r: Mapping[str, Any]) -> str:
-        url = r.get("url") or ""
-        try:
-            host = (urlsplit(url if "//" in url else "//" + url).hostname or "").lower().rstrip(".")
-        except ValueError:
-            host = ""
-        labels = host.split(".") if host else []
-        candidates = {".".join(labels[i:]) for i in range(len(labels))} | {(r.get("domain") or "").lower()}
-        return min(candidates & listed, key=lambda d: (d.count("."), d), default=r.get("domain") or "")
 
-    return _doc_rows(run, source, lambda r: opted_out(r.get("url"), r.get("domain"), listed), entry)
+def _screen_value(r: Mapping[str, Any], thresholds: Sequence[tuple[str, float]]) -> str:
+    """Why screening flagged a document: hit counts by risk code and classifier scores (never terms)."""
+    if not r.get("screened_by"):
+        return "not screened"
+    hits = json.loads(r.get("screen_hits") or "{}")
+    parts = [f"{code} x{n}" for code, n in sorted(hits.items()) if n]
+    scores = json.loads(r.get("classifier_scores") or "{}")
+    parts += [f"{name} {risk} {score:g}" for name, threshold in thresholds
+              for risk, score in sorted((scores.get(name) or {}).items()) if score >= threshold]
+    return "; ".join(parts) or "flagged"
+
+
+def _auto_sample(run: _Run) -> list[dict[str, Any]]:
+    """The ledger rows of the TC260-003 9.2 automatic sample (core.assessment's draw, again)."""
+    from provaudit.core.assessment import auto_bucket, required_sample
+
+    screening = run.config.screening
+    rows = [(auto_bucket(screening.seed, screening.sample_share, r["source"], r["shard"], r["location"]), r)
+            for name, src in sorted(run.registry.items()) if src.role != "eval" for r in run.ledger(name)]
+    rows.sort(key=lambda br: br[0])
+    need = required_sample(screening.sample_share, len(rows))
+    cut = rows[need - 1][0] if need else -1
+    return [r for bucket, r in rows if bucket <= cut]
+
+
+def _corpus_sample(run: _Run) -> list[dict[str, Any]]:
+    path = os.path.join(run.run_dir, "inspection", "corpus_sample.jsonl")
+    if not os.path.isfile(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _screening_rows(run: _Run, column: str, subject: str, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Evidence of the content_screening (per source) and corpus_assessment (subject: the scope) suites."""
+    from provaudit.core.assessment import load_blocked
+    from provaudit.core.profiles import load_verdicts, opted_out
+
+    screening = run.config.screening
+    thresholds = tuple((c.name, c.threshold) for c in screening.classifiers)
+    configured = screening.configured
+    if column in ("screening_coverage", "keyword_hit_share", "auto_qualified_share") and not configured:
+        return [_row(subject if column != "auto_qualified_share" else "", NO_SCREENING)]
+    if column == "screening_coverage":
+        return _doc_rows(run, subject, lambda r: not r.get("screened_by"), lambda r: "not screened")
+    if column == "keyword_hit_share":
+        if row.get("keyword_hit_share") is None:
+            return [_row(subject, "none of the source's documents was screened")]
+        return _doc_rows(run, subject, lambda r: r.get("screen_hits") not in (None, "", "{}"),
+                         lambda r: _screen_value(r, ()))
+    if column == "blocked_documents":
+        listed = load_blocked(screening)
+        if subject in screening.blocked_sources:
+            return [_row(subject, "source on the blocked list (screening.blocked.sources)")]
+        return _doc_rows(run, subject, lambda r: opted_out(r.get("url"), r.get("domain"), listed),
+                         lambda r: _listed_entry(r, listed))
+    if column == "auto_qualified_share":
+        return [_row(r["source"], _screen_value(r, thresholds), shard=r["shard"], location=r["location"],
+                     doc_id=r["doc_id"]) for r in _auto_sample(run)
+                if not r.get("screened_by") or r.get("screen_flagged")]
+    if column in ("manual_reviewed", "manual_qualified_share"):
+        verdicts = load_verdicts(run.config.inspection.verdicts)
+        out = []
+        for s in _corpus_sample(run):
+            verdict = verdicts.get((s["source"], s["shard"], s["location"]))
+            if column == "manual_reviewed" and verdict is None:
+                out.append(_row(s["source"], "no reviewer's verdict", shard=s["shard"], location=s["location"],
+                                doc_id=s.get("doc_id")))
+            elif column == "manual_qualified_share" and verdict == "unsafe":
+                out.append(_row(s["source"], "unsafe (reviewer's verdict)", shard=s["shard"],
+                                location=s["location"], doc_id=s.get("doc_id")))
+        return out
+    if column in ("library_short_risks", "classifier_missing_risks"):
+        path = os.path.join(run.run_dir, "screening", "libraries.json")
+        if not os.path.isfile(path):
+            return [_row("", NO_SCREENING)]
+        with open(path, encoding="utf-8") as fh:
+            coverage = json.load(fh).get("coverage") or {}
+        if column == "library_short_risks":
+            from provaudit.core.risks import min_terms
+
+            return [_row("", f"{code}: {n} terms (TC260-003 8.1 asks for {min_terms(code)})")
+                    for code, n in sorted((coverage.get("short") or {}).items())]
+        return [_row("", f"{code}: no classifier covers it") for code in coverage.get("classifier_missing") or []]
+    if column.startswith("library_") and not os.path.isfile(os.path.join(run.run_dir, "screening", "libraries.json")):
+        return [_row("", NO_SCREENING)]
+    return []
 
 
 def _quarantine_rows(run: _Run, source: str) -> list[dict[str, Any]]:
@@ -352,6 +448,9 @@ def _evidence_rows(run: _Run, suite: str, column: str, subject: str, row: Mappin
 
     if suite == "labelling_process":
         return _labelling_rows(run, subject, column, row) or [_whole(subject, column, row, run, True)]
+    if suite in ("content_screening", "corpus_assessment"):
+        return _screening_rows(run, column, subject, row) or [
+            _whole(subject if suite == "content_screening" else "", column, row, run, False)]
     if suite == "removal_requests":  # subject: an overdue request's id
         from provaudit.stages.requests import read_requests_report, request_rows
 
@@ -445,6 +544,8 @@ def write_evidence(config: RunConfig, run_dir: str, validation: Mapping[str, Any
     run = _Run(config, run_dir)
     profiles = {"legitimate_sources": {r["source"]: r for r in run.profile("source_profile")},
                 "data_quality": {r["source"]: r for r in run.profile("source_profile")},
+                "content_screening": {r["source"]: r for r in run.profile("source_profile")},
+                "corpus_assessment": {r["scope"]: r for r in run.profile("corpus_assessment")},
                 "labelling_process": {r["batch"]: r for r in run.profile("labelling_profile")}}
     written: list[str] = []
     index: dict[str, Any] = {}

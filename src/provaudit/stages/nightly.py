@@ -75,6 +75,8 @@ def side_inputs_digest(config: RunConfig) -> str:
     if config.opt_out:
         paths.append(str(config.opt_out))
     paths += [str(p) for p in config.inspection.verdicts]
+    if config.screening.blocked_path:  # the blocked list of CN-TC-5.1d (profile reads it)
+        paths.append(str(config.screening.blocked_path))
     for source in config.sources:
         for value in (source.labelling or {}).values():
             paths += sorted(globlib.glob(str(value))) or [str(value)]

@@ -7,6 +7,14 @@ writes under ``<run>/``: ``profiles/source_profile.parquet`` (schema in
 ``schemas/source_profile.schema.json``) and ``inspection/sample.jsonl`` (document
 locations for human review; no text, so no personal information). Reviewers' verdicts,
 imported from the files the run config names, give each source's unsafe share.
+
+The same pass counts each source's screening records (:mod:`provaudit.core.assessment`:
+coverage, keyword hits by risk, classifier flags, blocked documents, the TC260-003 9.2
+automatic sample's buckets) and draws the corpus-wide manual sample (the
+``inspection.corpus_sample_size`` smallest keyed hashes over all training sources,
+``Top.Of``: bounded by the sample size, not the corpus). It writes
+``profiles/corpus_assessment.parquet`` (one row, ``schemas/corpus_assessment.schema.json``)
+and ``inspection/corpus_sample.jsonl`` (source, shard, location, doc_id; never text).
 """
 
 from __future__ import annotations
@@ -25,8 +33,10 @@ from provaudit.core.config import RunConfig
 from provaudit.core.contracts import rows_to_parquet
 from provaudit.core.errors import InputError
 from provaudit.stages.runs import find_run, mark_stage_done, read_text
-from provaudit.core.profiles import (PROFILE_COLUMNS, SourceStats, load_opt_out, load_verdicts, sample_rank,
-                                source_profile_rows)
+from provaudit.core.profiles import (PROFILE_COLUMNS, ScreenContext, SourceStats, load_opt_out, load_verdicts,
+                                sample_rank, source_profile_rows)
+from provaudit.core.assessment import (corpus_assessment_row, library_figures, load_blocked, manual_rank,
+                                       run_date, screen_context)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.beam.io import join_path, list_files, read_bytes, write_bytes
 from provaudit.beam.overlap import ReadLedger
@@ -50,6 +60,14 @@ class ProfileResult:
         return join_path(self.run_dir, "inspection", "sample.jsonl")
 
     @property
+    def corpus_sample_path(self) -> str:
+        return join_path(self.run_dir, "inspection", "corpus_sample.jsonl")
+
+    @property
+    def assessment_path(self) -> str:
+        return join_path(self.run_dir, "profiles", "corpus_assessment.parquet")
+
+    @property
     def labelling_path(self) -> str:
         return join_path(self.run_dir, "profiles", "labelling_profile.parquet")
 
@@ -57,15 +75,17 @@ class ProfileResult:
 class SourceStatsFn(beam.CombineFn):
     """Combine ledger rows of one source into a SourceStats."""
 
-    def __init__(self, opt_out: frozenset[str], expected: dict[str, frozenset[str]]) -> None:
+    def __init__(self, opt_out: frozenset[str], expected: dict[str, frozenset[str]],
+                 screen: Optional[ScreenContext] = None) -> None:
         self._opt_out = opt_out
         self._expected = expected
+        self._screen = screen
 
     def create_accumulator(self) -> SourceStats:
         return SourceStats()
 
     def add_input(self, acc: SourceStats, row: dict[str, Any]) -> SourceStats:
-        return acc.add(row, self._opt_out, self._expected.get(row["source"], frozenset()))
+        return acc.add(row, self._opt_out, self._expected.get(row["source"], frozenset()), self._screen)
 
     def merge_accumulators(self, accs: Iterable[SourceStats]) -> SourceStats:
         accs = iter(accs)
@@ -95,6 +115,16 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     verdicts = load_verdicts(config.inspection.verdicts)
     expected = {s.name: frozenset(s.languages_expected) for s in config.sources}
     size, seed = config.inspection.sample_size, config.inspection.seed
+    screening = config.screening
+    screen = screen_context(screening, load_blocked(screening))
+    training = frozenset(s.name for s in config.sources if s.role != "eval")
+    corpus_size = config.inspection.corpus_sample_size
+    libraries_file = join_path(run_dir, "screening", "libraries.json")
+    try:
+        libraries_doc = json.loads(read_text(libraries_file))
+    except OSError:
+        libraries_doc = None  # screening not configured for this run's scan
+    libraries = library_figures(libraries_doc, run_date(manifest["run_id"]), libraries_file)
     options = pipeline_options(config.beam, extra_beam_args)
     report(f"profile: run {manifest['run_id']}: {len(config.sources)} sources, "
            f"opt-out list of {len(opt_out)} domains, {len(verdicts)} inspection verdicts")
@@ -104,10 +134,17 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
 
     pipeline = beam.Pipeline(runner=make_runner(options), options=options)
     rows = pipeline | "ReadLedger" >> ReadLedger(
-        list_files(join_path(run_dir, "ledger"), "*", "*.parquet"), list(PROFILE_COLUMNS) + ["shard", "location"])
+        list_files(join_path(run_dir, "ledger"), "*", "*.parquet"),
+        list(PROFILE_COLUMNS) + ["shard", "location", "doc_id"])
     stats = (rows
              | "KeyBySource" >> beam.Map(lambda r: (r["source"], r))
-             | "ProfileSources" >> beam.CombinePerKey(SourceStatsFn(opt_out, expected)))
+             | "ProfileSources" >> beam.CombinePerKey(SourceStatsFn(opt_out, expected, screen)))
+    corpus_sample = (rows
+                     | "TrainingOnly" >> beam.Filter(lambda r: r["source"] in training)
+                     | "RankForCorpusSample" >> beam.Map(
+                         lambda r: (manual_rank(seed, r["source"], r["shard"], r["location"]),
+                                    r["source"], r["shard"], r["location"], r["doc_id"]))
+                     | "CorpusSample" >> beam.combiners.Top.Of(corpus_size, reverse=True))
     samples = (rows
                | "RankForInspection" >> beam.Map(
                    lambda r: (r["source"], (sample_rank(seed, r["source"], r["shard"], r["location"]),
@@ -115,28 +152,42 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                | "SampleForInspection" >> beam.combiners.Top.PerKey(size, reverse=True))
 
     class WriteProfilesFn(beam.DoFn):
-        def process(self, _: Any, stats_list: list, sample_list: list):
+        def process(self, _: Any, stats_list: list, sample_list: list, corpus_list: list):
             sampled = {src: sorted((shard, loc) for _, shard, loc in picks) for src, picks in sample_list}
             profile = source_profile_rows(config.sources, dict(stats_list), manifest, rates, matrix,
-                                          sampled, verdicts)
+                                          sampled, verdicts, auto_share=screening.sample_share)
             write_bytes(join_path(run_dir, "profiles", "source_profile.parquet"),
                         rows_to_parquet(profile, "source_profile"))
             lines = [json_text({"source": src, "shard": shard, "location": loc, "verdict": None}, indent=None)
                      for src in sorted(sampled) for shard, loc in sampled[src]]
             write_bytes(join_path(run_dir, "inspection", "sample.jsonl"),
                         "".join(line + "\n" for line in lines).encode("utf-8"))
+            picks = sorted((src, shard, loc, doc_id) for _, src, shard, loc, doc_id in (corpus_list[0] if corpus_list else []))
+            assessment = corpus_assessment_row(config.sources, dict(stats_list), screening.sample_share,
+                                               [(src, shard, loc) for src, shard, loc, _ in picks], verdicts, libraries)
+            write_bytes(join_path(run_dir, "profiles", "corpus_assessment.parquet"),
+                        rows_to_parquet([assessment], "corpus_assessment"))
+            write_bytes(join_path(run_dir, "inspection", "corpus_sample.jsonl"), "".join(
+                json_text({"source": src, "shard": shard, "location": loc, "doc_id": doc_id}, indent=None) + "\n"
+                for src, shard, loc, doc_id in picks).encode("utf-8"))
             yield len(profile)
 
     _ = (pipeline
          | "Start" >> beam.Create([None])
          | "WriteProfiles" >> beam.ParDo(WriteProfilesFn(), beam.pvalue.AsList(stats),
-                                         beam.pvalue.AsList(samples)))
+                                         beam.pvalue.AsList(samples), beam.pvalue.AsList(corpus_sample)))
     pipeline.run().wait_until_finish()
     table = pq.read_table(io.BytesIO(read_bytes(join_path(run_dir, "profiles", "source_profile.parquet"))))
     out = table.to_pylist()
     labelling_rows = labelling_profiles(config)
     write_bytes(join_path(run_dir, "profiles", "labelling_profile.parquet"),
                 rows_to_parquet(labelling_rows, "labelling_profile"))
+    assessed = pq.read_table(io.BytesIO(read_bytes(join_path(run_dir, "profiles", "corpus_assessment.parquet"))))
+    figures = assessed.to_pylist()[0]
+    report(f"profile: TC260-003 9.2: automatic sample {figures['auto_sample_size']:,} of "
+           f"{figures['training_documents']:,} training documents, qualified {figures['auto_qualified']:,}; "
+           f"manual sample {figures['manual_sampled']:,}, reviewed {figures['manual_reviewed']:,}, "
+           f"safe {figures['manual_qualified']:,}; screened {figures['screened_documents']:,}")
     report(f"profile: done: {len(out)} sources and {len(labelling_rows)} labelling batches profiled "
            f"({runner_name(options)})")
     mark_stage_done(run_dir, "profile", {"duration_seconds": round(time.monotonic() - started, 3),

