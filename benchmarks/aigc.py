@@ -33,9 +33,11 @@ from provaudit.core.records import Document
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=Path("/tmp/provaudit-bench-corpus"))
-    parser.add_argument("--docs", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=Path("/tmp/provaudit-bench-corpus"),
+                        help="folder of part-*.jsonl.gz shards; written when missing (default: %(default)s)")
+    parser.add_argument("--docs", type=int, default=5000, help="documents read (default: %(default)s)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="rounds, with and without the detector alternating; medians (default: %(default)s)")
     args = parser.parse_args(argv)
     shards = ensure_corpus(args.corpus, args.docs)
 

@@ -71,10 +71,14 @@ def make_library(path: Path, terms: int, seed: int = 15) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus")
-    ap.add_argument("--docs", type=int, default=20000)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--terms", type=int, default=50000)
+    ap.add_argument("--corpus", type=Path, default=Path(tempfile.gettempdir()) / "provaudit-bench-corpus",
+                    help="folder of part-*.jsonl.gz shards; written by benchmarks/corpus.py when missing "
+                         "(default: %(default)s)")
+    ap.add_argument("--docs", type=int, default=20000, help="documents read from the corpus (default: %(default)s)")
+    ap.add_argument("--repeat", type=int, default=5,
+                    help="rounds; each row is the median, configurations alternating (default: %(default)s)")
+    ap.add_argument("--terms", type=int, default=50000,
+                    help="terms of the generated keyword library (default: %(default)s)")
     ap.add_argument("--json", type=Path, default=None, help="write the rows as JSON here")
     args = ap.parse_args(argv)
 
