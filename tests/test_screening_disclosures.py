@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from provaudit.reports import screening
+from test_datadocs import browser  # noqa: F401  (the headless Chromium fixture)
 from provaudit.reports.cn_annex import annex_in
 from provaudit.reports.disclosures import DisclosureInputs, build_all, index_page
 from provaudit.reports.localised import index_in, localise
@@ -296,3 +297,27 @@ def test_the_screening_parts_are_deterministic(docs) -> None:
     assert _text(again) == _text(docs)
     assert render_html(localise(again["legitimate_sources"], "zh-CN", {}), lang="zh-CN") == \
         render_html(localise(docs["legitimate_sources"], "zh-CN", {}), lang="zh-CN")
+
+
+def test_screening_sections_render_offline_in_chromium(docs, browser, tmp_path: Path) -> None:  # noqa: F811
+    """The three screening sections of the legitimate-sources disclosure in headless Chromium:
+    no request leaves the page, no script error, every section and its table shown; the
+    screenshot is docs/screening-sections.png (PROVAUDIT_SCREENSHOTS=1 refreshes it)."""
+    from test_datadocs import Visit, _assert_stayed_local
+
+    ids = ("screening-libraries", "screening", "corpus-assessment")
+    legit = docs["legitimate_sources"]
+    doc = dict(legit, sections=[s for s in legit["sections"] if s["id"] in ids])
+    page = tmp_path / "screening.html"
+    page.write_text(render_html(doc), "utf-8")
+    visit = Visit(browser, page.as_uri())
+    try:
+        _assert_stayed_local(visit)
+        text = " ".join(visit.evaluate("document.body.innerText").split())
+        for section in doc["sections"]:
+            assert section["heading"] in text
+        assert "CN-TC-9.2-auto" in text and "CN-TC-9.2-manual" in text and "CN-TC-5.2a" in text
+        assert visit.evaluate("document.querySelectorAll('table').length") >= 3
+        visit.screenshot_for_docs(tmp_path / "screening.png", ROOT / "docs" / "screening-sections.png")
+    finally:
+        visit.close()
