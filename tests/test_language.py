@@ -471,15 +471,17 @@ _texts = st.text(alphabet=_ALPHABET, max_size=300) | st.builds(
 def test_ngrams_match_langdetect(detector: LanguageDetector, text: str) -> None:
     tables = detector._tables
     assert tables is not None
-    rows = language._extract_ngrams(
-        language._code_points(text), tables.normal, tables.upper, tables.slot_keys,
-        tables.slot_rows,
-    )  # fmt: skip
+    from langdetect_oracle import _extract_ngrams
+
+    cps, dense = language._code_points(text), tables.dense
+    rows = _extract_ngrams(cps, tables.normal, tables.upper, tables.slot_keys, tables.slot_rows)
+    used = language._extract_dense(cps, tables.normal, tables.upper, tables.slot_keys, tables.slot_rows,
+                                   dense.code, dense.uni, dense.bi, dense.tri)
     ours = [_unpack(int(tables.keys[r])) for r in rows]
     d = _REFERENCE.create()
     d.append(text)
     d.cleaning_text()
-    assert ours == d._extract_ngrams()
+    assert ours == d._extract_ngrams() == [_unpack(int(tables.keys[r])) for r in used]
 
 
 @settings(
