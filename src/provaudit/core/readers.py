@@ -659,6 +659,12 @@ def _label_column(pa: Any, column: Any) -> list[Any]:
     here: a label that cannot be read is no label, and never costs the row its text."""
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
+    return _row_values(pa, column, None)
+
+
+def _row_values(pa: Any, column: Any, bad: Any) -> list[Any]:
+    """A column's Python values; where pyarrow cannot convert the column (bad UTF-8 in a
+    nested value), row by row, with ``bad`` for each value that cannot be converted."""
     try:
         return column.to_pylist()
     except (ValueError, pa.ArrowException):
@@ -667,7 +673,7 @@ def _label_column(pa: Any, column: Any) -> list[Any]:
             try:
                 out.append(column[i].as_py())
             except (ValueError, pa.ArrowException):
-                out.append(None)
+                out.append(bad)
         return out
 
 
@@ -685,16 +691,7 @@ def _column_values(pa: Any, column: Any) -> tuple[list[Any], bool]:
         return column.cast(pa.large_binary()).to_pylist(), True
     if hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind):
         return column.cast(pa.binary_view()).to_pylist(), True
-    try:
-        return column.to_pylist(), False
-    except (ValueError, pa.ArrowException):  # a nested value with bad UTF-8: that row only
-        out: list[Any] = []
-        for i in range(len(column)):
-            try:
-                out.append(column[i].as_py())
-            except (ValueError, pa.ArrowException):
-                out.append(_UNDECODABLE)
-        return out, False
+    return _row_values(pa, column, _UNDECODABLE), False  # a nested value with bad UTF-8: that row only
 
 
 # --------------------------------------------------------------------------- text
