@@ -21,7 +21,7 @@ import stat
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
@@ -32,7 +32,7 @@ from provaudit.core.contracts import key_path, load_schema
 from provaudit.core.errors import ConfigError, InputError
 from provaudit.core.langcodes import canonical_language
 from provaudit.core.readers import ReaderSpec, infer_format
-from provaudit.core.safeyaml import load_yaml
+from provaudit.core.safeyaml import dates_as_text, load_yaml
 
 DEFAULT_MAX_DOC_CHARS = 1_000_000  # analysis window: MinHash and personal information
 DEFAULT_MAX_RECORD_BYTES = 256 << 20  # one line, file or archive payload held in memory at most
@@ -483,24 +483,13 @@ def _must_exist(file: Path, key: str, path: Optional[str]) -> None:
                                                          else "no such file"))
 
 
-def _dates_as_text(value: Any) -> Any:
-    """Unquoted YAML dates (``collected: 2024-02-28``) as the ISO text the schemas describe."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _dates_as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dates_as_text(v) for v in value]
-    return value
-
-
 def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Load, validate and resolve a run config; raise ConfigError naming file and key."""
     config_path = Path(path).resolve()
     doc = _read_yaml(config_path, "config")
     if not isinstance(doc, dict):
         raise ConfigError(str(config_path), "", "a run config is a YAML mapping")
-    doc = _dates_as_text(doc)
+    doc = dates_as_text(doc)
     _validate(doc, "config.schema.json", config_path)
     base = config_path.parent
 
@@ -509,7 +498,7 @@ def load_config(path: str | os.PathLike[str]) -> RunConfig:
         registry_doc = _read_yaml(registry_path, "registry")
         if not isinstance(registry_doc, dict):
             raise ConfigError(str(registry_path), "", "a registry is a YAML mapping with a 'sources' list")
-        registry_doc = _dates_as_text(registry_doc)
+        registry_doc = dates_as_text(registry_doc)
         _validate(registry_doc, "registry.schema.json", registry_path)
         sources = _sources(registry_doc["sources"], registry_path.parent, registry_path)
     else:

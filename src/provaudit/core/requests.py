@@ -36,7 +36,7 @@ import jsonschema
 from provaudit.core.contracts import key_path, load_schema
 from provaudit.core.domains import registrable_domain
 from provaudit.core.errors import ConfigError
-from provaudit.core.safeyaml import load_yaml
+from provaudit.core.safeyaml import dates_as_text, load_yaml
 
 __all__ = ["CRITERIA", "DEFAULT_DEADLINE_DAYS", "KINDS", "STATUSES", "Request", "load_requests",
            "public_criteria", "request_status", "run_date"]
@@ -68,17 +68,6 @@ class Request(NamedTuple):
     note: Optional[str] = None
 
 
-def _as_text(value: Any) -> Any:
-    """Unquoted YAML dates back to their ISO text (a datetime keeps its time and fails the pattern)."""
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_text(v) for v in value]
-    return value
-
-
 def _read(file: Path) -> Any:
     try:
         text = file.read_text("utf-8")
@@ -101,7 +90,7 @@ def _read(file: Path) -> Any:
         return {"requests": []}
     if not isinstance(doc, dict):
         raise ConfigError(str(file), "", "a requests file is a YAML mapping with a 'requests' list")
-    return _as_text(doc)
+    return dates_as_text(doc)
 
 
 def _where(doc: Any, path: list[Any]) -> str:

@@ -18,6 +18,7 @@ file, the line and column, and the problem:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import yaml
@@ -25,7 +26,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from provaudit.core.errors import ConfigError
 
-__all__ = ["MAX_NODES", "load_yaml"]
+__all__ = ["MAX_NODES", "dates_as_text", "load_yaml"]
 
 # A run config with 1,000 sources is about 20,000 nodes; a hundred times that is generous.
 MAX_NODES = 2_000_000
@@ -108,3 +109,15 @@ def load_yaml(text: str, path: str, what: str = "file", max_nodes: int = MAX_NOD
         raise ConfigError(path, where, f"invalid YAML: {problem}") from None
     finally:
         loader.dispose()
+
+
+def dates_as_text(value: Any) -> Any:
+    """Unquoted YAML dates (``collected: 2024-02-28``) as the ISO text the schemas describe,
+    through mappings and lists (a datetime keeps its time, so it fails a date pattern)."""
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: dates_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [dates_as_text(v) for v in value]
+    return value
