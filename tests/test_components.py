@@ -51,6 +51,21 @@ def test_distributed_components_equal_the_union_find() -> None:
         assert_that(labels, equal_to(expected))
 
 
+def test_component_labels_over_ids_equal_the_union_find() -> None:
+    import numpy as np
+
+    from provaudit.beam.overlap import component_labels
+
+    ids = {ref: i * 7919 + 3 for i, ref in enumerate(sorted({r for e in _graph() for r in e}))}
+    edges = [(ids[a], ids[b]) for a, b in _graph()]
+    nodes, labels = component_labels(np.array(edges, dtype=np.int64))
+    expected = _union_find_labels(edges)
+    assert list(zip(nodes.tolist(), labels.tolist())) == expected
+    assert len(set(labels.tolist())) > 100
+    empty_nodes, empty_labels = component_labels(np.zeros((0, 2), dtype=np.int64))
+    assert len(empty_nodes) == len(empty_labels) == 0
+
+
 def test_too_few_rounds_fail_naming_the_setting() -> None:
     chain = [(_ref(i), _ref(i + 1)) for i in range(300)]
     with pytest.raises(Exception, match=r"did not converge in 2 rounds.*overlap\.components_max_rounds") as info:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import apache_beam as beam
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -38,7 +40,6 @@ from provaudit.core.overlap import (
 from provaudit.stages.overlap import run_overlap
 from provaudit.stages.runs import find_run
 from provaudit.stages.scan import run_scan
-from provaudit.beam.overlap import FindExactGroups, FindNearDuplicates, Representatives
 
 TestPipeline.__test__ = False
 PLANTED = json.loads((SAMPLE / "planted.json").read_text(encoding="utf-8"))
@@ -252,29 +253,62 @@ def test_a_huge_exact_group_costs_linear_time() -> None:
     assert report.rates["s"]["exact_within"] == n
 
 
-def test_representatives_keep_one_member_per_hash() -> None:
-    base = _text(5)
-    members = [_member(f"r{i}", base) for i in (3, 1, 2)] + [_member("u", _text(6))]
-    with TestPipeline() as p:
-        reps = p | beam.Create(members) | Representatives()
-        assert_that(reps | beam.Map(lambda m: (m.ref[2], len(m.minhash))), equal_to([("r1", 512), ("u", 512)]))
+def _ledger_files(tmp: Path, members: list[Member], files: int = 2) -> list[str]:
+    """Write members as ledger-like Parquet files (the columns the overlap stage reads)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(files):
+        mine = members[i::files]
+        table = pa.table({"source": [m.ref[0] for m in mine], "shard": [m.ref[1] for m in mine],
+                          "location": [m.ref[2] for m in mine], "doc_id": [m.ref[3] for m in mine],
+                          "sha256": [m.sha256 for m in mine], "minhash": pa.array([m.minhash for m in mine],
+                                                                                  pa.binary())})
+        path = tmp / f"part-{i}.parquet"
+        pq.write_table(table, path)
+        paths.append(str(path))
+    return paths
 
 
-def test_beam_transforms_find_groups_and_pairs() -> None:
-    base = _text(5)
-    members = [_member("a", base), _member("b", base), _member("c", _edit(base, 0.005, 2)), _member("d", _text(6))]
+def _dump(path: Path, value: object) -> None:
+    path.write_bytes(pickle.dumps(value))
+
+
+def _find_overlap(tmp: Path, members: list[Member], parts: int, max_bucket: int, above: int | None = None):
+    """Run FindLinks (and LabelComponents when the links exceed ``above``), then AssembleOverlap.
+
+    Returns (merged result and counts per source, cluster entries and pair entries in output order).
+    """
+    from provaudit.beam.io import list_files
+    from provaudit.beam.overlap import AssembleOverlap, FindLinks, LabelComponents, merged_rows, part_of_path
+
+    files = _ledger_files(tmp, members)
+    work = str(tmp / "work")
     with TestPipeline() as p:
-        ms = p | beam.Create(members)
-        exact = ms | FindExactGroups()
-        pairs = ms | FindNearDuplicates(lsh_params(0.8, 128), 1000)
-        assert_that(exact | "Refs" >> beam.Map(lambda g: [r[2] for r in g[1]]), equal_to([["a", "b"]]),
-                    label="Exact")
-        assert_that(pairs | "Names" >> beam.Map(lambda p: (p.a[2], p.b[2])),
-                    equal_to([("a", "b"), ("a", "c"), ("b", "c")]), label="Pairs")
+        _ = p | beam.Create(list(enumerate(files))) | FindLinks(work, parts, lsh_params(0.8, 128), max_bucket, above)
+    links = json.loads((tmp / "work" / "links.json").read_text())
+    assert links["labelled"] == (above is None or links["links"] <= above)
+    if not links["labelled"]:
+        with TestPipeline() as p:
+            _ = p | beam.Create(list_files(work, "links", "*", "links.arrow")) | LabelComponents(work, 40)
+    spilled = [(kind, part_of_path(path), path) for kind in ("groups", "links")
+               for path in list_files(work, kind, "*", f"{kind}.arrow")]
+    with TestPipeline() as p:
+        merged = (p | beam.Create(spilled)
+                  | AssembleOverlap(work, parts, list_files(work, "labels", "*", "labels.arrow"), {"s", "t"}, set(),
+                                    1000, max_bucket))
+        _ = merged | beam.Map(lambda m: _dump(tmp / "got.pkl", m))
+    got = {"merged": pickle.loads((tmp / "got.pkl").read_bytes()),
+           **json.loads((tmp / "work" / "counts.json").read_text())}
+    rows = {name: list(merged_rows(list_files(work, "out", "*", f"{name}.arrow"), name))
+            for name in ("clusters", "pairs")}
+    return got, rows
 
 
 def _reference_pairs(members: list[Member], params, max_bucket: int) -> set:
-    """Every bucket formed in memory, verified with bucket_pairs: what the Beam transform must find."""
+    """Every bucket formed in memory over every document, verified with bucket_pairs."""
     buckets: dict[int, list[Member]] = {}
     for m in members:
         if not is_empty_signature(m.minhash):
@@ -283,31 +317,80 @@ def _reference_pairs(members: list[Member], params, max_bucket: int) -> set:
     return {tuple(p) for b in buckets.values() for p in bucket_pairs(b, params.threshold, max_bucket)}
 
 
-@pytest.mark.parametrize("shards", [1, 3])
-def test_near_duplicates_match_in_memory_buckets_whatever_the_shards(shards: int) -> None:
-    params = lsh_params(0.8, 128)
+def _overlap_members() -> list[Member]:
     base, other = _text(7), _text(8)
-    members = ([_member(f"same{i}", base) for i in range(6)]  # one bucket per band, over max_bucket
-               + [_member(f"near{i}", _edit(base, 0.01 * (i + 1), i)) for i in range(4)]
-               + [_member(f"o{i}", _edit(other, 0.004 * i, 10 + i)) for i in range(3)]
-               + [_member(f"u{i}", _text(100 + i)) for i in range(20)] + [_member("empty", "")])
-    expected = _reference_pairs(members, params, max_bucket=4)
-    assert len(expected) > 10
-    with TestPipeline() as p:
-        pairs = p | beam.Create(members) | FindNearDuplicates(params, 4, shards)
-        assert_that(pairs | beam.Map(tuple), equal_to(sorted(expected)))
+    return ([_member(f"same{i}", base) for i in range(6)]  # one exact group: one representative banded
+            + [_member(f"near{i}", _edit(base, 0.01 * (i + 1), i)) for i in range(4)]
+            + [_member(f"o{i}", _edit(other, 0.004 * i, 10 + i), source="t") for i in range(3)]
+            + [_member(f"u{i}", _text(100 + i)) for i in range(20)] + [_member("empty", ""), _member("empty2", "")])
 
 
-def test_shared_buckets_fn_merges_lists_and_compacted_accumulators() -> None:
-    from provaudit.beam.overlap import FindSharedBucketsFn
+@pytest.mark.parametrize("parts", [1, 3])
+def test_find_overlap_equals_the_in_memory_assembly_whatever_the_partitions(parts: int, tmp_path: Path) -> None:
+    from provaudit.core.overlap import component_result
 
-    fn = FindSharedBucketsFn()
-    a = fn.add_input(fn.add_input(fn.create_accumulator(), (1, [10, 11])), (2, [12, 13]))
-    b = fn.compact(fn.add_input(fn.create_accumulator(), (3, [11, 14])))
-    merged = fn.merge_accumulators([a, b, fn.create_accumulator()])
-    assert fn.extract_output(merged) == [1, 3]  # key 11 is shared
-    assert fn.extract_output(fn.add_input(merged, (4, [12]))) == [1, 2, 3, 4]
-    assert fn.extract_output(fn.create_accumulator()) == []
+    params = lsh_params(0.8, 128)
+    members = _overlap_members()
+    groups: dict[str, list] = {}
+    for m in members:
+        groups.setdefault(m.sha256, []).append(m.ref)
+    exact = [(sha, sorted(refs)) for sha, refs in groups.items() if len(refs) > 1]
+    pairs = [Pair(*p) for p in _reference_pairs(members, params, max_bucket=4)]
+    unsigned = [m.sha256 for m in members if is_empty_signature(m.minhash)]
+    expected = component_result(exact, pairs, {"s", "t"}, set(), 1000, 4, unsigned)
+    got, rows = _find_overlap(tmp_path, members, parts, max_bucket=4)
+    assert rows["clusters"] == sorted(expected["clusters"], key=lambda r: (r[0], r[1]))
+    assert rows["pairs"] == sorted(expected["pairs"], key=lambda r: (r[0], r[1]))
+    assert got["merged"]["stats"] == expected["stats"]
+    assert got["merged"]["tally"] == expected["tally"] and got["merged"]["matrix"] == expected["matrix"]
+    assert (got["s"], got["t"]) == (len(members) - 3, 3)
+    assert len(rows["pairs"]) > 10 and {r[2] for r in rows["clusters"]} == {"exact", "near"}
+
+
+def test_find_overlap_with_distributed_components_gives_the_same_rows(tmp_path: Path) -> None:
+    members = _overlap_members()
+    _, fast = _find_overlap(tmp_path / "fast", members, 2, max_bucket=1000)
+    _, rounds = _find_overlap(tmp_path / "rounds", members, 2, max_bucket=1000, above=0)
+    assert rounds == fast and fast["clusters"]
+
+
+def test_band_key_matrix_rows_equal_band_keys_and_differ_by_band() -> None:
+    from provaudit.core.overlap import band_key_matrix, signature_matrix
+
+    params = lsh_params(0.8, 128)
+    sigs = [_member(f"k{i}", _text(200 + i)).minhash for i in range(5)]
+    matrix = band_key_matrix(signature_matrix(sigs, 128), params)
+    assert [row.tolist() for row in matrix] == [band_keys(s, params) for s in sigs]
+    same = np.zeros((1, 128), dtype="<u4")  # every band holds the same values: the salt keeps them apart
+    assert len(set(band_key_matrix(same, params)[0].tolist())) == params.bands
+
+
+def test_verify_buckets_finds_the_pairs_of_bucket_pairs_once_each() -> None:
+    import pyarrow as pa
+
+    from provaudit.core.overlap import verify_buckets
+
+    params = lsh_params(0.8, 128)
+    members = [m for m in _overlap_members() if not is_empty_signature(m.minhash)]
+    for max_bucket in (4, 1000):  # 4: the base text's buckets are over the limit
+        rows = [(k, i, m) for i, m in enumerate(members) for k in band_keys(m.minhash, params)]
+        table = pa.table({"key": [r[0] for r in rows], "id": [r[1] for r in rows],
+                          **{c: [r[2].ref[n] for r in rows] for n, c in enumerate(("source", "shard", "location",
+                                                                                     "doc_id"))},
+                          "sha256": [r[2].sha256 for r in rows], "minhash": [r[2].minhash for r in rows]})
+        found, compared = verify_buckets(table, params.threshold, max_bucket)
+        expected = _reference_pairs(members, params, max_bucket)
+        assert {tuple(p) for p in found.values()} == expected and len(found) == len(expected) > 10
+        index = {m.ref: i for i, m in enumerate(members)}
+        assert all(key == (index[p.a], index[p.b]) for key, p in found.items())
+        assert compared >= len(expected)
+
+
+def test_signatures_of_the_wrong_length_are_refused() -> None:
+    from provaudit.core.overlap import signature_matrix
+
+    with pytest.raises(ValueError, match="signature 1 holds 8 bytes, not 512"):
+        signature_matrix([b"\0" * 512, b"\0" * 8], 128)
 
 
 # --- the stage on the sample corpus -----------------------------------------------------
@@ -385,6 +468,21 @@ def test_overlap_outputs_are_deterministic(stage, tmp_path: Path) -> None:
     for name in ("clusters.parquet", "pairs.parquet", "matrix.json", "contamination.json",
                  "duplicate_rates.json"):
         assert (Path(again.overlap_dir) / name).read_bytes() == (Path(result.overlap_dir) / name).read_bytes()
+
+
+def test_outputs_do_not_depend_on_the_number_of_partitions(stage, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import provaudit.stages.overlap as overlap_stage
+
+    cfg, result = stage
+    documents = json.loads((Path(result.run_dir) / "manifest.json").read_text())["totals"]["ledger"]
+    monkeypatch.setattr(overlap_stage, "ROWS_PER_PART", 9)
+    assert overlap_stage.overlap_parts(documents) > 10
+    names = ("clusters.parquet", "pairs.parquet", "matrix.json", "duplicate_rates.json", "contamination.json")
+    before = {n: (Path(result.overlap_dir) / n).read_bytes() for n in names}
+    again = run_overlap(cfg, Path(result.run_dir).name, report=lambda line: None)
+    assert {n: (Path(again.overlap_dir) / n).read_bytes() for n in names} == before
+    assert not (Path(again.overlap_dir) / "_work").exists()  # the spill folder is removed
 
 
 def test_find_run_errors(tmp_path: Path) -> None:

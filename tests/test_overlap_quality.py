@@ -200,10 +200,12 @@ def test_changed_shards_fail_inside_the_pipeline_naming_registry_and_shard(tmp_p
     assert str(info.value).startswith(f"{cfg.registry_path}: shards changed since run ")
 
 
-def test_columns_the_writer_uses_give_the_same_parquet_bytes_as_rows() -> None:
+def test_the_streamed_writer_gives_the_same_parquet_bytes_as_rows() -> None:
+    import pyarrow.parquet as pq
+    import io
+
     from provaudit.core.contracts import rows_to_parquet
-    from provaudit.core.overlap import table_columns
-    from provaudit.stages.overlap import columns_to_parquet
+    from provaudit.stages.overlap import rows_to_parquet_stream
 
     groups, links, counts = _random_graph(11)
     merged = merge_results([component_result(groups, links, {"A", "B"}, {"E"}, 7, 50)])
@@ -211,8 +213,12 @@ def test_columns_the_writer_uses_give_the_same_parquet_bytes_as_rows() -> None:
     lean = finish_report(merged, counts, [], {"A", "B"}, {"E"}, PARAMS, 13, rows=False)
     assert lean.clusters == lean.pairs == [] and lean.summary == report.summary
     for name, rows in (("clusters", report.clusters), ("pairs", report.pairs)):
-        assert rows
-        assert columns_to_parquet(table_columns(merged, name), name) == rows_to_parquet(rows, name)
-    empty = merge_results([])
+        assert len(rows) > 20
+        entries = sorted(merged[name], key=lambda r: (r[0], r[1]))
+        # up to a row group, the bytes of one write_table; past it, row groups of the same rows
+        assert rows_to_parquet_stream(iter(entries), name) == rows_to_parquet(rows, name)
+        chunked = pq.ParquetFile(io.BytesIO(rows_to_parquet_stream(iter(entries), name, row_group=7)))
+        assert chunked.metadata.num_row_groups == -(-len(rows) // 7)
+        assert chunked.read().to_pylist() == rows
     for name in ("clusters", "pairs"):
-        assert columns_to_parquet(table_columns(empty, name), name) == rows_to_parquet([], name)
+        assert rows_to_parquet_stream(iter([]), name) == rows_to_parquet([], name)

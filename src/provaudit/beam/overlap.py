@@ -1,24 +1,26 @@
-"""Beam wiring of the overlap stage: exact groups, LSH banding in two passes, verification.
+"""Beam wiring of the overlap stage: exact groups, LSH banding, verification, components.
 
-The logic (band keys, bucket pairs, Jaccard estimates, union-find) is in
-:mod:`provaudit.core.overlap`; these transforms only shuffle it. Bands are formed twice:
-first with only a 64-bit id per document, to find the documents that share a bucket; then
-only those are joined back to their signatures, banded again, and each bucket's candidate
-pairs are verified by signature Jaccard before they count. Only one representative per
-content hash is banded (:class:`Representatives`): identical documents cost one bucket
-entry per band whatever their number. Connected components of large link sets run as
-large-star / small-star rounds (:class:`ConnectedComponents`), small ones by a union-find
-over the links alone (:class:`UnionFindComponents`); the outputs are assembled per
-component (:class:`AssembleComponents`) and only the compact result rows are combined.
+The logic (band keys, bucket pairs, Jaccard estimates, assembly) is in
+:mod:`provaudit.core.overlap`; :class:`FindOverlap` lays it out as steps over partitions
+whose per-document data lives in spill files (:mod:`provaudit.beam.spill`), so that a
+shuffle carries file names, not documents, and memory is bounded by one partition on
+any runner, the in-process ones included. Only one representative per content hash is
+banded: identical documents cost one bucket entry per band whatever their number. Only
+the band entries whose bucket holds two or more are joined back to their signatures,
+and each shared bucket's pairs are verified by signature Jaccard before they count.
+Connected components of the links are computed over their two 64-bit ids (SciPy), or,
+above ``overlap.distributed_components_above`` links, as large-star / small-star rounds
+(:class:`ConnectedComponents`); groups and links are then moved to their component's
+partition and assembled there, and only the sorted row pieces and small counts remain.
 Shards re-read for contamination are checksummed as they are read (:class:`CheckShardsFn`).
-Steps count their work in
-Beam metrics (namespace ``overlap``) and, for the driver's progress lines, in a
-:class:`ProgressWriter` folder.
+Steps count their work in Beam metrics (namespace ``overlap``) and, for the driver's
+progress lines, in a :class:`ProgressWriter` folder.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+import hashlib
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -27,7 +29,7 @@ from provaudit.beam.scan import QUARANTINE, SHARD_INFO, ReadShardFn, ShardTask
 from provaudit.core.records import Document
 
 if TYPE_CHECKING:
-    from provaudit.core.overlap import LshParams, Member
+    from provaudit.core.overlap import LshParams
 
 
 class ReadLedger(beam.PTransform):
@@ -51,240 +53,686 @@ class ReadLedger(beam.PTransform):
                 | "ReadLedgerFiles" >> beam.FlatMap(read_parquet_rows, self._columns))
 
 
-def ledger_member(row: dict[str, Any]) -> "Member":
-    """Turn a ledger row (as ReadLedger gives it) into an overlap Member."""
-    from provaudit.core.overlap import Member
-
-    return Member((row["source"], row["shard"], row["location"], row["doc_id"]), row["sha256"],
-                  bytes(row["minhash"]))
+REF = ["source", "shard", "location", "doc_id"]
+ID_BITS = 40  # a representative's id: its partition << ID_BITS | its rank in the partition
 
 
-class FindExactGroups(beam.PTransform):
-    """Group documents by content hash; output (sha256, sorted refs) for groups of two or more."""
-
-    def expand(self, members):
-        return (
-            members
-            | "KeyByHash" >> beam.Map(lambda m: (m.sha256, m.ref))
-            | "GroupByHash" >> beam.GroupByKey()
-            | "KeepGroups" >> beam.FlatMap(
-                lambda kv: [(kv[0], sorted(kv[1]))] if len(kv[1]) > 1 else [])
-        )
+def home_of(ids: Any) -> Any:
+    """Return the partition a representative's id was given in (its ``home``)."""
+    return ids >> ID_BITS
 
 
-class FindSharedBucketsFn(beam.CombineFn):
-    """Gather one band shard's (band key, doc id) entries; output the ids in buckets of two or more.
+class StepProgress:
+    """One DoFn instance's running counts for the driver's progress lines (a ProgressWriter file)."""
 
-    Input: ``(doc id, [band keys in this shard])``. The accumulator is two parallel int64
-    columns, band keys and doc ids: lists while adding, bytes once compacted for the
-    shuffle (one object each instead of one per entry); the buckets are found by sorting.
+    def __init__(self, progress: "ProgressWriter | None", step: str) -> None:
+        self._progress = progress
+        self._step = step
+        self._counts: dict[str, int] = {}
+        self._name = ""
+        self._last = 0.0
+
+    def add(self, **counts: int) -> None:
+        import time
+        import uuid
+
+        if self._progress is None:
+            return
+        if not self._name:
+            self._name = f"{self._step}--all--{uuid.uuid4().hex[:12]}"
+        for key, n in counts.items():
+            self._counts[key] = self._counts.get(key, 0) + int(n)
+        now = time.monotonic()
+        if now - self._last >= self._progress.interval:
+            self._last = now
+            self._progress.write(self._name, self._counts)
+
+    def flush(self) -> None:
+        if self._progress is not None and self._name:
+            self._progress.write(self._name, self._counts)
+
+
+class _SpillFn(beam.DoFn):
+    """A step reading and writing spill files under ``work`` (:mod:`provaudit.beam.spill`)."""
+
+    STEP = ""
+
+    def __init__(self, work: str, parts: int, progress: "ProgressWriter | None" = None) -> None:
+        self._work = work
+        self._parts = parts
+        self._progress = progress
+
+    def setup(self) -> None:
+        self._steps = StepProgress(self._progress, self.STEP)
+
+    def finish_bundle(self) -> None:
+        self._steps.flush()
+
+
+def _string_column(table: Any, name: str) -> list:
+    return table.column(name).to_pylist()
+
+
+class SpillDocumentsFn(_SpillFn):
+    """Read one ledger file; write its documents into the partitions of their content hash.
+
+    Input: ``(index, path)`` of a ledger file. Output: ``(partition, spill path)`` per
+    partition written, and on the ``counts`` output ``(source, documents)``.
     """
 
-    def create_accumulator(self) -> tuple[list[int], list[int]]:
-        return [], []
+    STEP = "documents"
 
-    def add_input(self, acc: tuple, entry: tuple[int, list[int]]) -> tuple[list[int], list[int]]:
-        doc, keys = entry
-        if isinstance(acc[0], bytes):  # a compacted or merged accumulator
-            acc = _int64s(acc[0]).tolist(), _int64s(acc[1]).tolist()
-        acc[0].extend(keys)
-        acc[1].extend([doc] * len(keys))
-        return acc
+    def setup(self) -> None:
+        super().setup()
+        self._documents = Metrics.counter("overlap", "documents")
 
-    def merge_accumulators(self, accumulators: Iterable[tuple]) -> tuple[bytes, bytes]:
+    def process(self, item: tuple[int, str]) -> Iterator[Any]:
         import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
 
-        parts = [(_int64s(keys), _int64s(docs)) for keys, docs in accumulators]
-        if not parts:
-            return b"", b""
-        return (np.concatenate([k for k, _ in parts]).tobytes(),
-                np.concatenate([d for _, d in parts]).tobytes())
+        from provaudit.beam.io import open_input
+        from provaudit.beam.spill import part_path, write_table
 
-    def compact(self, acc: tuple) -> tuple[bytes, bytes]:
-        return _int64s(acc[0]).tobytes(), _int64s(acc[1]).tobytes()
+        index, path = item
+        with open_input(path) as fh:
+            table = pq.read_table(fh, columns=REF + ["sha256", "minhash"])
+        n = table.num_rows
+        if not n:
+            return
+        shas = _string_column(table, "sha256")
+        prefix = np.fromiter((_hash_prefix(s) for s in shas), dtype=np.uint64, count=n)
+        parts = spill_part(prefix.view(np.int64), self._parts)
+        for part in np.unique(parts).tolist():
+            rows = table.filter(pa.array(parts == part)) if self._parts > 1 else table
+            yield part, write_table(part_path(self._work, "docs", part, f"{index:06d}"), rows)
+        for source, count in zip(*pc.value_counts(table.column("source")).flatten()):
+            yield beam.pvalue.TaggedOutput("counts", (source.as_py(), count.as_py()))
+        self._documents.inc(n)
+        self._steps.add(elements=n)
 
-    def extract_output(self, acc: tuple) -> list[int]:
+
+def _hash_prefix(sha256: str) -> int:
+    """Return the first 64 bits of a hex content hash (any other text: a 64-bit digest of it)."""
+    try:
+        return int(sha256[:16], 16)
+    except ValueError:
+        return int.from_bytes(hashlib.blake2b(sha256.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                              "little")
+
+
+def spill_part(keys: Any, parts: int) -> Any:
+    from provaudit.beam.spill import part_of
+
+    return part_of(keys, parts)
+
+
+class GroupPartFn(_SpillFn):
+    """One content-hash partition: exact groups, representatives and their band keys.
+
+    Input: ``(partition, [spill paths])`` of :class:`SpillDocumentsFn`. Sorted by content
+    hash and reference, each hash's first document represents it and gets an id
+    (``partition << 40 | rank``). Writes the groups of two or more (``groups``: a row per
+    member with its representative's id and whether its signature is empty), the
+    representatives with a non-empty signature (``reps``), and their band keys
+    (``bands``, into the partitions of the keys). Output: ``(band partition, path)``, and
+    on ``groups``: ``(partition, path)``.
+    """
+
+    STEP = "bands"
+
+    def __init__(self, work: str, parts: int, params: "LshParams", progress: "ProgressWriter | None" = None) -> None:
+        super().__init__(work, parts, progress)
+        self._params = params
+
+    def setup(self) -> None:
+        super().setup()
+        self._groups = Metrics.counter("overlap", "exact_groups")
+        self._reps = Metrics.counter("overlap", "representatives_banded")
+
+    def process(self, item: tuple[int, list[str]]) -> Iterator[Any]:
         import numpy as np
+        import pyarrow as pa
 
-        keys, docs = _int64s(acc[0]), _int64s(acc[1])
-        if len(keys) < 2:
-            return []
-        order = np.argsort(keys, kind="stable")
-        keys, docs = keys[order], docs[order]
-        same = keys[1:] == keys[:-1]
-        shared = np.zeros(len(keys), dtype=bool)
-        shared[1:] |= same
-        shared[:-1] |= same
-        return np.unique(docs[shared]).tolist()
+        from provaudit.beam.spill import part_path, read_tables, write_table
+        from provaudit.core.overlap import EMPTY_SLOT, band_key_matrix, signature_matrix
+
+        part, paths = item
+        table = read_tables(list(paths)).sort_by([("sha256", "ascending")] + [(c, "ascending") for c in REF])
+        n = table.num_rows
+        shas = np.array(_string_column(table, "sha256"), dtype=object)
+        starts = np.flatnonzero(np.r_[True, shas[1:] != shas[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        sizes = np.diff(np.r_[starts, n])
+        ids = (np.int64(part) << ID_BITS) | np.arange(len(starts), dtype=np.int64)
+        rep_table = table.take(pa.array(starts))
+        try:
+            sigs = signature_matrix(rep_table.column("minhash").to_pylist(), self._params.num_perm)
+        except ValueError as exc:
+            raise ValueError(f"overlap: ledger signatures do not match scan.num_perm={self._params.num_perm}: {exc}") from exc
+        empty = (sigs == EMPTY_SLOT).all(axis=1)
+        grouped = sizes > 1
+        if grouped.any():
+            member_rows = np.repeat(starts[grouped], sizes[grouped]) + _ranks(sizes[grouped])
+            members = table.select(REF + ["sha256"]).take(pa.array(member_rows))
+            members = members.append_column("rep_id", pa.array(np.repeat(ids[grouped], sizes[grouped])))
+            members = members.append_column("unsigned", pa.array(np.repeat(empty[grouped], sizes[grouped])))
+            yield beam.pvalue.TaggedOutput("groups", (part, write_table(
+                part_path(self._work, "groups", part, "groups"), members)))
+            self._groups.inc(int(grouped.sum()))
+        signed = np.flatnonzero(~empty)
+        reps = rep_table.select(REF + ["sha256", "minhash"]).take(pa.array(signed))
+        reps = reps.add_column(0, "id", pa.array(ids[signed]))
+        write_table(part_path(self._work, "reps", part, "reps"), reps)
+        keys = band_key_matrix(sigs[signed], self._params)
+        flat_keys = keys.reshape(-1)
+        flat_ids = np.repeat(ids[signed], self._params.bands)
+        band_parts = spill_part(flat_keys, self._parts)
+        for q in np.unique(band_parts).tolist():
+            mine = band_parts == q
+            yield q, write_table(part_path(self._work, "bands", q, f"{part:05d}"),
+                                 pa.table({"key": flat_keys[mine], "id": flat_ids[mine]}))
+        self._reps.inc(len(signed))
+        self._steps.add(elements=len(signed))
 
 
-def _int64s(column: bytes | list[int]) -> Any:
+def _ranks(sizes: Any) -> Any:
+    """Return 0..size-1 for each size, concatenated."""
     import numpy as np
 
-    if isinstance(column, bytes):
-        return np.frombuffer(column, dtype=np.int64)
-    return np.asarray(column, dtype=np.int64)
+    total = int(sizes.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
 
 
-class VerifyBucketsFn(beam.CombineFn):
-    """Gather one band shard's buckets of candidate documents; output their verified pairs.
+def _runs(values: Any) -> tuple[Any, Any]:
+    """Return the start and the length of each run of equal adjacent values (numpy)."""
+    import numpy as np
 
-    Input: ``((ref, sha256, minhash), [band keys in this shard])``. Accumulator: band key
-    -> members. Output: the verified pairs, as plain tuples.
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return starts, np.diff(np.r_[starts, n])
+
+
+class SharedBucketsFn(_SpillFn):
+    """One band partition: the band entries whose bucket holds two or more representatives.
+
+    Input: ``(band partition, [paths])`` of ``(key, id)`` entries. Writes the shared
+    entries into their representatives' home partitions (``cand``). Output: ``(home, path)``.
     """
 
-    def __init__(self, threshold: float, max_bucket: int) -> None:
+    def setup(self) -> None:
+        super().setup()
+        self._shared = Metrics.counter("overlap", "band_entries_shared")
+
+    def process(self, item: tuple[int, list[str]]) -> Iterator[tuple[int, str]]:
+        import numpy as np
+        import pyarrow as pa
+
+        from provaudit.beam.spill import part_path, read_tables
+
+        q, paths = item
+        table = read_tables(list(paths))
+        keys = table.column("key").to_numpy()
+        ids = table.column("id").to_numpy()
+        order = np.lexsort((ids, keys))
+        keys, ids = keys[order], ids[order]
+        _, sizes = _runs(keys)
+        shared = np.repeat(sizes > 1, sizes)
+        keys, ids = keys[shared], ids[shared]
+        homes = home_of(ids)
+        self._shared.inc(len(ids))
+        for home in np.unique(homes).tolist():
+            mine = homes == home
+            yield home, _write(part_path(self._work, "cand", home, f"{q:05d}"),
+                               pa.table({"key": keys[mine], "id": ids[mine]}))
+
+
+def _write(path: str, table: Any) -> str:
+    from provaudit.beam.spill import write_table
+
+    return write_table(path, table)
+
+
+class CandidateRecordsFn(_SpillFn):
+    """One home partition: join the shared band entries to their representatives' records.
+
+    Input: ``(home, [paths])`` of shared ``(key, id)`` entries. Writes ``(key, id, ref,
+    sha256, minhash)`` into the band partitions of the keys (``verify``). Output:
+    ``(band partition, path)``.
+    """
+
+    def process(self, item: tuple[int, list[str]]) -> Iterator[tuple[int, str]]:
+        import numpy as np
+        import pyarrow as pa
+
+        from provaudit.beam.spill import part_path, read_table, read_tables
+
+        home, paths = item
+        entries = read_tables(list(paths))
+        keys = entries.column("key").to_numpy()
+        ids = entries.column("id").to_numpy()
+        reps = read_table(part_path(self._work, "reps", home, "reps"))
+        rep_ids = reps.column("id").to_numpy()
+        rows = np.searchsorted(rep_ids, ids)
+        if len(rows) and (rows.max() >= len(rep_ids) or not np.array_equal(rep_ids[rows], ids)):
+            raise RuntimeError(f"overlap: partition {home}: a band entry names no representative")
+        records = reps.take(pa.array(rows)).add_column(0, "key", pa.array(keys))
+        band_parts = spill_part(keys, self._parts)
+        for q in np.unique(band_parts).tolist():
+            yield q, _write(part_path(self._work, "verify", q, f"{home:05d}"),
+                            records.filter(pa.array(band_parts == q)))
+
+
+LINK_COLUMNS = ["a_id", "b_id", "jaccard"] + [f"a_{c}" for c in REF] + ["a_sha256"] + \
+    [f"b_{c}" for c in REF] + ["b_sha256"]
+
+
+class VerifyBucketsFn(_SpillFn):
+    """One band partition: verify the candidate pairs of its shared buckets.
+
+    Input: ``(band partition, [paths])`` of candidate records. Every bucket is whole here
+    (its key decides its partition); its distinct candidate pairs are verified by
+    signature Jaccard once each (:func:`provaudit.core.overlap.verify_buckets`, bounded by
+    ``max_bucket``). Writes the partition's verified links (``links``) and outputs the path.
+    """
+
+    STEP = "buckets"
+
+    def __init__(self, work: str, parts: int, threshold: float, max_bucket: int,
+                 progress: "ProgressWriter | None" = None) -> None:
+        super().__init__(work, parts, progress)
         self._threshold = threshold
         self._max_bucket = max_bucket
 
-    def create_accumulator(self) -> dict[int, list[tuple]]:
-        return {}
-
-    def add_input(self, buckets: dict[int, list[tuple]],
-                  entry: tuple[tuple, list[int]]) -> dict[int, list[tuple]]:
-        member, keys = entry
-        for key in keys:
-            bucket = buckets.get(key)
-            if bucket is None:
-                buckets[key] = [member]
-            else:
-                bucket.append(member)
-        return buckets
-
-    def merge_accumulators(self,
-                           accumulators: Iterable[dict[int, list[tuple]]]) -> dict[int, list[tuple]]:
-        merged: dict[int, list[tuple]] | None = None
-        for buckets in accumulators:
-            if merged is None:
-                merged = buckets
-                continue
-            for key, members in buckets.items():
-                bucket = merged.get(key)
-                if bucket is None:
-                    merged[key] = members
-                else:
-                    bucket.extend(members)
-        return merged if merged is not None else {}
-
-    def extract_output(self, buckets: dict[int, list[tuple]]) -> tuple[int, list[tuple]]:
-        """Return (candidate pairs compared, verified pairs as plain tuples)."""
-        from provaudit.core.overlap import bucket_pairs
-
-        compared = 0
-        pairs = []
-        for members in buckets.values():
-            n = len(members)
-            if n < 2:
-                continue
-            compared += n * (n - 1) // 2 if n <= self._max_bucket else n + self._max_bucket ** 2 // 2
-            pairs.extend(tuple(p) for p in bucket_pairs(members, self._threshold, self._max_bucket))
-        return compared, pairs
-
-
-class _VerifiedFn(beam.DoFn):
-    """Unpack one band shard's verified pairs, counting shards, candidates and pairs (Beam metrics)."""
-
-    def __init__(self) -> None:
-        self._shards = Metrics.counter("overlap", "band_shards_verified")
+    def setup(self) -> None:
+        super().setup()
         self._candidates = Metrics.counter("overlap", "pairs_candidate")
         self._verified = Metrics.counter("overlap", "pairs_verified_in_buckets")
 
-    def process(self, kv: tuple) -> Iterator[tuple]:
-        compared, pairs = kv[1]
-        self._shards.inc()
+    def process(self, item: tuple[int, list[str]]) -> Iterator[str]:
+        import pyarrow as pa
+
+        from provaudit.beam.spill import part_path, read_tables
+        from provaudit.core.overlap import verify_buckets
+
+        q, paths = item
+        table = read_tables(list(paths))
+        links, compared = verify_buckets(table, self._threshold, self._max_bucket)
+        columns: dict[str, list] = {c: [] for c in LINK_COLUMNS}
+        for (a_id, b_id), p in sorted(links.items()):
+            columns["a_id"].append(a_id)
+            columns["b_id"].append(b_id)
+            columns["jaccard"].append(float(p.jaccard))
+            for end, ref, sha in (("a", p.a, p.a_sha256), ("b", p.b, p.b_sha256)):
+                for c, value in zip(REF, ref):
+                    columns[f"{end}_{c}"].append(value)
+                columns[f"{end}_sha256"].append(sha)
         self._candidates.inc(compared)
-        self._verified.inc(len(pairs))
-        yield from pairs
+        self._verified.inc(len(links))
+        self._steps.add(elements=1, candidates=compared, verified=len(links))
+        yield _write(part_path(self._work, "links", q, "links"), pa.table(columns, schema=link_schema()))
 
 
-def _by_shard(item: Any, keys: list[int], shards: int) -> list[tuple[int, tuple[Any, list[int]]]]:
-    """Return ``(band shard, (item, its band keys in that shard))``; a shard is key mod ``shards``."""
-    if shards == 1:
-        return [(0, (item, keys))]
-    split: dict[int, list[int]] = {}
-    for key in keys:
-        split.setdefault(key % shards, []).append(key)
-    return [(shard, (item, part)) for shard, part in split.items()]
+def link_schema() -> Any:
+    """The Arrow schema of a ``links`` spill file."""
+    import pyarrow as pa
+
+    return pa.schema([("a_id", pa.int64()), ("b_id", pa.int64()), ("jaccard", pa.float64())]
+                     + [(c, pa.string()) for c in LINK_COLUMNS[3:]])
 
 
-class FindNearDuplicates(beam.PTransform):
-    """LSH banding as Beam transforms: band keys -> buckets -> verified candidate pairs.
+class ComponentLabelsFn(_SpillFn):
+    """All links: count the distinct ones, and label each linked representative with its component.
 
-    Every document falls in one bucket per band, and nearly every bucket holds one
-    document. So the buckets are formed twice:
-
-    1. with only a 64-bit id per document, to find the candidates: the documents that
-       share a bucket with another;
-    2. with the candidates' records (reference, content hash, signature), joined back by
-       id; every bucket of two or more documents is the same as in pass 1, and its
-       candidate pairs are verified (``bucket_pairs``).
-
-    Buckets are gathered per band shard (band key mod ``shards``) by a CombinePerKey, so
-    a runner gathers each bundle's part of a shard where the bundle was read (combiner
-    lifting) and shuffles one accumulator per shard and bundle instead of one element per
-    document and band; a shard's parts are merged on one worker. ``shards`` spreads that
-    work and bounds its memory (the overlap stage sets it from the number of documents);
-    a bucket is always whole where it is verified, so the pairs do not depend on it.
-    Shuffled values are plain tuples and ints, which Beam encodes natively (a NamedTuple
-    is pickled).
+    Input: the list of link files. Only the two ids of each link are read (16 bytes a
+    link). Up to ``above`` links (any number when ``above`` is None), the components are
+    computed here (SciPy's ``connected_components`` over the sparse link graph, the
+    small-input path) and each representative's label (the smallest id of its component)
+    is written into its home partition (``labels``); the output is the label files'
+    paths. Above it, no label is written: :class:`LabelComponents` computes them next.
+    Either way ``work/links.json`` records the distinct links and whether they are labelled.
     """
 
-    def __init__(self, params: "LshParams", max_bucket: int, shards: int = 1,
+    def __init__(self, work: str, parts: int, above: Optional[int]) -> None:
+        super().__init__(work, parts)
+        self._above = above
+
+    def process(self, paths: list[str]) -> Iterator[Any]:
+        import numpy as np
+
+        from provaudit.beam.spill import read_tables
+
+        table = read_tables(list(paths), ["a_id", "b_id"], link_schema())
+        edges = np.stack([table.column("a_id").to_numpy(), table.column("b_id").to_numpy()], axis=1)
+        edges = np.unique(edges, axis=0) if len(edges) else edges.reshape(0, 2)
+        Metrics.counter("overlap", "links").inc(len(edges))
+        labelled = self._above is None or len(edges) <= self._above
+        if labelled:
+            nodes, labels = component_labels(edges)
+            yield from write_labels(self._work, nodes, labels)
+        write_json(join(self._work, "links.json"), {"links": len(edges), "labelled": labelled})
+
+
+def component_labels(edges: Any) -> tuple[Any, Any]:
+    """Return the nodes of an (n, 2) int64 edge array (sorted) and each one's component label (its smallest node)."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(edges):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    nodes, index = np.unique(edges.reshape(-1), return_inverse=True)
+    index = index.reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(index), dtype=np.int8), (index[:, 0], index[:, 1])), shape=(len(nodes),) * 2)
+    _, component = connected_components(graph, directed=False)
+    smallest = np.full(component.max() + 1, len(nodes), dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(len(nodes)))  # nodes are sorted: the first index is the smallest
+    return nodes, nodes[smallest[component]]
+
+
+def write_labels(work: str, nodes: Any, labels: Any) -> Iterator[str]:
+    """Write each node's label into its home partition's ``labels`` file; yield the paths."""
+    import numpy as np
+    import pyarrow as pa
+
+    from provaudit.beam.spill import part_path
+
+    homes = home_of(nodes)
+    for home in np.unique(homes).tolist():
+        mine = homes == home
+        yield _write(part_path(work, "labels", home, "labels"), pa.table({"id": nodes[mine], "label": labels[mine]}))
+
+
+class RouteToComponentsFn(_SpillFn):
+    """Move exact groups and links into the partition of their component (its label, spread).
+
+    Input: ``("groups" | "links", partition, path)``; ``label_files``: the label files. A
+    group's component is its representative's label, or the representative itself when it
+    has no link; a link's is its first end's label. Output: ``(component partition, path)``.
+    """
+
+    def __init__(self, work: str, parts: int, label_files: list[str]) -> None:
+        super().__init__(work, parts)
+        self._label_files = sorted(label_files)
+
+    def setup(self) -> None:
+        import numpy as np
+
+        from provaudit.beam.spill import read_table
+
+        super().setup()
+        tables = [read_table(p) for p in self._label_files]
+        nodes = np.concatenate([t.column("id").to_numpy() for t in tables]) if tables else np.zeros(0, np.int64)
+        labels = np.concatenate([t.column("label").to_numpy() for t in tables]) if tables else np.zeros(0, np.int64)
+        order = np.argsort(nodes)
+        self._nodes, self._node_labels = nodes[order], labels[order]
+
+    def process(self, item: tuple[str, int, str]) -> Iterator[tuple[int, str]]:
+        import numpy as np
+        import pyarrow as pa
+
+        from provaudit.beam.spill import part_path, read_table
+
+        kind, part, path = item
+        nodes, labels = self._nodes, self._node_labels
+        table = read_table(path)
+        ids = table.column("rep_id" if kind == "groups" else "a_id").to_numpy()
+        component = ids
+        if len(nodes):
+            at = np.minimum(np.searchsorted(nodes, ids), len(nodes) - 1)
+            component = np.where(nodes[at] == ids, labels[at], ids)
+        targets = spill_part(component, self._parts)
+        for c in np.unique(targets).tolist():
+            yield c, _write(part_path(self._work, "components", c, f"{kind}-{part:05d}"),
+                            table.filter(pa.array(targets == c)))
+
+
+class AssemblePartFn(_SpillFn):
+    """One component partition: assemble its clusters, pairs, matrix counts and rate tallies.
+
+    The partition is closed under links (whole components), so
+    :func:`provaudit.core.overlap.component_result` over it gives its share of the outputs.
+    Its cluster and pair rows are written sorted (``out/clusters``, ``out/pairs``); the
+    output is the rest of the result (counts, tallies, contamination examples), small.
+    """
+
+    STEP = "assemble"
+
+    def __init__(self, work: str, parts: int, training: set[str], evals: set[str], max_pairs_per_cluster: int,
+                 max_bucket: int, progress: "ProgressWriter | None" = None, max_examples: int = 1000) -> None:
+        super().__init__(work, parts, progress)
+        self._training = training
+        self._evals = evals
+        self._cap = max_pairs_per_cluster
+        self._max_bucket = max_bucket
+        self._max_examples = max_examples
+
+    def setup(self) -> None:
+        super().setup()
+        self._clusters = Metrics.counter("overlap", "clusters")
+
+    def process(self, item: tuple[int, list[str]]) -> Iterator[dict]:
+        from provaudit.beam.spill import iter_rows
+        from provaudit.core.overlap import Pair, component_result
+
+        c, paths = item
+        groups: dict[str, list] = {}
+        unsigned: set[str] = set()
+        pairs = []
+        for path in sorted(paths):
+            if path.rsplit("/", 1)[-1].startswith("groups-"):
+                for source, shard, location, doc_id, sha, unsigned_sig in iter_rows(
+                        path, REF + ["sha256", "unsigned"]):
+                    groups.setdefault(sha, []).append((source, shard, location, doc_id))
+                    if unsigned_sig:
+                        unsigned.add(sha)
+            else:
+                for row in iter_rows(path, LINK_COLUMNS[2:]):
+                    pairs.append(Pair(tuple(row[1:5]), tuple(row[6:10]), row[0], row[5], row[10]))
+        result = component_result(list(groups.items()), pairs, self._training, self._evals, self._cap,
+                                  self._max_bucket, sorted(unsigned), self._max_examples)
+        write_sorted_rows(self._work, c, result)
+        self._clusters.inc(result["stats"]["clusters"])
+        self._steps.add(clusters=result["stats"]["clusters"], links=result["stats"]["links"])
+        result["clusters"], result["pairs"] = [], []
+        yield result
+
+
+CLUSTER_PIECE = ["cluster_id"] + REF + ["kind", "diameter"]
+PAIR_PIECE = [f"a_{c}" for c in REF] + [f"b_{c}" for c in REF] + ["jaccard", "cluster_id", "nearest_for_a",
+                                                                  "nearest_for_b"]
+
+
+def write_sorted_rows(work: str, part: int, result: dict) -> None:
+    """Write one partition's cluster and pair rows, sorted as the output files are, as spill pieces."""
+    import pyarrow as pa
+
+    from provaudit.beam.spill import part_path
+
+    clusters = sorted(result["clusters"], key=lambda r: (r[0], r[1]))
+    if clusters:
+        columns = list(zip(*((cid, *ref, kind, float(d)) for cid, ref, kind, d in clusters)))
+        _write(part_path(work, "out", part, "clusters"), pa.table(dict(zip(CLUSTER_PIECE, columns))))
+    pairs = sorted(result["pairs"], key=lambda r: (r[0], r[1]))
+    if pairs:
+        columns = list(zip(*((*a, *b, float(j), cid, bool(na), bool(nb)) for a, b, j, cid, na, nb in pairs)))
+        _write(part_path(work, "out", part, "pairs"), pa.table(dict(zip(PAIR_PIECE, columns))))
+
+
+def merged_rows(paths: list[str], name: str) -> Iterator[tuple]:
+    """Yield the output rows of ``clusters`` or ``pairs`` from sorted pieces, merged in order.
+
+    Each piece is read one record batch at a time, so memory holds a batch per piece.
+    Rows come out as :func:`provaudit.core.overlap.component_result` entries.
+    """
+    import heapq
+
+    if name == "clusters":
+        streams = [((cid, (s, sh, loc, d), kind, dia) for cid, s, sh, loc, d, kind, dia in iter_rows_of(p, CLUSTER_PIECE))
+                   for p in sorted(paths)]
+    else:
+        streams = [(((r[0], r[1], r[2], r[3]), (r[4], r[5], r[6], r[7]), r[8], r[9], r[10], r[11])
+                    for r in iter_rows_of(p, PAIR_PIECE)) for p in sorted(paths)]
+    yield from heapq.merge(*streams, key=lambda r: (r[0], r[1]))
+
+
+def iter_rows_of(path: str, columns: list[str]) -> Iterator[tuple]:
+    from provaudit.beam.spill import iter_rows
+
+    return iter_rows(path, columns)
+
+
+class FindLinks(beam.PTransform):
+    """Exact groups, LSH near-duplicates and (up to ``above`` links) component labels, over spill files.
+
+    Input: ``(index, path)`` of the run's ledger files. Every per-document intermediate
+    goes through spill files under ``work`` in ``parts`` partitions
+    (:mod:`provaudit.beam.spill`); the shuffles carry file names only. Steps:
+
+    1. :class:`SpillDocumentsFn`: ledger files -> documents by content-hash partition;
+    2. :class:`GroupPartFn`: exact groups, one representative per hash, band keys;
+    3. :class:`SharedBucketsFn`: band entries whose bucket holds two or more;
+    4. :class:`CandidateRecordsFn`: their records, into the partitions of their keys;
+    5. :class:`VerifyBucketsFn`: each shared bucket's pairs verified by signature Jaccard;
+    6. :class:`ComponentLabelsFn`: connected components of the links, when there are at
+       most ``above`` of them (else :class:`LabelComponents` runs next, as Beam rounds).
+
+    Leaves ``groups``, ``links`` and ``labels`` files under ``work``, and writes
+    ``work/links.json`` (the links, whether they are labelled) and ``work/counts.json``
+    (documents per source).
+    """
+
+    def __init__(self, work: str, parts: int, params: "LshParams", max_bucket: int, above: Optional[int],
                  progress: "ProgressWriter | None" = None) -> None:
         super().__init__()
-        if shards < 1:
-            raise ValueError(f"shards must be at least 1, got {shards}")
+        self._work = work
+        self._parts = parts
         self._params = params
         self._max_bucket = max_bucket
-        self._shards = shards
+        self._above = above
         self._progress = progress
 
-    def expand(self, members):
-        from provaudit.core.overlap import Pair, band_keys, doc_key, is_empty_signature
+    def expand(self, ledger_files):
+        work, parts, progress = self._work, self._parts, self._progress
+        docs = (ledger_files
+                | "SpreadLedgerFiles" >> beam.Reshuffle()
+                | "SpillDocuments" >> beam.ParDo(SpillDocumentsFn(work, parts, progress))
+                .with_outputs("counts", main="parts"))
+        grouped = (docs.parts
+                   | "DocumentsByPart" >> beam.GroupByKey()
+                   | "GroupParts" >> beam.ParDo(GroupPartFn(work, parts, self._params, progress))
+                   .with_outputs("groups", main="bands"))
+        _ = (grouped.bands
+             | "BandsByPart" >> beam.GroupByKey()
+             | "SharedBuckets" >> beam.ParDo(SharedBucketsFn(work, parts))
+             | "SharedByHome" >> beam.GroupByKey()
+             | "CandidateRecords" >> beam.ParDo(CandidateRecordsFn(work, parts))
+             | "CandidatesByPart" >> beam.GroupByKey()
+             | "VerifyBuckets" >> beam.ParDo(VerifyBucketsFn(work, parts, self._params.threshold,
+                                                             self._max_bucket, progress))
+             | "GatherLinkFiles" >> beam.combiners.ToList()
+             | "ComponentLabels" >> beam.ParDo(ComponentLabelsFn(work, parts, self._above)))
+        _ = (docs.counts
+             | "CountPerSource" >> beam.CombinePerKey(sum)
+             | "GatherCounts" >> beam.combiners.ToList()
+             | "WriteCounts" >> beam.Map(lambda counts: write_json(join(work, "counts.json"), dict(sorted(counts)))))
+        return grouped.groups
 
-        params, shards, progress = self._params, self._shards, self._progress
 
-        def counted(pcoll, label: str, step: str, measure: Any = None):
-            if progress is None:
-                return pcoll
-            return pcoll | label >> beam.ParDo(ProgressCountFn(progress, step, measure=measure))
+class LabelComponents(beam.PTransform):
+    """Label the linked representatives with their component by :class:`ConnectedComponents` rounds.
 
-        def band(member: tuple) -> list[tuple[int, tuple[Any, list[int]]]]:
-            return _by_shard(member, band_keys(member[2], params), shards)
+    Input: the ``links`` spill files' paths. Their ``(a_id, b_id)`` become the edges;
+    each node's label is written into its home partition's ``labels`` file, as
+    :class:`ComponentLabelsFn` writes them on the small-input path.
+    """
 
-        docs = (
-            members
-            | "DropEmptySignatures" >> beam.Filter(lambda m: not is_empty_signature(m.minhash))
-            | "KeyById" >> beam.Map(lambda m: (doc_key(m.ref), (m.ref, m.sha256, m.minhash)))
-        )
-        candidates = (
-            counted(docs, "CountBanded", "bands")
-            | "BandIds" >> beam.FlatMap(lambda kv: _by_shard(kv[0], band_keys(kv[1][2], params), shards))
-            | "FindSharedBuckets" >> beam.CombinePerKey(FindSharedBucketsFn())
-            | "CandidateIds" >> beam.FlatMap(lambda kv: [(doc, True) for doc in kv[1]])
-        )
-        verified = (
-            {"doc": docs, "candidate": candidates}
-            | "JoinCandidates" >> beam.CoGroupByKey()
-            | "KeepCandidates" >> beam.FlatMap(
-                lambda kv: kv[1]["doc"] if any(kv[1]["candidate"]) else [])
-            | "BandMembers" >> beam.FlatMap(band)
-            | "VerifyBuckets" >> beam.CombinePerKey(VerifyBucketsFn(params.threshold, self._max_bucket))
-        )
-        verified = counted(verified, "CountBandShards", "buckets",
-                           lambda kv: {"candidates": kv[1][0], "verified": len(kv[1][1])})
-        pairs_verified = Metrics.counter("overlap", "pairs_verified")
+    def __init__(self, work: str, rounds: int, progress: "ProgressWriter | None" = None) -> None:
+        super().__init__()
+        self._work = work
+        self._rounds = rounds
+        self._progress = progress
 
-        def to_pair(*fields):
-            pairs_verified.inc()
-            return Pair(*fields)
+    def expand(self, link_files):
+        work = self._work
+        return (link_files
+                | "SpreadLinkFiles" >> beam.Reshuffle()
+                | "LinkEnds" >> beam.FlatMap(_link_ends)
+                | "ConnectedComponents" >> ConnectedComponents(self._rounds, progress=self._progress)
+                | "LabelsByHome" >> beam.Map(lambda nl: (nl[0] >> ID_BITS, nl))
+                | "GatherLabels" >> beam.GroupByKey()
+                | "WriteLabels" >> beam.FlatMap(_write_label_group, work))
 
-        return (
-            verified
-            | "VerifiedPairs" >> beam.ParDo(_VerifiedFn())
-            | "DropRepeats" >> beam.Distinct()  # a pair is found in every band its signatures share
-            | "ToPairs" >> beam.MapTuple(to_pair)
-        )
+
+def _link_ends(path: str) -> Iterator[tuple[int, int]]:
+    from provaudit.beam.spill import read_table
+
+    table = read_table(path, ["a_id", "b_id"])
+    yield from zip(table.column("a_id").to_pylist(), table.column("b_id").to_pylist())
+
+
+class AssembleOverlap(beam.PTransform):
+    """Move groups and links to their component's partition, assemble each, and merge the results.
+
+    Input: ``("groups" | "links", partition, path)`` of the spill files :class:`FindLinks`
+    left; ``label_files`` are the ``labels`` files. Each component partition's sorted row
+    pieces are written under ``work/out``; the output is one merged compact result
+    (matrix counts, rate tallies, statistics, contamination examples), without rows.
+    """
+
+    def __init__(self, work: str, parts: int, label_files: list[str], training: set[str], evals: set[str],
+                 max_pairs_per_cluster: int, max_bucket: int, progress: "ProgressWriter | None" = None) -> None:
+        super().__init__()
+        self._work = work
+        self._parts = parts
+        self._labels = sorted(label_files)
+        self._training = training
+        self._evals = evals
+        self._cap = max_pairs_per_cluster
+        self._max_bucket = max_bucket
+        self._progress = progress
+
+    def expand(self, files):
+        work, parts = self._work, self._parts
+        return (files
+                | "SpreadSpillFiles" >> beam.Reshuffle()
+                | "RouteToComponents" >> beam.ParDo(RouteToComponentsFn(work, parts, self._labels))
+                | "ByComponentPart" >> beam.GroupByKey()
+                | "AssembleParts" >> beam.ParDo(AssemblePartFn(work, parts, self._training, self._evals, self._cap,
+                                                               self._max_bucket, self._progress))
+                | "MergeResults" >> beam.CombineGlobally(MergeResultsFn()))
+
+
+def join(*parts: str) -> str:
+    from provaudit.beam.io import join_path
+
+    return join_path(*parts)
+
+
+def write_json(path: str, value: Any) -> None:
+    """Write a small JSON file (sorted keys) on any Beam filesystem."""
+    import json
+
+    from provaudit.beam.io import write_bytes
+
+    write_bytes(path, json.dumps(value, sort_keys=True).encode("utf-8"))
+
+
+def part_of_path(path: str) -> int:
+    """Return the partition number a spill path names (``.../<kind>/<part:05d>/<name>.arrow``)."""
+    return int(path.replace("\\", "/").rsplit("/", 2)[-2])
+
+
+def _write_label_group(kv: tuple, work: str) -> Iterator[str]:
+    import numpy as np
+
+    _home, pairs = kv
+    pairs = sorted(pairs)
+    nodes = np.array([n for n, _ in pairs], dtype=np.int64)
+    labels = np.array([lab for _, lab in pairs], dtype=np.int64)
+    yield from write_labels(work, nodes, labels)
 
 
 class FindSharedNgrams(beam.PTransform):
@@ -381,40 +829,6 @@ class FindSharedNgrams(beam.PTransform):
             | "CheckShards" >> beam.ParDo(CheckShardsFn(self._prefix))
         )
         return refs | "AfterShardCheck" >> beam.Map(lambda ref, _ok: ref, beam.pvalue.AsSingleton(unchanged))
-
-
-class Representatives(beam.PTransform):
-    """One member per content hash: the one with the smallest reference (its group's representative).
-
-    Identical documents have identical signatures, so only the representative takes part
-    in LSH: a group of any size costs one bucket entry per band, and its members are
-    re-attached from the exact groups afterwards (:func:`provaudit.core.overlap.expand_pairs`).
-    Gathered by a CombinePerKey that keeps one member, so memory per hash is bounded.
-    """
-
-    def expand(self, members):
-        from provaudit.core.overlap import Member
-
-        return (
-            members
-            | "KeyByHash" >> beam.Map(lambda m: (m.sha256, (m.ref, m.minhash)))
-            | "SmallestRef" >> beam.CombinePerKey(min)  # refs are unique: the signature is never compared
-            | "ToMember" >> beam.MapTuple(lambda sha, rm: Member(rm[0], sha, rm[1]))
-        )
-
-
-class UnsignedHashes(beam.PTransform):
-    """The content hashes of documents whose signature is empty (no shingle), once each."""
-
-    def expand(self, members):
-        from provaudit.core.overlap import is_empty_signature
-
-        return (
-            members
-            | "EmptySignatures" >> beam.Filter(lambda m: is_empty_signature(m.minhash))
-            | "Hashes" >> beam.Map(lambda m: m.sha256)
-            | "DistinctHashes" >> beam.Distinct()
-        )
 
 
 class ComponentsNotConverged(RuntimeError):
@@ -532,72 +946,6 @@ class ConnectedComponents(beam.PTransform):
         )
 
 
-class UnionFindComponents(beam.PTransform):
-    """Connected components of a small edge PCollection by a union-find on one worker.
-
-    The fast path below ``overlap.distributed_components_above`` links: only the edges
-    (two references each) are gathered, never the groups or pairs. Output as
-    :class:`ConnectedComponents`: ``(node, smallest node of its component)``.
-    """
-
-    def expand(self, edges):
-        def labels(edges: list) -> Iterator[tuple]:
-            from provaudit.core.overlap import UnionFind
-
-            uf = UnionFind()
-            for a, b in edges:
-                uf.union(a, b)
-            for group in uf.groups():
-                for node in group:
-                    yield (node, group[0])
-
-        return (edges
-                | "GatherEdges" >> beam.combiners.ToList()
-                | "UnionFind" >> beam.FlatMap(labels))
-
-
-def _by_component(kv: tuple) -> Iterator[tuple]:
-    """Key one reference's exact group (if it represents one) and the pairs it starts by its component."""
-    node, sides = kv
-    labels = list(sides["label"])
-    label = min(labels) if labels else node
-    for sha, refs, unsigned in sides["group"]:
-        yield label, ("g", sha, refs, unsigned)
-    for pair in sides["pair"]:
-        yield label, ("p", pair)
-
-
-class AssembleComponentFn(beam.DoFn):
-    """Assemble one connected component's outputs (:func:`provaudit.core.overlap.component_result`)."""
-
-    def __init__(self, training: set[str], evals: set[str], max_pairs_per_cluster: int, max_bucket: int,
-                 max_examples: int = 1000) -> None:
-        self._training = training
-        self._evals = evals
-        self._cap = max_pairs_per_cluster
-        self._max_bucket = max_bucket
-        self._max_examples = max_examples
-        self._clusters = Metrics.counter("overlap", "clusters")
-        self._components = Metrics.counter("overlap", "components_assembled")
-
-    def process(self, kv: tuple) -> Iterator[dict]:
-        from provaudit.core.overlap import Pair, component_result
-
-        groups, pairs, unsigned = [], [], []
-        for item in kv[1]:
-            if item[0] == "g":
-                groups.append((item[1], item[2]))
-                if item[3]:
-                    unsigned.append(item[1])
-            else:
-                pairs.append(Pair(*item[1]))
-        result = component_result(groups, pairs, self._training, self._evals, self._cap, self._max_bucket,
-                                  unsigned, self._max_examples)
-        self._components.inc()
-        self._clusters.inc(result["stats"]["clusters"])
-        yield result
-
-
 class MergeResultsFn(beam.CombineFn):
     """Add up the components' compact results (rows, matrix counts, rate tallies, statistics)."""
 
@@ -624,51 +972,6 @@ class MergeResultsFn(beam.CombineFn):
 
     def extract_output(self, acc: dict) -> dict:
         return acc
-
-
-class AssembleComponents(beam.PTransform):
-    """Exact groups, verified links and component labels -> one merged compact result.
-
-    Every exact group (keyed by its representative, flagged when its signature is empty)
-    and every verified link (keyed by its first end) is joined to its component label
-    (``(node, label)``, as :class:`ConnectedComponents` or :class:`UnionFindComponents`
-    give them; a representative without a link is its own label), gathered per component
-    by a GroupByKey and assembled there; only the components' compact results (one row
-    per clustered document and per kept pair, counts per source) are combined, by
-    :class:`MergeResultsFn`. So no worker holds every group and every link, only the
-    largest component and the rows written.
-
-    Input: a dict of PCollections ``exact`` ((sha256, sorted refs)), ``pairs``
-    (:class:`provaudit.core.overlap.Pair`), ``unsigned`` (content hashes of empty
-    signatures) and ``labels``.
-    """
-
-    def __init__(self, training: set[str], evals: set[str], max_pairs_per_cluster: int, max_bucket: int,
-                 progress: "ProgressWriter | None" = None) -> None:
-        super().__init__()
-        self._fn = AssembleComponentFn(training, evals, max_pairs_per_cluster, max_bucket)
-        self._progress = progress
-
-    def expand(self, inputs):
-        flagged = (
-            {"group": inputs["exact"], "unsigned": inputs["unsigned"] | "KeyUnsigned" >> beam.Map(lambda h: (h, True))}
-            | "FlagUnsignedGroups" >> beam.CoGroupByKey()
-            | "KeyGroupByRep" >> beam.FlatMap(
-                lambda kv: [(refs[0], (kv[0], refs, bool(kv[1]["unsigned"]))) for refs in kv[1]["group"]])
-        )
-        keyed_pairs = inputs["pairs"] | "KeyPairByEnd" >> beam.Map(lambda p: (p.a, tuple(p)))
-        results = (
-            {"group": flagged, "pair": keyed_pairs, "label": inputs["labels"]}
-            | "JoinLabels" >> beam.CoGroupByKey()
-            | "KeyByComponent" >> beam.FlatMap(_by_component)
-            | "GroupByComponent" >> beam.GroupByKey()
-            | "AssembleComponent" >> beam.ParDo(self._fn)
-        )
-        if self._progress is not None:
-            results = results | "CountComponents" >> beam.ParDo(ProgressCountFn(
-                self._progress, "assemble",
-                measure=lambda r: {"clusters": r["stats"]["clusters"], "links": r["stats"]["links"]}))
-        return results | "MergeResults" >> beam.CombineGlobally(MergeResultsFn())
 
 
 class CheckShardsFn(beam.DoFn):

@@ -95,20 +95,57 @@ def is_empty_signature(minhash: bytes) -> bool:
     return not minhash.lstrip(b"\xff")  # EMPTY_SLOT is all ones in any byte order
 
 
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """Return SplitMix64's output function of each uint64 (a bijection that mixes every bit)."""
+    with np.errstate(over="ignore"):
+        z = x + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        return z ^ (z >> np.uint64(31))
+
+
+def signature_matrix(minhashes: list[bytes], num_perm: int) -> np.ndarray:
+    """Return signatures (ledger ``minhash`` bytes, little-endian uint32 slots) as an (n, num_perm) array.
+
+    Raises ``ValueError`` naming the first signature whose length is not ``num_perm`` slots.
+    """
+    width = num_perm * 4
+    for i, m in enumerate(minhashes):
+        if len(m) != width:
+            raise ValueError(f"signature {i} holds {len(m)} bytes, not {width} ({num_perm} slots of 4 bytes)")
+    return np.frombuffer(b"".join(minhashes), dtype="<u4").reshape(len(minhashes), num_perm)
+
+
+def band_key_matrix(signatures: np.ndarray, params: LshParams) -> np.ndarray:
+    """Return one bucket key per document and band, as an (n, bands) int64 array.
+
+    A band's key is a 64-bit digest of its ``rows`` values, salted by the band's number
+    (SplitMix64 chained over the values), computed for all documents at once. Two
+    different bands collide with probability about 2**-64 per pair of documents; a
+    collision only adds a candidate, and every candidate is verified.
+    """
+    n = signatures.shape[0]
+    keys = np.empty((n, params.bands), dtype=np.uint64)
+    values = signatures.astype(np.uint64)
+    for band in range(params.bands):
+        h = splitmix64(np.full(n, band, dtype=np.uint64))
+        for col in range(band * params.rows, (band + 1) * params.rows):
+            h = splitmix64(h ^ values[:, col])
+        keys[:, band] = h
+    return keys.view(np.int64)
+
+
 def band_keys(minhash: bytes, params: LshParams) -> list[int]:
-    """Return one bucket key per band: a 64-bit digest of the band's values, salted by its number.
+    """Return one bucket key per band of one signature (:func:`band_key_matrix` of one row).
 
     A signed int64 is the smallest key a shuffle can carry (Beam encodes it as a varint).
-    Two different bands collide with probability 2**-64 per pair of documents; a collision
-    only adds a candidate, and every candidate is verified.
     """
-    width = params.rows * 4
-    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-    return [
-        from_bytes(blake2b(minhash[i * width:(i + 1) * width], digest_size=8, salt=i.to_bytes(8, "little")).digest(),
-                   "little", signed=True)
-        for i in range(params.bands)
-    ]
+    return band_key_matrix(signature_matrix([minhash], params.num_perm), params)[0].tolist()
 
 
 def doc_key(ref: DocRef) -> int:
@@ -119,14 +156,6 @@ def doc_key(ref: DocRef) -> int:
     """
     text = "\x1f".join(ref).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little", signed=True)
-
-
-BAND_ENTRIES_PER_SHARD = 500_000  # a shard of candidates holds up to ~350 MB of members
-
-
-def band_shards(documents: int, bands: int, per_shard: int = BAND_ENTRIES_PER_SHARD) -> int:
-    """Return how many shards to gather LSH buckets in: about ``per_shard`` band entries each."""
-    return max(1, -(-documents * bands // per_shard))
 
 
 class Pair(NamedTuple):
@@ -187,6 +216,69 @@ def bucket_pairs(members: Iterable[Member], threshold: float, max_bucket: int) -
             yield _pair(head, other, 1.0)
     heads.sort(key=lambda m: m[0])
     yield from _verified(heads[:max_bucket], threshold)
+
+
+def verify_buckets(table, threshold: float, max_bucket: int) -> tuple[dict[tuple[int, int], Pair], int]:
+    """Verify the candidate pairs of a set of whole buckets, each distinct pair once.
+
+    ``table``: a pyarrow table of bucket entries, columns ``key`` (bucket), ``id`` (the
+    document's 64-bit id), ``source``, ``shard``, ``location``, ``doc_id``, ``sha256`` and
+    ``minhash``. The same pairs as :func:`bucket_pairs` over every bucket: the pairs of a
+    bucket of up to ``max_bucket`` documents are gathered, made distinct (a pair shares
+    many bands) and compared in one vectorised pass; larger buckets go through
+    :func:`bucket_pairs`. Returns ``({(id a, id b): Pair}, candidate pairs compared)``.
+    """
+    from itertools import combinations
+
+    n = table.num_rows
+    if n < 2:
+        return {}, 0
+    keys = table.column("key").to_numpy()
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    ids = table.column("id").to_numpy()[order]
+    members, first, index = np.unique(ids, return_index=True, return_inverse=True)
+    rows = order[first]  # one table row per distinct document
+    take = table.take(rows)
+    refs = list(zip(*(take.column(c).to_pylist() for c in ("source", "shard", "location", "doc_id"))))
+    shas = take.column("sha256").to_pylist()
+    raw = take.column("minhash").to_pylist()
+    sigs = np.frombuffer(b"".join(raw), dtype="<u4").reshape(len(raw), -1)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    twos = starts[sizes == 2]
+    left, right = [index[twos]], [index[twos + 1]]
+    found: dict[tuple[int, int], Pair] = {}
+    compared = 0
+    for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
+        bucket = index[start:start + size]
+        if size <= max_bucket:
+            pairs = np.array(list(combinations(bucket.tolist(), 2)), dtype=np.int64)
+            left.append(pairs[:, 0])
+            right.append(pairs[:, 1])
+            continue
+        compared += size + max_bucket ** 2 // 2
+        by_ref = {refs[i]: i for i in bucket.tolist()}
+        for p in bucket_pairs([(refs[i], shas[i], raw[i]) for i in bucket.tolist()], threshold, max_bucket):
+            i, j = by_ref[p.a], by_ref[p.b]
+            found[(int(members[i]), int(members[j]))] = p
+    lo, hi = np.concatenate(left), np.concatenate(right)
+    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    keep = lo != hi
+    pair_codes = np.unique(lo[keep] * len(members) + hi[keep])
+    lo, hi = pair_codes // len(members), pair_codes % len(members)
+    compared += len(pair_codes)
+    width = sigs.shape[1]
+    for chunk in range(0, len(lo), 65_536):
+        a, b = lo[chunk:chunk + 65_536], hi[chunk:chunk + 65_536]
+        shares = np.count_nonzero(sigs[a] == sigs[b], axis=1) / width  # as _verified computes it
+        for i, j, share in zip(a[shares >= threshold].tolist(), b[shares >= threshold].tolist(),
+                               shares[shares >= threshold].tolist()):
+            x, y = (i, j) if refs[i] < refs[j] else (j, i)
+            key = (int(members[x]), int(members[y]))
+            if key not in found:
+                found[key] = Pair(refs[x], refs[y], float(share), shas[x], shas[y])
+    return found, compared
 
 
 class UnionFind:
@@ -726,15 +818,15 @@ def _pair_values(entry: tuple) -> tuple:
     return (a[3], a[0], _loc(a), b[3], b[0], _loc(b), float(j), cid, bool(na), bool(nb))
 
 
-def table_columns(merged: dict[str, object], name: str) -> dict[str, list]:
+def table_columns(merged: dict[str, object], name: str, presorted: bool = False) -> dict[str, list]:
     """Return clusters.parquet's or pairs.parquet's sorted rows as columns (lists), from merged results.
 
     The same values, in the same order, as :func:`finish_report`'s rows; a list per column
     holds far less than a dict per row, so the worker writing the files holds only these.
+    With ``presorted`` the entries are taken in the order given (already sorted).
     """
-    names, values, key = ((CLUSTER_COLUMNS, _cluster_values, lambda r: (r[0], r[1])) if name == "clusters"
-                          else (PAIR_COLUMNS, _pair_values, lambda r: (r[0], r[1])))
-    entries = sorted(merged[name], key=key)
+    names, values = (CLUSTER_COLUMNS, _cluster_values) if name == "clusters" else (PAIR_COLUMNS, _pair_values)
+    entries = merged[name] if presorted else sorted(merged[name], key=lambda r: (r[0], r[1]))
     columns: dict[str, list] = {c: [None] * len(entries) for c in names}
     lists = [columns[c] for c in names]
     for i, entry in enumerate(entries):

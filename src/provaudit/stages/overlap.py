@@ -2,22 +2,29 @@
 
 ``run_overlap`` is what the CLI and ``pipelines/overlap.py`` call. It reads the ledger of
 a scan run (the latest one unless a run id is given), finds exact groups by content hash
-and near-duplicate pairs by LSH banding over the MinHash signatures (Beam GroupByKey, so
-the work spreads over workers), verifies every candidate, re-reads evaluation and
-training shards to find evaluation items sharing an n-gram with training text, and
-writes under ``<run>/overlap/``: ``clusters.parquet``, ``pairs.parquet``, ``matrix.json``,
-``duplicate_rates.json``, ``contamination.json`` and ``summary.json``. Identical
-documents are collapsed to one representative before LSH; components run as a union-find
-over the links alone, or as Beam rounds above ``overlap.distributed_components_above``
-verified links; each component is assembled on its own (its clusters with their
-diameter, its pairs with each document's nearest match, its matrix counts and rate
-tallies) and only these compact rows are gathered to write the files. The shards re-read
-for contamination are checksummed where they are read, and the pipeline fails with an
-:class:`InputError` naming the registry and the shards when one changed since the scan.
-While it runs, the stage reports each step's progress (time of day, elapsed, rate, ETA)
-through ``report``.
-"""
+and near-duplicate pairs by LSH banding over the MinHash signatures, verifies every
+candidate, re-reads evaluation and training shards to find evaluation items sharing an
+n-gram with training text, and writes under ``<run>/overlap/``: ``clusters.parquet``,
+``pairs.parquet``, ``matrix.json``, ``duplicate_rates.json``, ``contamination.json`` and
+``summary.json``.
 
+The work runs as Beam pipelines over partitions of the documents whose data lives in
+spill files under ``<run>/overlap/_work/`` (:mod:`provaudit.beam.spill`; removed when the
+stage ends), so memory is bounded by a partition (:data:`ROWS_PER_PART` documents)
+whatever the corpus, and the partitions spread over the workers:
+
+1. :func:`build_links`: exact groups, one representative per content hash, LSH buckets,
+   verified links, and their connected components over the links' ids (SciPy);
+2. :func:`build_rounds`, only above ``overlap.distributed_components_above`` verified
+   links: the components as large-star / small-star Beam rounds;
+3. :func:`build_assembly`: groups and links by component partition, each assembled on its
+   own (clusters with their diameter, pairs with each document's nearest match, matrix
+   counts and rate tallies); the writer merges the sorted row pieces into the files.
+
+The shards re-read for contamination are checksummed where they are read, and the
+pipeline fails with an :class:`InputError` naming the registry and the shards when one
+changed since the scan. While it runs, the stage reports each step's progress (time of
+day, elapsed, rate, ETA) through ``report``.
 from __future__ import annotations
 
 import json
@@ -29,40 +36,27 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 
 from provaudit.beam.io import join_path, list_files, match_files, write_bytes
 from provaudit.beam.overlap import (
-    AssembleComponents,
-    ConnectedComponents,
-    FindExactGroups,
-    FindNearDuplicates,
+    AssembleOverlap,
+    FindLinks,
     FindSharedNgrams,
-    ProgressCountFn,
+    LabelComponents,
     ProgressWriter,
-    ReadLedger,
-    Representatives,
-    UnionFindComponents,
-    UnsignedHashes,
-    ledger_member,
+    merged_rows,
+    part_of_path,
 )
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.core.config import RunConfig, list_shards
 from provaudit.core.contracts import arrow_schema, rows_to_parquet
 from provaudit.core.errors import InputError
-from provaudit.core.overlap import (
-    OverlapReport,
-    band_shards,
-    finish_report,
-    lsh_params,
-    table_columns,
-)
+from provaudit.core.overlap import OverlapReport, finish_report, lsh_params, table_columns
 from provaudit.stages.runs import find_run, json_bytes, mark_stage_done, read_text
 from provaudit.stages.scan import plan_tasks
-
-LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "minhash"]
 
 
 @dataclass
@@ -79,28 +73,33 @@ class OverlapResult:
 
 
 class WriteOverlapOutputsFn(beam.DoFn):
-    """Finish the reports from the components' merged compact result, and write them.
+    """Finish the reports from the merged compact result and the sorted row pieces, and write them.
 
     Its inputs are what the files hold, not what they are made of: the merged result of
-    :class:`provaudit.beam.overlap.AssembleComponents` (one row per clustered document and
-    per kept pair, matrix counts, rate tallies), the documents per source (a Beam
-    combiner) and the evaluation documents sharing an n-gram with training text.
+    :class:`provaudit.beam.overlap.FindOverlap` (matrix counts, rate tallies, statistics,
+    contamination examples), its sorted row pieces under ``work/out`` (merged in order
+    while ``clusters.parquet`` and ``pairs.parquet`` are written, a row group at a time),
+    the documents per source and the evaluation documents sharing an n-gram with
+    training text.
     """
 
-    def __init__(self, out_dir: str, training: set[str], evals: set[str], params: Any, ngram: int,
-                 progress: Optional[ProgressWriter] = None) -> None:
+    def __init__(self, out_dir: str, work: str, training: set[str], evals: set[str], params: Any, ngram: int,
+                 counts: dict[str, int]) -> None:
         self._out = out_dir
+        self._counts = counts
+        self._work = work
         self._training = training
         self._evals = evals
         self._params = params
         self._ngram = ngram
-        self._progress = progress
 
-    def process(self, merged: dict, counts: list, hits: list):
-        report: OverlapReport = finish_report(merged, dict(counts), hits, self._training, self._evals,
+    def process(self, merged: dict, hits: list):
+        report: OverlapReport = finish_report(merged, self._counts, hits, self._training, self._evals,
                                               self._params, self._ngram, rows=False)
         for name in ("clusters", "pairs"):
-            write_bytes(join_path(self._out, f"{name}.parquet"), columns_to_parquet(table_columns(merged, name), name))
+            pieces = list_files(join_path(self._work, "out"), "*", f"{name}.arrow")
+            write_bytes(join_path(self._out, f"{name}.parquet"),
+                        rows_to_parquet_stream(merged_rows(pieces, name), name))
         write_bytes(join_path(self._out, "matrix.json"), json_bytes(report.matrix))
         write_bytes(join_path(self._out, "duplicate_rates.json"), json_bytes(report.rates))
         write_bytes(join_path(self._out, "contamination.json"), json_bytes(report.contamination))
@@ -108,83 +107,112 @@ class WriteOverlapOutputsFn(beam.DoFn):
         yield report.summary
 
 
-def columns_to_parquet(columns: dict[str, list], name: str) -> bytes:
-    """Encode columns as a Parquet file with the Arrow schema ``schemas/<name>.schema.json``.
+ROW_GROUP_ROWS = 65_536  # rows of clusters.parquet / pairs.parquet gathered before a row group is written
 
-    The same bytes as :func:`provaudit.core.contracts.rows_to_parquet` of the same rows.
+
+def rows_to_parquet_stream(entries: Iterable[tuple], name: str, row_group: int = ROW_GROUP_ROWS) -> bytes:
+    """Encode sorted ``component_result`` entries as ``<name>.parquet``, a row group per ``row_group`` rows.
+
+    Memory holds one row group. Up to ``row_group`` rows, the bytes are those of
+    :func:`provaudit.core.contracts.rows_to_parquet` (one ``write_table``) of the same rows.
     """
     import io
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not any(columns.values()):
-        return rows_to_parquet([], name)
-    table = pa.Table.from_pydict(columns, schema=arrow_schema(name))
+    schema = arrow_schema(name)
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    writer = None
+    for chunk in _chunks(entries, row_group):
+        columns = table_columns({name: chunk}, name, presorted=True)
+        if writer is None:
+            writer = pq.ParquetWriter(sink, schema, compression="zstd")
+        writer.write_table(pa.Table.from_pydict(columns, schema=schema))
+    if writer is None:
+        return rows_to_parquet([], name)
+    writer.close()
     return sink.getvalue()
 
 
-def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
-                  manifest: dict[str, Any], progress: Optional[ProgressWriter] = None) -> None:
-    """Add the overlap stage to a pipeline.
+def _chunks(items: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
-    Identical documents are collapsed to their group's representative before LSH, so a
-    group of any size costs linear time and memory; the verified links between
-    representatives become components by a union-find over the links alone, or, above
-    ``overlap.distributed_components_above`` links, by Beam rounds (ConnectedComponents).
-    Groups and links are then gathered per component and assembled there
-    (AssembleComponents); only the compact result rows reach the worker writing the
-    files. Shards read for contamination are checksummed where they are read and
-    compared with the scan's checksums inside the pipeline.
+
+#: documents per overlap partition: what one worker holds at once in each step (about 60 MB of signatures)
+ROWS_PER_PART = 50_000
+
+
+def overlap_parts(documents: int, rows_per_part: Optional[int] = None) -> int:
+    """Return how many partitions the overlap stage spreads ``documents`` over (:data:`ROWS_PER_PART` each)."""
+    return max(1, -(-documents // (rows_per_part or ROWS_PER_PART)))
+
+
+def work_dir(run_dir: str) -> str:
+    """The overlap stage's spill folder inside the run (removed when the stage ends)."""
+    return join_path(run_dir, "overlap", "_work")
+
+
+def build_links(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
+                progress: Optional[ProgressWriter] = None) -> None:
+    """Add the overlap stage's first pipeline: ledger -> exact groups, verified links, their components.
+
+    :class:`provaudit.beam.overlap.FindLinks` works over partitions whose documents live
+    in spill files under the run (``overlap/_work``), so memory is bounded by a partition
+    (:data:`ROWS_PER_PART` documents) whatever the corpus, and the partitions spread over
+    the workers. Identical documents are collapsed to their group's representative before
+    LSH, so a group of any size costs linear time and memory. Components are computed over
+    the links' ids when there are at most ``overlap.distributed_components_above`` of them.
+    """
+    settings = config.overlap
+    params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
+    ledger = int(manifest["totals"]["ledger"])
+    files = list_files(join_path(run_dir, "ledger"), "*", "*.parquet")
+    _ = (pipeline
+         | "LedgerFiles" >> beam.Create(list(enumerate(files)), reshuffle=False)
+         | "FindLinks" >> FindLinks(work_dir(run_dir), overlap_parts(ledger), params, settings.max_bucket,
+                                    settings.distributed_components_above, progress))
+
+
+def build_rounds(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
+                 progress: Optional[ProgressWriter] = None) -> None:
+    """Add the pipeline that labels components by Beam rounds (more links than the union-find takes)."""
+    work = work_dir(run_dir)
+    _ = (pipeline
+         | "LinkFiles" >> beam.Create(list_files(join_path(work, "links"), "*", "links.arrow"), reshuffle=False)
+         | "LabelComponents" >> LabelComponents(work, config.overlap.components_max_rounds, progress))
+
+
+def build_assembly(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
+                   progress: Optional[ProgressWriter] = None) -> None:
+    """Add the overlap stage's last pipeline: groups and links by component -> the output files.
+
+    Groups and links are gathered per component partition and assembled there
+    (:class:`provaudit.beam.overlap.AssembleOverlap`); the writer merges the sorted row
+    pieces into ``clusters.parquet`` and ``pairs.parquet``. Shards read for
+    contamination are checksummed where they are read and compared with the scan's
+    checksums inside the pipeline.
     """
     settings = config.overlap
     params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
     training = {s.name for s in config.sources if s.role != "eval"}
     evals = {s.name for s in config.sources if s.role == "eval"}
-    members = (
-        pipeline
-        | "ReadLedger" >> ReadLedger(list_files(join_path(run_dir, "ledger"), "*", "*.parquet"),
-                                    LEDGER_COLUMNS)
-        | "ToMembers" >> beam.Map(ledger_member)
-    )
-    if progress is not None:
-        members = members | "CountMembers" >> beam.ParDo(ProgressCountFn(progress, "documents"))
-    exact = members | "FindExactGroups" >> FindExactGroups()
-    shards = band_shards(int(manifest["totals"]["ledger"]), params.bands)
-    pairs = (members
-             | "Representatives" >> Representatives()
-             | "FindNearDuplicates" >> FindNearDuplicates(params, settings.max_bucket, shards, progress))
-    unsigned = members | "UnsignedHashes" >> UnsignedHashes()
-    threshold = settings.distributed_components_above
-    edges = pairs | "LinkEnds" >> beam.Map(lambda p: (p.a, p.b))
-    if int(manifest["totals"]["ledger"]) > threshold:
-        # laid out only for a ledger this large (each round costs fixed time even when empty);
-        # used only when the verified links outnumber the threshold
-        links = edges | "CountLinks" >> beam.combiners.Count.Globally()
-        many = (
-            edges
-            | "LinksAboveThreshold" >> beam.FlatMap(lambda e, n: [e] if n > threshold else [],
-                                                     beam.pvalue.AsSingleton(links))
-            | "ConnectedComponents" >> ConnectedComponents(settings.components_max_rounds,
-                                                           progress=progress)
-        )
-        few = (
-            edges
-            | "LinksUpToThreshold" >> beam.FlatMap(lambda e, n: [e] if n <= threshold else [],
-                                                    beam.pvalue.AsSingleton(links))
-            | "UnionFindComponents" >> UnionFindComponents()
-        )
-        labels = (many, few) | "Labels" >> beam.Flatten()
-    else:
-        labels = edges | "UnionFindComponents" >> UnionFindComponents()
-    merged = ({"exact": exact, "pairs": pairs, "unsigned": unsigned, "labels": labels}
-              | "AssembleComponents" >> AssembleComponents(training, evals, settings.max_pairs_per_cluster,
-                                                           settings.max_bucket, progress))
-    counts = (members
-              | "SourceOf" >> beam.Map(lambda m: m.ref[0])
-              | "CountPerSource" >> beam.combiners.Count.PerElement())
+    work = work_dir(run_dir)
+    files = ([("groups", part_of_path(p), p) for p in list_files(join_path(work, "groups"), "*", "groups.arrow")]
+             + [("links", part_of_path(p), p) for p in list_files(join_path(work, "links"), "*", "links.arrow")])
+    merged = (pipeline
+              | "SpillFiles" >> beam.Create(files, reshuffle=False)
+              | "AssembleOverlap" >> AssembleOverlap(
+                  work, overlap_parts(int(manifest["totals"]["ledger"])),
+                  list_files(join_path(work, "labels"), "*", "labels.arrow"), training, evals,
+                  settings.max_pairs_per_cluster, settings.max_bucket, progress))
     if evals:
         tasks = plan_tasks(config, list_shards(config, match_files))
         scanned = {(s["source"], s["path"], s["sha256"]) for s in manifest["shards"]}
@@ -194,13 +222,30 @@ def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
             changed_prefix=changed_prefix(config, manifest))
     else:
         hits = pipeline | "NoEvalSources" >> beam.Create([])
+    counts = read_json(join_path(work, "counts.json")) if match_files(join_path(work, "counts.json")) else {}
     _ = (
         merged
         | "WriteOverlapOutputs" >> beam.ParDo(
-            WriteOverlapOutputsFn(join_path(run_dir, "overlap"), training, evals, params,
-                                  settings.contamination_ngram, progress),
-            beam.pvalue.AsList(counts), beam.pvalue.AsList(hits))
+            WriteOverlapOutputsFn(join_path(run_dir, "overlap"), work, training, evals, params,
+                                  settings.contamination_ngram, counts),
+            beam.pvalue.AsList(hits))
     )
+
+
+def read_json(path: str) -> Any:
+    """Read a small JSON file on any Beam filesystem."""
+    return json.loads(read_text(path))
+
+
+def remove_tree(folder: str) -> None:
+    """Remove a folder and everything under it, on any Beam filesystem; nothing when it is absent."""
+    if "://" not in folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    from apache_beam.io.filesystems import FileSystems
+
+    if FileSystems.exists(folder):
+        FileSystems.delete([folder])
 
 
 def changed_prefix(config: RunConfig, manifest: dict[str, Any]) -> str:
@@ -211,8 +256,8 @@ def changed_prefix(config: RunConfig, manifest: dict[str, Any]) -> str:
 class OverlapProgress:
     """Report the overlap steps' running counts through ``report``, every ``interval`` seconds.
 
-    The steps (documents read, documents banded, band shards verified with their candidate
-    and verified pairs, component rounds, assembling) write their counts to a local folder
+    The steps (documents read, representatives banded, band partitions verified with their
+    candidate and verified pairs, component rounds, assembling) write their counts to a local folder
     (:class:`provaudit.beam.overlap.ProgressWriter`); each line carries the time of day,
     the elapsed time, the rate and, where the total is known, the ETA. When a step's
     numbers moved since its last line, a last line gives its final counts. Without a
@@ -278,7 +323,7 @@ class OverlapProgress:
         if step == "components":
             done, what = counts.get("rounds", 0), "large-star / small-star rounds laid out"
         elif step == "buckets":
-            done, what = counts.get("elements", 0), "band shards verified"
+            done, what = counts.get("elements", 0), "band partitions verified"
         elif step == "assemble":
             done, total, what = counts.get("clusters", 0), None, "clusters assembled"
         else:
@@ -339,15 +384,27 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     if not manifest["totals"]["ledger"]:
         report(f"overlap: run {manifest['run_id']}: empty ledger (all {manifest['totals']['quarantined']:,} "
                "documents read were quarantined): no duplicates or contamination to find")
-    pipeline = beam.Pipeline(runner=make_runner(options), options=options)
     ledger = int(manifest["totals"]["ledger"])
-    totals = {"documents": ledger, "buckets": band_shards(ledger, params.bands),
+    totals = {"documents": ledger, "buckets": overlap_parts(ledger),
               "components": config.overlap.components_max_rounds}
+    work = work_dir(run_dir)
+    remove_tree(work)  # what an interrupted run left
+
+    def run(build: Callable[[beam.Pipeline], None]) -> None:
+        pipeline = beam.Pipeline(runner=make_runner(options), options=options)
+        build(pipeline)
+        pipeline.run().wait_until_finish()
+
     with OverlapProgress(None if "://" in run_dir else tempfile.mkdtemp(prefix="provaudit-overlap-"),
                          totals, report) as progress:
-        build_overlap(pipeline, config, run_dir, manifest, progress.writer)
         try:
-            pipeline.run().wait_until_finish()
+            run(lambda p: build_links(p, config, run_dir, manifest, progress.writer))
+            links = read_json(join_path(work, "links.json")) if ledger else {"links": 0, "labelled": True}
+            if not links["labelled"]:
+                report(f"overlap: {links['links']:,} verified links, above overlap.distributed_components_above="
+                       f"{config.overlap.distributed_components_above:,}: components by Beam rounds")
+                run(lambda p: build_rounds(p, config, run_dir, progress.writer))
+            run(lambda p: build_assembly(p, config, run_dir, manifest, progress.writer))
         except InputError:
             raise
         except Exception as exc:  # a runner wraps a worker's error: keep the shard check's own text
@@ -355,6 +412,8 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
             if message is None:
                 raise
             raise InputError(message) from exc
+        finally:
+            remove_tree(work)
     ended = datetime.now(timezone.utc)
     out = join_path(run_dir, "overlap")
     summary = json.loads(read_text(join_path(out, "_summary.json")))
