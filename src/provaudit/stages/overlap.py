@@ -25,6 +25,8 @@ The shards re-read for contamination are checksummed where they are read, and th
 pipeline fails with an :class:`InputError` naming the registry and the shards when one
 changed since the scan. While it runs, the stage reports each step's progress (time of
 day, elapsed, rate, ETA) through ``report``.
+"""
+
 from __future__ import annotations
 
 import json
