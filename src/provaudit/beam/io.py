@@ -110,6 +110,18 @@ def read_bytes(path: str) -> bytes:
         return fh.read()
 
 
+def remove_tree(folder: str) -> None:
+    """Remove a folder and everything under it, on any Beam filesystem; nothing when it is absent."""
+    if "://" not in folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    filesystems = _filesystems()
+    if filesystems.exists(folder):
+        filesystems.delete([folder])
+
+
 def shard_checksum(path: str) -> str:
     """Return the SHA-256 (hex) of a shard's bytes as stored."""
     digest = hashlib.sha256()

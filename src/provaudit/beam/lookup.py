@@ -39,7 +39,7 @@ from provaudit.core.lookup import (
     key_hash,
     parts_of,
 )
-from provaudit.core.overlap import LshParams, band_keys, doc_key, is_empty_signature
+from provaudit.core.overlap import LshParams, band_key_matrix, doc_key, is_empty_signature, signature_matrix
 
 #: Ledger columns the index copies (the tables and their layout: provaudit.core.lookup).
 LEDGER_COLUMNS = ["doc_id", "source", "shard", "location", "sha256", "url", "domain", "license_spdx",
@@ -107,17 +107,14 @@ def batch_entries(batch: pa.RecordBatch, layout: IndexLayout, params: LshParams)
     }, schema=DOCS_SCHEMA)
     key_hashes = np.array(keys, dtype=np.int64).view(np.uint64) if n else np.zeros(0, np.uint64)
     yield from _split("docs", docs, key_hashes, layout.parts["docs"])
-    band_rows: list[int] = []
-    band_docs: list[int] = []
     width = params.num_perm * 4
-    for k, m in zip(keys, minhash):
-        if len(m) == width and not is_empty_signature(m):
-            band_rows.extend(band_keys(m, params))
-            band_docs.extend([k] * params.bands)
+    banded = [i for i, m in enumerate(minhash) if len(m) == width and not is_empty_signature(m)]
+    keys_of = np.array([keys[i] for i in banded], dtype=np.int64)
+    band_rows = band_key_matrix(signature_matrix([minhash[i] for i in banded], params.num_perm), params).reshape(-1)
+    band_docs = np.repeat(keys_of, params.bands)
     bands = pa.Table.from_arrays([pa.array(band_rows, pa.int64()), pa.array(band_docs, pa.int64())],
                                  schema=BANDS_SCHEMA)
-    band_hashes = np.array(band_rows, dtype=np.int64).view(np.uint64) if band_rows else np.zeros(0, np.uint64)
-    yield from _split("bands", bands, band_hashes, layout.parts["bands"])
+    yield from _split("bands", bands, band_rows.view(np.uint64), layout.parts["bands"])
     for table in KEY_TABLES:
         pairs = [(v, k) for v, k in zip(rows[table], keys) if v is not None and v != ""]
         data = pa.Table.from_arrays([pa.array([p[0] for p in pairs], pa.string()),
@@ -148,16 +145,43 @@ def part_bytes(table: str, pieces: Iterable[pa.Table], row_group_rows: int) -> b
     return sink.getvalue().to_pybytes()
 
 
+class SpillEntriesFn(beam.DoFn):
+    """Turn one ledger file into its table entries, written as one spill file per part.
+
+    Input: ``(index, path)`` of a ledger file. Output: ``((table, part), spill path)``;
+    the entries go to ``<work>/<table>/<part>/<index>.arrow`` (:mod:`provaudit.beam.spill`),
+    so the shuffle carries file names and a worker holds one part at a time.
+    """
+
+    def __init__(self, work: str, layout: IndexLayout, params: LshParams) -> None:
+        self._work = work
+        self._layout = layout
+        self._params = params
+
+    def process(self, item: tuple[int, str]) -> Iterator[tuple[tuple[str, int], str]]:
+        from provaudit.beam.spill import part_path, write_table
+
+        index, path = item
+        pieces: dict[tuple[str, int], list[pa.Table]] = {}
+        for batch in read_batches(path):
+            for key, data in batch_entries(batch, self._layout, self._params):
+                pieces.setdefault(key, []).append(data)
+        for (table, part), data in sorted(pieces.items()):
+            yield (table, part), write_table(part_path(self._work, table, part, f"{index:06d}"), pa.concat_tables(data))
+
+
 class WritePartFn(beam.DoFn):
-    """Sort one part's entries and write its file; yield ``(table, part, entries)``."""
+    """Sort one part's entries (its spill files) and write its file; yield ``(table, part, entries)``."""
 
     def __init__(self, index_dir: str, layout: IndexLayout) -> None:
         self._dir = index_dir
         self._layout = layout
 
     def process(self, element: tuple) -> Iterator[tuple[str, int, int]]:
-        (table, part), pieces = element
-        pieces = [p for p in pieces if p is not None]
+        from provaudit.beam.spill import read_table
+
+        (table, part), paths = element
+        pieces = [read_table(p) for p in sorted(p for p in paths if p is not None)]
         write_bytes(part_path(self._dir, table, part),
                     part_bytes(table, pieces, self._layout.row_group_rows[table]))
         yield table, part, sum(p.num_rows for p in pieces)
@@ -167,25 +191,27 @@ class BuildLookupIndex(beam.PTransform):
     """Read ledger files and write the index tables under ``index_dir``; output one
     ``(table, part, entries)`` per written part.
 
-    Elements are Arrow tables of up to one record batch of one ledger file per part, so
-    the shuffle carries few, compact elements whatever the ledger's size.
+    Each ledger file's entries are written to spill files under ``work``, one per part it
+    touches, and only their names are shuffled; a part's worker reads its files, sorts
+    them and writes the part. Memory is bounded by one ledger file's entries and one part,
+    whatever the ledger's size. The caller removes ``work`` afterwards.
     """
 
     def __init__(self, ledger_files: list[str], index_dir: str, layout: IndexLayout,
-                 params: LshParams) -> None:
+                 params: LshParams, work: str) -> None:
         super().__init__()
         self._files = sorted(ledger_files)
         self._dir = index_dir
         self._layout = layout
         self._params = params
+        self._work = work
 
     def expand(self, pbegin):
         layout, params = self._layout, self._params
         entries = (pbegin
-                   | "LedgerFiles" >> beam.Create(self._files)
+                   | "LedgerFiles" >> beam.Create(list(enumerate(self._files)))
                    | "Reshuffle" >> beam.Reshuffle()
-                   | "ReadBatches" >> beam.FlatMap(read_batches)
-                   | "ToEntries" >> beam.FlatMap(batch_entries, layout, params))
+                   | "SpillEntries" >> beam.ParDo(SpillEntriesFn(self._work, layout, params)))
         every_part = pbegin | "EveryPart" >> beam.Create(
             [((t, p), None) for t in TABLES for p in range(layout.parts[t])])
         return ((entries, every_part)

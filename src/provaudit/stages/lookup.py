@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from provaudit.beam.io import join_path, list_files, open_input, read_bytes, write_bytes
+from provaudit.beam.io import join_path, list_files, open_input, read_bytes, remove_tree, write_bytes
 from provaudit.core.config import RunConfig
 from provaudit.core.errors import InputError
 from provaudit.core.jsontext import json_bytes
@@ -69,7 +69,7 @@ _log = logging.getLogger(__name__)
 
 INDEX_DIR = "index"
 META = "meta.json"
-INDEX_FORMAT = 2  # 2: banded for DEFAULT_MIN_JACCARD, not the overlap threshold
+INDEX_FORMAT = 3  # 2: banded for DEFAULT_MIN_JACCARD, not the overlap threshold; 3: SplitMix64 band keys
 SCHEME = "affine32"  # the scan's MinHasher scheme (provaudit.core.findings.Annotator)
 
 
@@ -127,9 +127,14 @@ def build_index(config: RunConfig, run_dir: str, extra_beam_args: Iterable[str] 
         shutil.rmtree(target, ignore_errors=True)
     started = time.monotonic()
     options = pipeline_options(config.beam, extra_beam_args)
+    work = join_path(run_dir, f"{INDEX_DIR}-work")
+    remove_tree(work)
     pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-    _ = pipeline | "BuildLookupIndex" >> BuildLookupIndex(files, target, layout, params)
-    pipeline.run().wait_until_finish()
+    _ = pipeline | "BuildLookupIndex" >> BuildLookupIndex(files, target, layout, params, work)
+    try:
+        pipeline.run().wait_until_finish()
+    finally:
+        remove_tree(work)
     meta = {**settings, "bands": params.bands, "rows": params.rows, "documents": documents, "parts": layout.parts,
             "row_group_rows": layout.row_group_rows}
     write_bytes(join_path(target, META), json_bytes(meta))

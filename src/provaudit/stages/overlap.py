@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import apache_beam as beam
 
-from provaudit.beam.io import join_path, list_files, match_files, write_bytes
+from provaudit.beam.io import join_path, list_files, match_files, remove_tree, write_bytes
 from provaudit.beam.overlap import (
     AssembleOverlap,
     FindLinks,
@@ -237,17 +237,6 @@ def build_assembly(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, man
 def read_json(path: str) -> Any:
     """Read a small JSON file on any Beam filesystem."""
     return json.loads(read_text(path))
-
-
-def remove_tree(folder: str) -> None:
-    """Remove a folder and everything under it, on any Beam filesystem; nothing when it is absent."""
-    if "://" not in folder:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
-    from apache_beam.io.filesystems import FileSystems
-
-    if FileSystems.exists(folder):
-        FileSystems.delete([folder])
 
 
 def changed_prefix(config: RunConfig, manifest: dict[str, Any]) -> str:
