@@ -277,7 +277,8 @@ def _dump(path: Path, value: object) -> None:
 
 
 def _find_overlap(tmp: Path, members: list[Member], parts: int, max_bucket: int, above: int | None = None):
-    """Run FindLinks (and LabelComponents when the links exceed ``above``), then AssembleOverlap.
+    """Run FindLinks and AssembleOverlap in one pipeline (or, above ``above`` links, then
+    LabelComponents and AssembleOverlap in two more, as the stage does).
 
     Returns (merged result and counts per source, cluster entries and pair entries in output order).
     """
@@ -286,20 +287,27 @@ def _find_overlap(tmp: Path, members: list[Member], parts: int, max_bucket: int,
 
     files = _ledger_files(tmp, members)
     work = str(tmp / "work")
+
+    def assemble(p, found) -> None:
+        merged = found | AssembleOverlap(work, parts, {"s", "t"}, set(), 1000, max_bucket)
+        _ = merged | beam.Map(lambda m, state: _dump(tmp / "got.pkl", m) if state["labelled"] else None,
+                              beam.pvalue.AsSingleton(found["state"]))
+
     with TestPipeline() as p:
-        _ = p | beam.Create(list(enumerate(files))) | FindLinks(work, parts, lsh_params(0.8, 128), max_bucket, above)
+        found = p | beam.Create(list(enumerate(files))) | FindLinks(work, parts, lsh_params(0.8, 128), max_bucket,
+                                                                    above)
+        assemble(p, {"files": found["files"], "state": found["state"]})
     links = json.loads((tmp / "work" / "links.json").read_text())
     assert links["labelled"] == (above is None or links["links"] <= above)
+    assert (tmp / "got.pkl").exists() == links["labelled"]
     if not links["labelled"]:
         with TestPipeline() as p:
             _ = p | beam.Create(list_files(work, "links", "*", "links.arrow")) | LabelComponents(work, 40)
-    spilled = [(kind, part_of_path(path), path) for kind in ("groups", "links")
-               for path in list_files(work, kind, "*", f"{kind}.arrow")]
-    with TestPipeline() as p:
-        merged = (p | beam.Create(spilled)
-                  | AssembleOverlap(work, parts, list_files(work, "labels", "*", "labels.arrow"), {"s", "t"}, set(),
-                                    1000, max_bucket))
-        _ = merged | beam.Map(lambda m: _dump(tmp / "got.pkl", m))
+        spilled = [(kind, part_of_path(path), path) for kind in ("groups", "links")
+                   for path in list_files(work, kind, "*", f"{kind}.arrow")]
+        state = {"labelled": True, "labels": list_files(work, "labels", "*", "labels.arrow")}
+        with TestPipeline() as p:
+            assemble(p, {"files": p | "Files" >> beam.Create(spilled), "state": p | "State" >> beam.Create([state])})
     got = {"merged": pickle.loads((tmp / "got.pkl").read_bytes()),
            **json.loads((tmp / "work" / "counts.json").read_text())}
     rows = {name: list(merged_rows(list_files(work, "out", "*", f"{name}.arrow"), name))

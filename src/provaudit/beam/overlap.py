@@ -390,9 +390,10 @@ class ComponentLabelsFn(_SpillFn):
     link). Up to ``above`` links (any number when ``above`` is None), the components are
     computed here (SciPy's ``connected_components`` over the sparse link graph, the
     small-input path) and each representative's label (the smallest id of its component)
-    is written into its home partition (``labels``); the output is the label files'
-    paths. Above it, no label is written: :class:`LabelComponents` computes them next.
-    Either way ``work/links.json`` records the distinct links and whether they are labelled.
+    is written into its home partition (``labels``). Above it, no label is written:
+    :class:`LabelComponents` computes them next. Output (also written to
+    ``work/links.json``): the *label state*, ``{"links": distinct links, "labelled":
+    bool, "labels": [label files]}``.
     """
 
     def __init__(self, work: str, parts: int, above: Optional[int]) -> None:
@@ -409,10 +410,10 @@ class ComponentLabelsFn(_SpillFn):
         edges = np.unique(edges, axis=0) if len(edges) else edges.reshape(0, 2)
         Metrics.counter("overlap", "links").inc(len(edges))
         labelled = self._above is None or len(edges) <= self._above
-        if labelled:
-            nodes, labels = component_labels(edges)
-            yield from write_labels(self._work, nodes, labels)
-        write_json(join(self._work, "links.json"), {"links": len(edges), "labelled": labelled})
+        files = list(write_labels(self._work, *component_labels(edges))) if labelled else []
+        state = {"links": len(edges), "labelled": labelled, "labels": files}
+        write_json(join(self._work, "links.json"), state)
+        yield state
 
 
 def component_labels(edges: Any) -> tuple[Any, Any]:
@@ -448,35 +449,40 @@ def write_labels(work: str, nodes: Any, labels: Any) -> Iterator[str]:
 class RouteToComponentsFn(_SpillFn):
     """Move exact groups and links into the partition of their component (its label, spread).
 
-    Input: ``("groups" | "links", partition, path)``; ``label_files``: the label files. A
-    group's component is its representative's label, or the representative itself when it
+    Input: ``("groups" | "links", partition, path)``; side input: the label state
+    (:class:`ComponentLabelsFn`; nothing is routed when it is not labelled). A group's component is its representative's label, or the representative itself when it
     has no link; a link's is its first end's label. Output: ``(component partition, path)``.
     """
 
-    def __init__(self, work: str, parts: int, label_files: list[str]) -> None:
-        super().__init__(work, parts)
-        self._label_files = sorted(label_files)
-
     def setup(self) -> None:
+        super().setup()
+        self._loaded: tuple = ()
+
+    def _labels(self, files: list[str]) -> tuple[Any, Any]:
         import numpy as np
 
         from provaudit.beam.spill import read_table
 
-        super().setup()
-        tables = [read_table(p) for p in self._label_files]
-        nodes = np.concatenate([t.column("id").to_numpy() for t in tables]) if tables else np.zeros(0, np.int64)
-        labels = np.concatenate([t.column("label").to_numpy() for t in tables]) if tables else np.zeros(0, np.int64)
-        order = np.argsort(nodes)
-        self._nodes, self._node_labels = nodes[order], labels[order]
+        key = tuple(sorted(files))
+        if not self._loaded or self._loaded[0] != key:
+            tables = [read_table(p) for p in key]
+            nodes = np.concatenate([t.column("id").to_numpy() for t in tables]) if tables else np.zeros(0, np.int64)
+            labels = (np.concatenate([t.column("label").to_numpy() for t in tables]) if tables
+                      else np.zeros(0, np.int64))
+            order = np.argsort(nodes)
+            self._loaded = (key, (nodes[order], labels[order]))
+        return self._loaded[1]
 
-    def process(self, item: tuple[str, int, str]) -> Iterator[tuple[int, str]]:
+    def process(self, item: tuple[str, int, str], state: dict) -> Iterator[tuple[int, str]]:
         import numpy as np
         import pyarrow as pa
 
         from provaudit.beam.spill import part_path, read_table
 
+        if not state["labelled"]:
+            return
         kind, part, path = item
-        nodes, labels = self._nodes, self._node_labels
+        nodes, labels = self._labels(state["labels"])
         table = read_table(path)
         ids = table.column("rep_id" if kind == "groups" else "a_id").to_numpy()
         component = ids
@@ -599,9 +605,10 @@ class FindLinks(beam.PTransform):
     6. :class:`ComponentLabelsFn`: connected components of the links, when there are at
        most ``above`` of them (else :class:`LabelComponents` runs next, as Beam rounds).
 
-    Leaves ``groups``, ``links`` and ``labels`` files under ``work``, and writes
-    ``work/links.json`` (the links, whether they are labelled) and ``work/counts.json``
-    (documents per source).
+    Output: a dict of ``files`` (``("groups" | "links", partition, path)`` of the spill
+    files :class:`AssembleOverlap` takes) and ``state`` (the label state of
+    :class:`ComponentLabelsFn`, also in ``work/links.json``) and ``counts`` (``(source,
+    documents)``, also in ``work/counts.json``).
     """
 
     def __init__(self, work: str, parts: int, params: "LshParams", max_bucket: int, above: Optional[int],
@@ -624,21 +631,25 @@ class FindLinks(beam.PTransform):
                    | "DocumentsByPart" >> beam.GroupByKey()
                    | "GroupParts" >> beam.ParDo(GroupPartFn(work, parts, self._params, progress))
                    .with_outputs("groups", main="bands"))
-        _ = (grouped.bands
+        links = (grouped.bands
              | "BandsByPart" >> beam.GroupByKey()
              | "SharedBuckets" >> beam.ParDo(SharedBucketsFn(work, parts))
              | "SharedByHome" >> beam.GroupByKey()
              | "CandidateRecords" >> beam.ParDo(CandidateRecordsFn(work, parts))
              | "CandidatesByPart" >> beam.GroupByKey()
              | "VerifyBuckets" >> beam.ParDo(VerifyBucketsFn(work, parts, self._params.threshold,
-                                                             self._max_bucket, progress))
-             | "GatherLinkFiles" >> beam.combiners.ToList()
-             | "ComponentLabels" >> beam.ParDo(ComponentLabelsFn(work, parts, self._above)))
-        _ = (docs.counts
-             | "CountPerSource" >> beam.CombinePerKey(sum)
+                                                             self._max_bucket, progress)))
+        state = (links
+                 | "GatherLinkFiles" >> beam.combiners.ToList()
+                 | "ComponentLabels" >> beam.ParDo(ComponentLabelsFn(work, parts, self._above)))
+        counts = docs.counts | "CountPerSource" >> beam.CombinePerKey(sum)
+        _ = (counts
              | "GatherCounts" >> beam.combiners.ToList()
-             | "WriteCounts" >> beam.Map(lambda counts: write_json(join(work, "counts.json"), dict(sorted(counts)))))
-        return grouped.groups
+             | "WriteCounts" >> beam.Map(lambda found: write_json(join(work, "counts.json"), dict(sorted(found)))))
+        files = ((grouped.groups | "GroupFiles" >> beam.MapTuple(lambda part, path: ("groups", part, path)),
+                  links | "LinkFiles" >> beam.Map(lambda path: ("links", part_of_path(path), path)))
+                 | "SpillFiles" >> beam.Flatten())
+        return {"files": files, "state": state, "counts": counts}
 
 
 class LabelComponents(beam.PTransform):
@@ -676,29 +687,31 @@ def _link_ends(path: str) -> Iterator[tuple[int, int]]:
 class AssembleOverlap(beam.PTransform):
     """Move groups and links to their component's partition, assemble each, and merge the results.
 
-    Input: ``("groups" | "links", partition, path)`` of the spill files :class:`FindLinks`
-    left; ``label_files`` are the ``labels`` files. Each component partition's sorted row
-    pieces are written under ``work/out``; the output is one merged compact result
-    (matrix counts, rate tallies, statistics, contamination examples), without rows.
+    Input: a dict of ``files`` (``("groups" | "links", partition, path)``, the spill files
+    :class:`FindLinks` left) and ``state`` (one label state, :class:`ComponentLabelsFn`).
+    When the state is not labelled (too many links: :class:`LabelComponents` runs first,
+    then this again) nothing is assembled. Each component partition's sorted row pieces
+    are written under ``work/out``; the output is one merged compact result (matrix
+    counts, rate tallies, statistics, contamination examples), without rows.
     """
 
-    def __init__(self, work: str, parts: int, label_files: list[str], training: set[str], evals: set[str],
-                 max_pairs_per_cluster: int, max_bucket: int, progress: "ProgressWriter | None" = None) -> None:
+    def __init__(self, work: str, parts: int, training: set[str], evals: set[str], max_pairs_per_cluster: int,
+                 max_bucket: int, progress: "ProgressWriter | None" = None) -> None:
         super().__init__()
         self._work = work
         self._parts = parts
-        self._labels = sorted(label_files)
         self._training = training
         self._evals = evals
         self._cap = max_pairs_per_cluster
         self._max_bucket = max_bucket
         self._progress = progress
 
-    def expand(self, files):
+    def expand(self, inputs):
         work, parts = self._work, self._parts
-        return (files
+        return (inputs["files"]
                 | "SpreadSpillFiles" >> beam.Reshuffle()
-                | "RouteToComponents" >> beam.ParDo(RouteToComponentsFn(work, parts, self._labels))
+                | "RouteToComponents" >> beam.ParDo(RouteToComponentsFn(work, parts),
+                                                    beam.pvalue.AsSingleton(inputs["state"]))
                 | "ByComponentPart" >> beam.GroupByKey()
                 | "AssembleParts" >> beam.ParDo(AssemblePartFn(work, parts, self._training, self._evals, self._cap,
                                                                self._max_bucket, self._progress))

@@ -13,13 +13,14 @@ spill files under ``<run>/overlap/_work/`` (:mod:`provaudit.beam.spill`; removed
 stage ends), so memory is bounded by a partition (:data:`ROWS_PER_PART` documents)
 whatever the corpus, and the partitions spread over the workers:
 
-1. :func:`build_links`: exact groups, one representative per content hash, LSH buckets,
-   verified links, and their connected components over the links' ids (SciPy);
-2. :func:`build_rounds`, only above ``overlap.distributed_components_above`` verified
-   links: the components as large-star / small-star Beam rounds;
-3. :func:`build_assembly`: groups and links by component partition, each assembled on its
-   own (clusters with their diameter, pairs with each document's nearest match, matrix
-   counts and rate tallies); the writer merges the sorted row pieces into the files.
+1. :func:`build_overlap`: exact groups, one representative per content hash, LSH
+   buckets, verified links, their connected components over the links' ids (SciPy), then
+   groups and links by component partition, each assembled on its own (clusters with their
+   diameter, pairs with each document's nearest match, matrix counts and rate tallies);
+   the writer merges the sorted row pieces into the files;
+2. only above ``overlap.distributed_components_above`` verified links, where the first
+   pipeline assembles nothing: :func:`build_rounds` (the components as large-star /
+   small-star Beam rounds), then :func:`build_assembly` (the assembly and the writing).
 
 The shards re-read for contamination are checksummed where they are read, and the
 pipeline fails with an :class:`InputError` naming the registry and the shards when one
@@ -51,6 +52,7 @@ from provaudit.beam.overlap import (
     ProgressWriter,
     merged_rows,
     part_of_path,
+    write_json,
 )
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.core.config import RunConfig, list_shards
@@ -82,21 +84,22 @@ class WriteOverlapOutputsFn(beam.DoFn):
     contamination examples), its sorted row pieces under ``work/out`` (merged in order
     while ``clusters.parquet`` and ``pairs.parquet`` are written, a row group at a time),
     the documents per source and the evaluation documents sharing an n-gram with
-    training text.
+    training text. It writes nothing when the label state is not labelled.
     """
 
-    def __init__(self, out_dir: str, work: str, training: set[str], evals: set[str], params: Any, ngram: int,
-                 counts: dict[str, int]) -> None:
+    def __init__(self, out_dir: str, work: str, training: set[str], evals: set[str], params: Any,
+                 ngram: int) -> None:
         self._out = out_dir
-        self._counts = counts
         self._work = work
         self._training = training
         self._evals = evals
         self._params = params
         self._ngram = ngram
 
-    def process(self, merged: dict, hits: list):
-        report: OverlapReport = finish_report(merged, self._counts, hits, self._training, self._evals,
+    def process(self, merged: dict, counts: list, hits: list, state: dict):
+        if not state["labelled"]:  # too many links: the components come from Beam rounds first
+            return
+        report: OverlapReport = finish_report(merged, dict(counts), hits, self._training, self._evals,
                                               self._params, self._ngram, rows=False)
         for name in ("clusters", "pairs"):
             pieces = list_files(join_path(self._work, "out"), "*", f"{name}.arrow")
@@ -162,30 +165,34 @@ def work_dir(run_dir: str) -> str:
     return join_path(run_dir, "overlap", "_work")
 
 
-def build_links(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
-                progress: Optional[ProgressWriter] = None) -> None:
-    """Add the overlap stage's first pipeline: ledger -> exact groups, verified links, their components.
+def build_overlap(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
+                  progress: Optional[ProgressWriter] = None) -> None:
+    """Add the overlap stage to a pipeline: ledger -> links and components -> the output files.
 
     :class:`provaudit.beam.overlap.FindLinks` works over partitions whose documents live
     in spill files under the run (``overlap/_work``), so memory is bounded by a partition
     (:data:`ROWS_PER_PART` documents) whatever the corpus, and the partitions spread over
     the workers. Identical documents are collapsed to their group's representative before
     LSH, so a group of any size costs linear time and memory. Components are computed over
-    the links' ids when there are at most ``overlap.distributed_components_above`` of them.
+    the links' ids when there are at most ``overlap.distributed_components_above`` of them;
+    then groups and links are assembled per component partition
+    (:class:`provaudit.beam.overlap.AssembleOverlap`) and the files written. With more
+    links, nothing is assembled here: :func:`build_rounds` and :func:`build_assembly` follow.
     """
     settings = config.overlap
     params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
     ledger = int(manifest["totals"]["ledger"])
     files = list_files(join_path(run_dir, "ledger"), "*", "*.parquet")
-    _ = (pipeline
-         | "LedgerFiles" >> beam.Create(list(enumerate(files)), reshuffle=False)
-         | "FindLinks" >> FindLinks(work_dir(run_dir), overlap_parts(ledger), params, settings.max_bucket,
-                                    settings.distributed_components_above, progress))
+    found = (pipeline
+             | "LedgerFiles" >> beam.Create(list(enumerate(files)), reshuffle=False)
+             | "FindLinks" >> FindLinks(work_dir(run_dir), overlap_parts(ledger), params, settings.max_bucket,
+                                        settings.distributed_components_above, progress))
+    _assemble_and_write(pipeline, config, run_dir, manifest, found, progress)
 
 
 def build_rounds(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
                  progress: Optional[ProgressWriter] = None) -> None:
-    """Add the pipeline that labels components by Beam rounds (more links than the union-find takes)."""
+    """Add the pipeline that labels components by Beam rounds (more links than the one-worker path takes)."""
     work = work_dir(run_dir)
     _ = (pipeline
          | "LinkFiles" >> beam.Create(list_files(join_path(work, "links"), "*", "links.arrow"), reshuffle=False)
@@ -194,43 +201,57 @@ def build_rounds(pipeline: beam.Pipeline, config: RunConfig, run_dir: str,
 
 def build_assembly(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
                    progress: Optional[ProgressWriter] = None) -> None:
-    """Add the overlap stage's last pipeline: groups and links by component -> the output files.
+    """Add the pipeline that assembles and writes the outputs from the spill files left by the others."""
+    work = work_dir(run_dir)
+    files = ([("groups", part_of_path(p), p) for p in list_files(join_path(work, "groups"), "*", "groups.arrow")]
+             + [("links", part_of_path(p), p) for p in list_files(join_path(work, "links"), "*", "links.arrow")])
+    state = {**read_json(join_path(work, "links.json")), "labelled": True,
+             "labels": list_files(join_path(work, "labels"), "*", "labels.arrow")}
+    counts = sorted(read_json(join_path(work, "counts.json")).items())
+    _assemble_and_write(pipeline, config, run_dir, manifest, {
+        "files": pipeline | "SpillFiles" >> beam.Create(files, reshuffle=False),
+        "state": pipeline | "LabelState" >> beam.Create([state]),
+        "counts": pipeline | "Counts" >> beam.Create(counts)}, progress)
 
-    Groups and links are gathered per component partition and assembled there
-    (:class:`provaudit.beam.overlap.AssembleOverlap`); the writer merges the sorted row
-    pieces into ``clusters.parquet`` and ``pairs.parquet``. Shards read for
-    contamination are checksummed where they are read and compared with the scan's
-    checksums inside the pipeline.
+
+def _assemble_and_write(pipeline: beam.Pipeline, config: RunConfig, run_dir: str, manifest: dict[str, Any],
+                        found: dict[str, beam.PCollection], progress: Optional[ProgressWriter]) -> None:
+    """Assemble per component partition, find the contamination, and write the outputs (when labelled).
+
+    Shards read for contamination are checksummed where they are read and compared with
+    the scan's checksums inside the pipeline; the items found are kept in
+    ``work/hits.json`` for a second assembly.
     """
     settings = config.overlap
     params = lsh_params(settings.threshold, config.scan.num_perm, settings.false_negative_weight)
     training = {s.name for s in config.sources if s.role != "eval"}
     evals = {s.name for s in config.sources if s.role == "eval"}
     work = work_dir(run_dir)
-    files = ([("groups", part_of_path(p), p) for p in list_files(join_path(work, "groups"), "*", "groups.arrow")]
-             + [("links", part_of_path(p), p) for p in list_files(join_path(work, "links"), "*", "links.arrow")])
-    merged = (pipeline
-              | "SpillFiles" >> beam.Create(files, reshuffle=False)
+    merged = ({"files": found["files"], "state": found["state"]}
               | "AssembleOverlap" >> AssembleOverlap(
-                  work, overlap_parts(int(manifest["totals"]["ledger"])),
-                  list_files(join_path(work, "labels"), "*", "labels.arrow"), training, evals,
+                  work, overlap_parts(int(manifest["totals"]["ledger"])), training, evals,
                   settings.max_pairs_per_cluster, settings.max_bucket, progress))
-    if evals:
+    hits_file = join_path(work, "hits.json")
+    if evals and match_files(hits_file):
+        hits = pipeline | "EarlierHits" >> beam.Create([tuple(h) for h in read_json(hits_file)])
+    elif evals:
         tasks = plan_tasks(config, list_shards(config, match_files))
         scanned = {(s["source"], s["path"], s["sha256"]) for s in manifest["shards"]}
         hits = pipeline | "FindSharedNgrams" >> FindSharedNgrams(
             [t for t in tasks if t.source in evals], [t for t in tasks if t.source in training],
             settings.contamination_ngram, scanned=scanned,
             changed_prefix=changed_prefix(config, manifest))
+        _ = (hits
+             | "GatherHits" >> beam.combiners.ToList()
+             | "KeepHits" >> beam.Map(lambda found: write_json(hits_file, sorted(found))))
     else:
         hits = pipeline | "NoEvalSources" >> beam.Create([])
-    counts = read_json(join_path(work, "counts.json")) if match_files(join_path(work, "counts.json")) else {}
     _ = (
         merged
         | "WriteOverlapOutputs" >> beam.ParDo(
             WriteOverlapOutputsFn(join_path(run_dir, "overlap"), work, training, evals, params,
-                                  settings.contamination_ngram, counts),
-            beam.pvalue.AsList(hits))
+                                  settings.contamination_ngram),
+            beam.pvalue.AsList(found["counts"]), beam.pvalue.AsList(hits), beam.pvalue.AsSingleton(found["state"]))
     )
 
 
@@ -389,13 +410,13 @@ def run_overlap(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
     with OverlapProgress(None if "://" in run_dir else tempfile.mkdtemp(prefix="provaudit-overlap-"),
                          totals, report) as progress:
         try:
-            run(lambda p: build_links(p, config, run_dir, manifest, progress.writer))
+            run(lambda p: build_overlap(p, config, run_dir, manifest, progress.writer))
             links = read_json(join_path(work, "links.json")) if ledger else {"links": 0, "labelled": True}
             if not links["labelled"]:
                 report(f"overlap: {links['links']:,} verified links, above overlap.distributed_components_above="
                        f"{config.overlap.distributed_components_above:,}: components by Beam rounds")
                 run(lambda p: build_rounds(p, config, run_dir, progress.writer))
-            run(lambda p: build_assembly(p, config, run_dir, manifest, progress.writer))
+                run(lambda p: build_assembly(p, config, run_dir, manifest, progress.writer))
         except InputError:
             raise
         except Exception as exc:  # a runner wraps a worker's error: keep the shard check's own text
