@@ -200,8 +200,24 @@ def load_inputs(config: Any, run_dir: str | os.PathLike) -> DisclosureInputs:
 
 def _ledger_facts(run_dir: str) -> dict[str, dict[str, Any]]:
     """Per-source sums over the ledger: bytes per registrable domain, characters per dominant script,
-    documents per language, and documents with a URL."""
+    documents per language, and documents with a URL.
+
+    Summed by pyarrow one ledger file at a time (group by source and key), so neither a row
+    per document nor a Python loop over the rows: a missing or empty domain counts no bytes, a
+    missing or empty script counts as ``Unknown``, a missing or empty language as ``und``, a
+    missing count as 0.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
+    def given(column: Any) -> Any:  # not null and not empty, as Python's truth test of a string
+        return pc.fill_null(pc.not_equal(column, ""), False)
+
+    def add(into: dict[str, dict[str, int]], table: Any, key: str, value: str, how: str) -> None:
+        for row in table.group_by(["source", key]).aggregate([(value, how)]).to_pylist():
+            per = into.setdefault(row["source"], {})
+            per[row[key]] = per.get(row[key], 0) + int(row[f"{value}_{how}"] or 0)
 
     files = sorted(str(p) for p in Path(run_dir, "ledger").glob("**/*.parquet"))
     domain_bytes: dict[str, dict[str, int]] = {}
@@ -211,16 +227,18 @@ def _ledger_facts(run_dir: str) -> dict[str, dict[str, Any]]:
     names = ("source", "domain", "bytes", "chars", "script", "language", "url")
     for path in files:
         table = pq.read_table(path, columns=list(names))
-        columns = (table.column(k).to_pylist() for k in names)
-        for source, domain, nbytes, chars, script, language, url in zip(*columns):
-            if domain:
-                per = domain_bytes.setdefault(source, {})
-                per[domain] = per.get(domain, 0) + int(nbytes or 0)
-            per = by_script.setdefault(source, {})
-            per[script or "Unknown"] = per.get(script or "Unknown", 0) + int(chars or 0)
-            per = by_language.setdefault(source, {})
-            per[language or "und"] = per.get(language or "und", 0) + 1
-            with_url[source] = with_url.get(source, 0) + (1 if url else 0)
+        add(domain_bytes, table.filter(given(table.column("domain"))), "domain", "bytes", "sum")
+        script = pc.if_else(given(table.column("script")), table.column("script"), pa.scalar("Unknown"))
+        language = pc.if_else(given(table.column("language")), table.column("language"), pa.scalar("und"))
+        keyed = pa.table({"source": table.column("source"), "script": script, "language": language,
+                          "chars": table.column("chars"),
+                          "url": pc.cast(given(table.column("url")), pa.int64())})
+        add(by_script, keyed, "script", "chars", "sum")
+        for row in keyed.group_by(["source", "language"]).aggregate([([], "count_all")]).to_pylist():
+            per = by_language.setdefault(row["source"], {})
+            per[row["language"]] = per.get(row["language"], 0) + row["count_all"]
+        for row in keyed.group_by(["source"]).aggregate([("url", "sum")]).to_pylist():
+            with_url[row["source"]] = with_url.get(row["source"], 0) + int(row["url_sum"] or 0)
     return {"domain_bytes": {k: dict(sorted(v.items())) for k, v in sorted(domain_bytes.items())},
             "characters_by_script": {k: dict(sorted(v.items())) for k, v in sorted(by_script.items())},
             "documents_by_language": {k: dict(sorted(v.items())) for k, v in sorted(by_language.items())},

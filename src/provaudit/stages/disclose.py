@@ -80,7 +80,7 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     """Build, check, render and write every disclosure of a validated run, and its index page."""
     from provaudit.reports.disclosures import build_all, index_page, load_inputs, validate_document
     from provaudit.core.errors import InputError
-    from provaudit.reports.exports import croissant, license_counts, spdx_dataset
+    from provaudit.reports.exports import croissant, spdx_dataset
     from provaudit.core.history import drift, merge_history
     from provaudit.reports.history import render_drift, render_trends
     from provaudit.stages.runs import find_run, mark_stage_done, previous_complete, read_history
@@ -131,12 +131,8 @@ def run_disclose(config: RunConfig, run_id: Optional[str] = None, mode: str = ""
     links += [{"label": f"Publication copy: {TITLES[kind]}", "href": f"disclosures/public/{kind}.html",
                "description": f"what the public sees; also as disclosures/public/{kind}.md"}
               for kind in KINDS]
-    import pyarrow.parquet as pq
-
     manifest = inputs.manifest
-    ledger_dir = os.path.join(run_dir, "ledger")  # absent when every document was quarantined
-    licenses = license_counts(pq.read_table(ledger_dir, columns=["source", "license_spdx"]).to_pylist()
-                              if os.path.isdir(ledger_dir) else [])
+    licenses = ledger_license_counts(os.path.join(run_dir, "ledger"))
     files.append(_write(os.path.join(out, "croissant.json"), _json(croissant(
         manifest["run_id"], inputs.sources, inputs.source_profile, manifest, inputs.labelling_profile,
         document_licenses=licenses))))
@@ -281,6 +277,31 @@ def _write_publication_copies(config: RunConfig, documents: dict[str, dict[str, 
         files.append(_write(os.path.join(out, "public", f"{kind}.html"), render_public_html(documents[kind], meta)))
         files.append(_write(os.path.join(out, "public", f"{kind}.md"), render_public_markdown(documents[kind], meta)))
     return files
+
+
+def ledger_license_counts(ledger_dir: str) -> dict[str, dict[str, int]]:
+    """Documents per source and SPDX license in a run's ledger, as
+    :func:`provaudit.reports.exports.license_counts` counts them from rows (null and empty
+    licences not counted), but counted by pyarrow one record batch at a time: memory holds a
+    batch and the counts, never a row per document. A missing ledger folder (every document
+    quarantined) counts nothing."""
+    from collections import Counter
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    if not os.path.isdir(ledger_dir):
+        return {}
+    # the files pq.read_table(ledger_dir) reads: every Parquet file under the folder but _ or . ones
+    dataset = pads.dataset(ledger_dir, format="parquet", partitioning="hive")
+    counts: dict[str, Counter] = {}
+    for batch in dataset.to_batches(columns=["source", "license_spdx"]):
+        table = pa.Table.from_batches([batch])
+        table = table.filter(pc.fill_null(pc.not_equal(table.column("license_spdx"), ""), False))
+        for row in table.group_by(["source", "license_spdx"]).aggregate([([], "count_all")]).to_pylist():
+            counts.setdefault(row["source"], Counter())[row["license_spdx"]] += row["count_all"]
+    return {s: dict(sorted(c.items())) for s, c in sorted(counts.items())}
 
 
 def run_facts(run_dir: str) -> dict[str, Any]:

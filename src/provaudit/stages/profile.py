@@ -1,9 +1,11 @@
 """The profile stage: a run's ledger + overlap outputs -> per-source profile and inspection sample.
 
-``run_profile`` reads the ledger with Beam, aggregates one :class:`SourceStats` per source
-(a CombinePerKey, so the work spreads over workers), draws each source's deterministic
-inspection sample (the documents with the smallest keyed hash, ``Top.PerKey``), and
-writes under ``<run>/``: ``profiles/source_profile.parquet`` (schema in
+``run_profile`` reads the ledger with Beam, one ledger file per element
+(:class:`ProfileLedgerFileFn`: per source a partial :class:`SourceStats` and the file's
+smallest keyed hashes, so no ledger row ever crosses a shuffle and memory does not grow with
+the ledger), merges the partials into one :class:`SourceStats` per source (a CombinePerKey,
+so the work spreads over workers), draws each source's deterministic inspection sample (the
+documents with the smallest keyed hash, :class:`SmallestFn`), and writes under ``<run>/``: ``profiles/source_profile.parquet`` (schema in
 ``schemas/source_profile.schema.json``) and ``inspection/sample.jsonl`` (document
 locations for human review; no text, so no personal information). Reviewers' verdicts,
 imported from the files the run config names, give each source's unsafe share.
@@ -12,13 +14,14 @@ The same pass counts each source's screening records (:mod:`provaudit.core.asses
 coverage, keyword hits by risk, classifier flags, blocked documents, the TC260-003 9.2
 automatic sample's buckets) and draws the corpus-wide manual sample (the
 ``inspection.corpus_sample_size`` smallest keyed hashes over all training sources,
-``Top.Of``: bounded by the sample size, not the corpus). It writes
+:class:`SmallestFn` over every file's candidates: bounded by the sample size, not the corpus). It writes
 ``profiles/corpus_assessment.parquet`` (one row, ``schemas/corpus_assessment.schema.json``)
 and ``inspection/corpus_sample.jsonl`` (source, shard, location, doc_id; never text).
 """
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import sys
@@ -39,7 +42,6 @@ from provaudit.core.assessment import (corpus_assessment_row, library_figures, l
                                        run_date, screen_context)
 from provaudit.beam.runners import make_runner, pipeline_options, runner_name
 from provaudit.beam.io import join_path, list_files, read_bytes, write_bytes
-from provaudit.beam.overlap import ReadLedger
 from provaudit.core.jsontext import json_text
 
 
@@ -73,7 +75,7 @@ class ProfileResult:
 
 
 class SourceStatsFn(beam.CombineFn):
-    """Combine ledger rows of one source into a SourceStats."""
+    """Combine ledger rows of one source into a SourceStats (one row per element)."""
 
     def __init__(self, opt_out: frozenset[str], expected: dict[str, frozenset[str]],
                  screen: Optional[ScreenContext] = None) -> None:
@@ -96,6 +98,104 @@ class SourceStatsFn(beam.CombineFn):
 
     def extract_output(self, acc: SourceStats) -> SourceStats:
         return acc
+
+
+class MergeSourceStatsFn(beam.CombineFn):
+    """Merge partial SourceStats of one source (one per ledger file) into one."""
+
+    def create_accumulator(self) -> SourceStats:
+        return SourceStats()
+
+    def add_input(self, acc: SourceStats, partial: SourceStats) -> SourceStats:
+        return acc.merge(partial)
+
+    def merge_accumulators(self, accs: Iterable[SourceStats]) -> SourceStats:
+        accs = iter(accs)
+        first = next(accs)
+        for acc in accs:
+            first.merge(acc)
+        return first
+
+    def extract_output(self, acc: SourceStats) -> SourceStats:
+        return acc
+
+
+class SmallestFn(beam.CombineFn):
+    """Keep the ``n`` smallest of lists of comparable items (candidates of a sample): the
+    accumulator never holds more than ``n`` items, whatever the number of inputs."""
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, acc: list, items: list) -> list:
+        return heapq.nsmallest(self._n, [*acc, *items])
+
+    def merge_accumulators(self, accs: Iterable[list]) -> list:
+        return heapq.nsmallest(self._n, [item for acc in accs for item in acc])
+
+    def extract_output(self, acc: list) -> list:
+        return sorted(acc)
+
+
+SAMPLE = "sample"  # ProfileLedgerFileFn's tagged outputs
+CORPUS_SAMPLE = "corpus_sample"
+
+
+class ProfileLedgerFileFn(beam.DoFn):
+    """Profile one ledger file: per source its partial SourceStats (main output), its
+    inspection-sample candidates (``SAMPLE``: the ``size`` smallest ranks of the file) and the
+    corpus-sample candidates (``CORPUS_SAMPLE``: the ``corpus_size`` smallest over the file's
+    training rows).
+
+    Rows are read one record batch at a time and counted where they are read: only these few
+    small aggregates per file cross the shuffle, never a row, so the pipeline's memory does not
+    grow with the ledger. The candidates kept per file are exact: a document among the smallest
+    ranks of the corpus is among the smallest of its file.
+    """
+
+    slack = 1024  # candidates held beyond twice a sample's size before they are cut back to it
+
+    def __init__(self, columns: list[str], opt_out: frozenset[str], expected: dict[str, frozenset[str]],
+                 screen: ScreenContext, training: frozenset[str], seed: int, size: int, corpus_size: int) -> None:
+        self._columns = list(columns)
+        self._opt_out = opt_out
+        self._expected = expected
+        self._screen = screen
+        self._training = training
+        self._seed = seed
+        self._size = size
+        self._corpus_size = corpus_size
+
+    def process(self, path: str):
+        from provaudit.beam.io import read_parquet_rows
+
+        stats: dict[str, SourceStats] = {}
+        samples: dict[str, list] = {}
+        corpus: list = []
+        for row in read_parquet_rows(path, self._columns, batch_size=8192):
+            src = row["source"]
+            st = stats.get(src)
+            if st is None:
+                st = stats[src] = SourceStats()
+                samples[src] = []
+            st.add(row, self._opt_out, self._expected.get(src, frozenset()), self._screen)
+            picks = samples[src]
+            picks.append((sample_rank(self._seed, src, row["shard"], row["location"]), row["shard"], row["location"]))
+            if len(picks) >= 2 * self._size + self.slack:
+                samples[src] = heapq.nsmallest(self._size, picks)
+            if src in self._training:
+                corpus.append((manual_rank(self._seed, src, row["shard"], row["location"]),
+                               src, row["shard"], row["location"], row["doc_id"]))
+                if len(corpus) >= 2 * self._corpus_size + self.slack:
+                    corpus = heapq.nsmallest(self._corpus_size, corpus)
+        for src in sorted(stats):
+            yield src, stats[src]
+            yield beam.pvalue.TaggedOutput(SAMPLE, (src, heapq.nsmallest(self._size, samples[src])))
+        if corpus:
+            yield beam.pvalue.TaggedOutput(CORPUS_SAMPLE, heapq.nsmallest(self._corpus_size, corpus))
 
 
 
@@ -133,23 +233,14 @@ def run_profile(config: RunConfig, run_id: Optional[str] = None, extra_beam_args
                "documents read were quarantined): every source is profiled with 0 documents")
 
     pipeline = beam.Pipeline(runner=make_runner(options), options=options)
-    rows = pipeline | "ReadLedger" >> ReadLedger(
-        list_files(join_path(run_dir, "ledger"), "*", "*.parquet"),
-        list(PROFILE_COLUMNS) + ["shard", "location", "doc_id"])
-    stats = (rows
-             | "KeyBySource" >> beam.Map(lambda r: (r["source"], r))
-             | "ProfileSources" >> beam.CombinePerKey(SourceStatsFn(opt_out, expected, screen)))
-    corpus_sample = (rows
-                     | "TrainingOnly" >> beam.Filter(lambda r: r["source"] in training)
-                     | "RankForCorpusSample" >> beam.Map(
-                         lambda r: (manual_rank(seed, r["source"], r["shard"], r["location"]),
-                                    r["source"], r["shard"], r["location"], r["doc_id"]))
-                     | "CorpusSample" >> beam.combiners.Top.Of(corpus_size, reverse=True))
-    samples = (rows
-               | "RankForInspection" >> beam.Map(
-                   lambda r: (r["source"], (sample_rank(seed, r["source"], r["shard"], r["location"]),
-                                            r["shard"], r["location"])))
-               | "SampleForInspection" >> beam.combiners.Top.PerKey(size, reverse=True))
+    partials = (pipeline
+                | "LedgerFiles" >> beam.Create(list_files(join_path(run_dir, "ledger"), "*", "*.parquet"))
+                | "ProfileLedgerFiles" >> beam.ParDo(ProfileLedgerFileFn(
+                    list(PROFILE_COLUMNS) + ["shard", "location", "doc_id"], opt_out, expected, screen,
+                    training, seed, size, corpus_size)).with_outputs(SAMPLE, CORPUS_SAMPLE, main="stats"))
+    stats = partials.stats | "ProfileSources" >> beam.CombinePerKey(MergeSourceStatsFn())
+    corpus_sample = partials[CORPUS_SAMPLE] | "CorpusSample" >> beam.CombineGlobally(SmallestFn(corpus_size))
+    samples = partials[SAMPLE] | "SampleForInspection" >> beam.CombinePerKey(SmallestFn(size))
 
     class WriteProfilesFn(beam.DoFn):
         def process(self, _: Any, stats_list: list, sample_list: list, corpus_list: list):
