@@ -31,8 +31,10 @@ reference to the first N documents (agreement is computed on those).
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -198,18 +200,37 @@ print(json.dumps({"docs": n, "seconds": time.perf_counter() - start, "cpu_second
 """
 
 
-def baseline_loops(table: Table, corpus: Path, docs: int, baseline: str, repeat: int) -> None:
-    """The plain loop of ``baseline`` and of this tree, each in fresh processes, alternating."""
-    import os
-    import statistics as stats
+def export_tree(rev: str, into: Path) -> Path:
+    """Write ``rev``'s ``src/`` under ``into`` with the root folders its links name; return ``src``.
+
+    ``src/provaudit/schemas`` and ``src/provaudit/expectations`` are links to folders at the
+    repository root (``../../schemas``): exported alone, ``src`` would hold dangling links.
+    """
+    import tarfile
 
     from findings_cost import export_revision  # benchmarks/findings_cost.py
+
+    src = export_revision(rev, into)
+    linked = sorted({Path(os.readlink(p)).name for p in (src / "provaudit").iterdir() if p.is_symlink()})
+    if linked:
+        archive = into / "linked.tar"
+        with archive.open("wb") as fh:
+            subprocess.run(["git", "-C", str(HERE.parent), "archive", "--format=tar", rev, *linked],
+                           check=True, stdout=fh)
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")
+    return src
+
+
+def baseline_loops(table: Table, corpus: Path, docs: int, baseline: str, repeat: int) -> None:
+    """The plain loop of ``baseline`` and of this tree, each in fresh processes, alternating."""
+    import statistics as stats
 
     with tempfile.TemporaryDirectory(prefix="provaudit-scan-baseline-") as tmp:
         given = Path(baseline)
         if given.is_dir() and not (given / "src" / "provaudit").is_dir():
             raise SystemExit(f"--baseline {given}: folder without src/provaudit")
-        base = given / "src" if given.is_dir() else export_revision(baseline, Path(tmp))
+        base = given / "src" if given.is_dir() else export_tree(baseline, Path(tmp))
         trees = {f"baseline {baseline}": base, "this tree": HERE.parent / "src"}
         runs: dict[str, list[dict]] = {name: [] for name in trees}
         for i in range(repeat):
@@ -218,7 +239,9 @@ def baseline_loops(table: Table, corpus: Path, docs: int, baseline: str, repeat:
                 cache.mkdir(exist_ok=True)
                 env = dict(os.environ, PYTHONPATH=str(trees[name]), NUMBA_CACHE_DIR=str(cache))
                 out = subprocess.run([sys.executable, "-c", LOOP_WORKER, str(corpus), str(docs), str(HERE)],
-                                     check=True, capture_output=True, text=True, env=env, cwd=str(cache))
+                                     check=False, capture_output=True, text=True, env=env, cwd=str(cache))
+                if out.returncode:  # show why: the worker's output is captured
+                    raise SystemExit(f"plain loop of {name} failed (exit {out.returncode}):\n{out.stderr}")
                 runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
         rows = {}
         for name, results in runs.items():
@@ -371,16 +394,21 @@ def main(argv: list[str] | None = None) -> int:
         run_language(table, texts, args.repeat, args.langdetect_docs)
     if "signature" not in skip:
         run_signature(table, texts, args.repeat)
+    # The loops below read the shards themselves: drop this process's copy of the corpus, which
+    # every full garbage collection would otherwise walk (a cost of the harness, not of the scan).
+    n_docs = len(docs)
+    del docs, texts
+    gc.collect()
 
     annotator = Annotator()
     annotator.setup()
-    sec, cpu, n = timed_cpu(findings_loop_step(shards, len(docs), annotator), args.repeat)
+    sec, cpu, n = timed_cpu(findings_loop_step(shards, n_docs, annotator), args.repeat)
     loop = table.add("scan", "plain loop: read + findings + Parquet", sec, n, cpu_seconds=cpu)
     if args.baseline:
-        baseline_loops(table, args.corpus, len(docs), args.baseline, args.repeat)
+        baseline_loops(table, args.corpus, n_docs, args.baseline, args.repeat)
     if "beam" not in skip:
         with tempfile.TemporaryDirectory() as tmp:
-            sec, n = timed(beam_step(shards, len(docs), Path(tmp)), args.repeat)
+            sec, n = timed(beam_step(shards, n_docs, Path(tmp)), args.repeat)
             beam_row = table.add("scan", "Beam DirectRunner scan (1 worker)", sec, n)
         print(f"\n  Beam overhead: {loop['docs_per_s'] / beam_row['docs_per_s']:.2f}x the plain loop's time "
               f"(target <= 2x)")

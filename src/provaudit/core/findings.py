@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Optional
 
-from provaudit.core.domains import registrable_domain
+from provaudit.core.domains import public_suffix_list, registrable_domain
 from provaudit.core.language import LanguageIdentifier
 from provaudit.core.licenses import conflicts, normalize_license
 from provaudit.core.licensetext import LicenseTextDetector
@@ -102,10 +102,11 @@ class Annotator:
         self._license_text = LicenseTextDetector()
 
     def setup(self) -> None:
-        """Load language profiles and compile the MinHash kernel (idempotent)."""
+        """Load every per-worker table and compile the kernels now, not at the first documents."""
         self._language.setup()
         self._license_text.setup()
         self._hasher.warmup()
+        public_suffix_list()  # else parsed at the first URL with a host (about 0.2 s)
         for extra in (self._screener, self._aigc):
             if extra is not None:
                 extra.setup()

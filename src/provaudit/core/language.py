@@ -658,13 +658,14 @@ def _detect_block(
                 prob[j] *= weight + probs[row, j]
             if i % 5 == 0:
                 total = _builtin_sum(prob, compensated)  # _normalize_prob
-                maxp = 0.0
+                for j in range(nlang):  # no reduction in the loop: LLVM vectorises the division
+                    prob[j] = prob[j] / total
+                # langdetect stops when max(prob) > _CONV_THRESHOLD, i.e. when any one is: the
+                # same test (a NaN passes neither), as an OR that also vectorises.
+                converged = False
                 for j in range(nlang):
-                    p = prob[j] / total
-                    if maxp < p:  # noqa: PLR1730 - langdetect's comparison, kept literal
-                        maxp = p
-                    prob[j] = p
-                if maxp > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
+                    converged |= prob[j] > _CONV_THRESHOLD
+                if converged or i >= _ITERATION_LIMIT:
                     break
             i += 1
         for j in range(nlang):
