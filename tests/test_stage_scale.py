@@ -27,7 +27,6 @@ from provaudit.stages.profile import (
     SAMPLE,
     ProfileLedgerFileFn,
     SmallestFn,
-    SourceStatsFn,
 )
 
 
@@ -74,11 +73,11 @@ def test_profile_partials_per_ledger_file_match_the_per_row_combine(sample_run) 
             else:
                 src, partial = out
                 stats[src] = stats.get(src, SourceStats()).merge(partial)
-    per_row = SourceStatsFn(frozenset({"example.com"}), expected, screen)
     rows = [r for path in files for r in read_parquet_rows(path, columns)]
     want: dict[str, SourceStats] = {}
-    for r in rows:
-        want[r["source"]] = per_row.add_input(want.get(r["source"], SourceStats()), r)
+    for r in rows:  # the per-row path: each row added to its source's stats
+        want[r["source"]] = want.get(r["source"], SourceStats()).add(
+            r, frozenset({"example.com"}), expected.get(r["source"], frozenset()), screen)
     assert stats == want and sum(st.documents for st in stats.values()) == len(rows) > 0
     for src in want:
         ranks = [(sample_rank(seed, src, r["shard"], r["location"]), r["shard"], r["location"])

@@ -32,27 +32,6 @@ if TYPE_CHECKING:
     from provaudit.core.overlap import LshParams
 
 
-class ReadLedger(beam.PTransform):
-    """Read a run's ledger files, listed on the driver, as row dicts of ``columns``.
-
-    The files are opened by name, never matched as a glob, so a run under an output folder
-    named with glob characters (``out[1]``) reads its own ledger; a run whose every document
-    was quarantined has no ledger file and reads as an empty collection.
-    """
-
-    def __init__(self, files: list[str], columns: list[str]) -> None:
-        super().__init__()
-        self._files = sorted(files)
-        self._columns = list(columns)
-
-    def expand(self, pbegin):
-        from provaudit.beam.io import read_parquet_rows
-
-        return (pbegin
-                | "LedgerFiles" >> beam.Create(self._files)
-                | "ReadLedgerFiles" >> beam.FlatMap(read_parquet_rows, self._columns))
-
-
 REF = ["source", "shard", "location", "doc_id"]
 ID_BITS = 40  # a representative's id: its partition << ID_BITS | its rank in the partition
 

@@ -203,10 +203,11 @@ class IndexLayout(NamedTuple):
     row_group_rows: dict[str, int]
 
 
-# Rows per part file: a part is sorted by one worker; a lookup opens one part per key.
-DOCS_PER_PART = 250_000
+# Rows per part file: a part is sorted by one worker (its memory: about 0.1 GB at these
+# sizes, whatever the ledger); a lookup opens one part per key.
+DOCS_PER_PART = 50_000
 BAND_ENTRIES_PER_PART = 4_000_000
-KEYS_PER_PART = 1_000_000
+KEYS_PER_PART = 250_000
 ROW_GROUP_ROWS = {"docs": 128, "bands": 2048, "sha256": 1024, "url": 1024, "domain": 1024,
                   "doc_id": 1024}
 

@@ -74,32 +74,6 @@ class ProfileResult:
         return join_path(self.run_dir, "profiles", "labelling_profile.parquet")
 
 
-class SourceStatsFn(beam.CombineFn):
-    """Combine ledger rows of one source into a SourceStats (one row per element)."""
-
-    def __init__(self, opt_out: frozenset[str], expected: dict[str, frozenset[str]],
-                 screen: Optional[ScreenContext] = None) -> None:
-        self._opt_out = opt_out
-        self._expected = expected
-        self._screen = screen
-
-    def create_accumulator(self) -> SourceStats:
-        return SourceStats()
-
-    def add_input(self, acc: SourceStats, row: dict[str, Any]) -> SourceStats:
-        return acc.add(row, self._opt_out, self._expected.get(row["source"], frozenset()), self._screen)
-
-    def merge_accumulators(self, accs: Iterable[SourceStats]) -> SourceStats:
-        accs = iter(accs)
-        first = next(accs)
-        for acc in accs:
-            first.merge(acc)
-        return first
-
-    def extract_output(self, acc: SourceStats) -> SourceStats:
-        return acc
-
-
 class MergeSourceStatsFn(beam.CombineFn):
     """Merge partial SourceStats of one source (one per ledger file) into one."""
 
