@@ -25,7 +25,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from provaudit.beam.io import join_path, open_input, write_bytes
 from provaudit.beam.scan import QUARANTINE, SHARD_INFO, ReadShardFn, ShardTask
+from provaudit.beam.spill import iter_rows, part_of, part_path, read_table, read_tables, write_table
+from provaudit.core.overlap import equal_runs
 from provaudit.core.records import Document
 
 if TYPE_CHECKING:
@@ -88,10 +91,6 @@ class _SpillFn(beam.DoFn):
         self._steps.flush()
 
 
-def _string_column(table: Any, name: str) -> list:
-    return table.column(name).to_pylist()
-
-
 class SpillDocumentsFn(_SpillFn):
     """Read one ledger file; write its documents into the partitions of their content hash.
 
@@ -111,8 +110,6 @@ class SpillDocumentsFn(_SpillFn):
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        from provaudit.beam.io import open_input
-        from provaudit.beam.spill import part_path, write_table
 
         index, path = item
         with open_input(path) as fh:
@@ -120,9 +117,9 @@ class SpillDocumentsFn(_SpillFn):
         n = table.num_rows
         if not n:
             return
-        shas = _string_column(table, "sha256")
+        shas = table.column("sha256").to_pylist()
         prefix = np.fromiter((_hash_prefix(s) for s in shas), dtype=np.uint64, count=n)
-        parts = spill_part(prefix.view(np.int64), self._parts)
+        parts = part_of(prefix.view(np.int64), self._parts)
         for part in np.unique(parts).tolist():
             rows = table.filter(pa.array(parts == part)) if self._parts > 1 else table
             yield part, write_table(part_path(self._work, "docs", part, f"{index:06d}"), rows)
@@ -139,12 +136,6 @@ def _hash_prefix(sha256: str) -> int:
     except ValueError:
         return int.from_bytes(hashlib.blake2b(sha256.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
                               "little")
-
-
-def spill_part(keys: Any, parts: int) -> Any:
-    from provaudit.beam.spill import part_of
-
-    return part_of(keys, parts)
 
 
 class GroupPartFn(_SpillFn):
@@ -174,15 +165,12 @@ class GroupPartFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-        from provaudit.beam.spill import part_path, read_tables, write_table
         from provaudit.core.overlap import EMPTY_SLOT, band_key_matrix, signature_matrix
 
         part, paths = item
         table = read_tables(list(paths)).sort_by([("sha256", "ascending")] + [(c, "ascending") for c in REF])
-        n = table.num_rows
-        shas = np.array(_string_column(table, "sha256"), dtype=object)
-        starts = np.flatnonzero(np.r_[True, shas[1:] != shas[:-1]]) if n else np.zeros(0, dtype=np.int64)
-        sizes = np.diff(np.r_[starts, n])
+        shas = np.array(table.column("sha256").to_pylist(), dtype=object)
+        starts, sizes = equal_runs(shas)
         ids = (np.int64(part) << ID_BITS) | np.arange(len(starts), dtype=np.int64)
         rep_table = table.take(pa.array(starts))
         try:
@@ -206,7 +194,7 @@ class GroupPartFn(_SpillFn):
         keys = band_key_matrix(sigs[signed], self._params)
         flat_keys = keys.reshape(-1)
         flat_ids = np.repeat(ids[signed], self._params.bands)
-        band_parts = spill_part(flat_keys, self._parts)
+        band_parts = part_of(flat_keys, self._parts)
         for q in np.unique(band_parts).tolist():
             mine = band_parts == q
             yield q, write_table(part_path(self._work, "bands", q, f"{part:05d}"),
@@ -221,17 +209,6 @@ def _ranks(sizes: Any) -> Any:
 
     total = int(sizes.sum())
     return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-
-
-def _runs(values: Any) -> tuple[Any, Any]:
-    """Return the start and the length of each run of equal adjacent values (numpy)."""
-    import numpy as np
-
-    n = len(values)
-    if not n:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    return starts, np.diff(np.r_[starts, n])
 
 
 class SharedBucketsFn(_SpillFn):
@@ -249,7 +226,6 @@ class SharedBucketsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-        from provaudit.beam.spill import part_path, read_tables
 
         q, paths = item
         table = read_tables(list(paths))
@@ -257,21 +233,15 @@ class SharedBucketsFn(_SpillFn):
         ids = table.column("id").to_numpy()
         order = np.lexsort((ids, keys))
         keys, ids = keys[order], ids[order]
-        _, sizes = _runs(keys)
+        _, sizes = equal_runs(keys)
         shared = np.repeat(sizes > 1, sizes)
         keys, ids = keys[shared], ids[shared]
         homes = home_of(ids)
         self._shared.inc(len(ids))
         for home in np.unique(homes).tolist():
             mine = homes == home
-            yield home, _write(part_path(self._work, "cand", home, f"{q:05d}"),
+            yield home, write_table(part_path(self._work, "cand", home, f"{q:05d}"),
                                pa.table({"key": keys[mine], "id": ids[mine]}))
-
-
-def _write(path: str, table: Any) -> str:
-    from provaudit.beam.spill import write_table
-
-    return write_table(path, table)
 
 
 class CandidateRecordsFn(_SpillFn):
@@ -286,7 +256,6 @@ class CandidateRecordsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-        from provaudit.beam.spill import part_path, read_table, read_tables
 
         home, paths = item
         entries = read_tables(list(paths))
@@ -298,9 +267,9 @@ class CandidateRecordsFn(_SpillFn):
         if len(rows) and (rows.max() >= len(rep_ids) or not np.array_equal(rep_ids[rows], ids)):
             raise RuntimeError(f"overlap: partition {home}: a band entry names no representative")
         records = reps.take(pa.array(rows)).add_column(0, "key", pa.array(keys))
-        band_parts = spill_part(keys, self._parts)
+        band_parts = part_of(keys, self._parts)
         for q in np.unique(band_parts).tolist():
-            yield q, _write(part_path(self._work, "verify", q, f"{home:05d}"),
+            yield q, write_table(part_path(self._work, "verify", q, f"{home:05d}"),
                             records.filter(pa.array(band_parts == q)))
 
 
@@ -333,7 +302,6 @@ class VerifyBucketsFn(_SpillFn):
     def process(self, item: tuple[int, list[str]]) -> Iterator[str]:
         import pyarrow as pa
 
-        from provaudit.beam.spill import part_path, read_tables
         from provaudit.core.overlap import verify_buckets
 
         q, paths = item
@@ -351,7 +319,7 @@ class VerifyBucketsFn(_SpillFn):
         self._candidates.inc(compared)
         self._verified.inc(len(links))
         self._steps.add(elements=1, candidates=compared, verified=len(links))
-        yield _write(part_path(self._work, "links", q, "links"), pa.table(columns, schema=link_schema()))
+        yield write_table(part_path(self._work, "links", q, "links"), pa.table(columns, schema=link_schema()))
 
 
 def link_schema() -> Any:
@@ -382,7 +350,6 @@ class ComponentLabelsFn(_SpillFn):
     def process(self, paths: list[str]) -> Iterator[Any]:
         import numpy as np
 
-        from provaudit.beam.spill import read_tables
 
         table = read_tables(list(paths), ["a_id", "b_id"], link_schema())
         edges = np.stack([table.column("a_id").to_numpy(), table.column("b_id").to_numpy()], axis=1)
@@ -391,7 +358,7 @@ class ComponentLabelsFn(_SpillFn):
         labelled = self._above is None or len(edges) <= self._above
         files = list(write_labels(self._work, *component_labels(edges))) if labelled else []
         state = {"links": len(edges), "labelled": labelled, "labels": files}
-        write_json(join(self._work, "links.json"), state)
+        write_json(join_path(self._work, "links.json"), state)
         yield state
 
 
@@ -417,12 +384,11 @@ def write_labels(work: str, nodes: Any, labels: Any) -> Iterator[str]:
     import numpy as np
     import pyarrow as pa
 
-    from provaudit.beam.spill import part_path
 
     homes = home_of(nodes)
     for home in np.unique(homes).tolist():
         mine = homes == home
-        yield _write(part_path(work, "labels", home, "labels"), pa.table({"id": nodes[mine], "label": labels[mine]}))
+        yield write_table(part_path(work, "labels", home, "labels"), pa.table({"id": nodes[mine], "label": labels[mine]}))
 
 
 class RouteToComponentsFn(_SpillFn):
@@ -440,7 +406,6 @@ class RouteToComponentsFn(_SpillFn):
     def _labels(self, files: list[str]) -> tuple[Any, Any]:
         import numpy as np
 
-        from provaudit.beam.spill import read_table
 
         key = tuple(sorted(files))
         if not self._loaded or self._loaded[0] != key:
@@ -456,7 +421,6 @@ class RouteToComponentsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-        from provaudit.beam.spill import part_path, read_table
 
         if not state["labelled"]:
             return
@@ -468,9 +432,9 @@ class RouteToComponentsFn(_SpillFn):
         if len(nodes):
             at = np.minimum(np.searchsorted(nodes, ids), len(nodes) - 1)
             component = np.where(nodes[at] == ids, labels[at], ids)
-        targets = spill_part(component, self._parts)
+        targets = part_of(component, self._parts)
         for c in np.unique(targets).tolist():
-            yield c, _write(part_path(self._work, "components", c, f"{kind}-{part:05d}"),
+            yield c, write_table(part_path(self._work, "components", c, f"{kind}-{part:05d}"),
                             table.filter(pa.array(targets == c)))
 
 
@@ -499,7 +463,6 @@ class AssemblePartFn(_SpillFn):
         self._clusters = Metrics.counter("overlap", "clusters")
 
     def process(self, item: tuple[int, list[str]]) -> Iterator[dict]:
-        from provaudit.beam.spill import iter_rows
         from provaudit.core.overlap import Pair, component_result
 
         c, paths = item
@@ -534,16 +497,15 @@ def write_sorted_rows(work: str, part: int, result: dict) -> None:
     """Write one partition's cluster and pair rows, sorted as the output files are, as spill pieces."""
     import pyarrow as pa
 
-    from provaudit.beam.spill import part_path
 
     clusters = sorted(result["clusters"], key=lambda r: (r[0], r[1]))
     if clusters:
         columns = list(zip(*((cid, *ref, kind, float(d)) for cid, ref, kind, d in clusters)))
-        _write(part_path(work, "out", part, "clusters"), pa.table(dict(zip(CLUSTER_PIECE, columns))))
+        write_table(part_path(work, "out", part, "clusters"), pa.table(dict(zip(CLUSTER_PIECE, columns))))
     pairs = sorted(result["pairs"], key=lambda r: (r[0], r[1]))
     if pairs:
         columns = list(zip(*((*a, *b, float(j), cid, bool(na), bool(nb)) for a, b, j, cid, na, nb in pairs)))
-        _write(part_path(work, "out", part, "pairs"), pa.table(dict(zip(PAIR_PIECE, columns))))
+        write_table(part_path(work, "out", part, "pairs"), pa.table(dict(zip(PAIR_PIECE, columns))))
 
 
 def merged_rows(paths: list[str], name: str) -> Iterator[tuple]:
@@ -555,18 +517,12 @@ def merged_rows(paths: list[str], name: str) -> Iterator[tuple]:
     import heapq
 
     if name == "clusters":
-        streams = [((cid, (s, sh, loc, d), kind, dia) for cid, s, sh, loc, d, kind, dia in iter_rows_of(p, CLUSTER_PIECE))
+        streams = [((cid, (s, sh, loc, d), kind, dia) for cid, s, sh, loc, d, kind, dia in iter_rows(p, CLUSTER_PIECE))
                    for p in sorted(paths)]
     else:
         streams = [(((r[0], r[1], r[2], r[3]), (r[4], r[5], r[6], r[7]), r[8], r[9], r[10], r[11])
-                    for r in iter_rows_of(p, PAIR_PIECE)) for p in sorted(paths)]
+                    for r in iter_rows(p, PAIR_PIECE)) for p in sorted(paths)]
     yield from heapq.merge(*streams, key=lambda r: (r[0], r[1]))
-
-
-def iter_rows_of(path: str, columns: list[str]) -> Iterator[tuple]:
-    from provaudit.beam.spill import iter_rows
-
-    return iter_rows(path, columns)
 
 
 class FindLinks(beam.PTransform):
@@ -624,7 +580,7 @@ class FindLinks(beam.PTransform):
         counts = docs.counts | "CountPerSource" >> beam.CombinePerKey(sum)
         _ = (counts
              | "GatherCounts" >> beam.combiners.ToList()
-             | "WriteCounts" >> beam.Map(lambda found: write_json(join(work, "counts.json"), dict(sorted(found)))))
+             | "WriteCounts" >> beam.Map(lambda found: write_json(join_path(work, "counts.json"), dict(sorted(found)))))
         files = ((grouped.groups | "GroupFiles" >> beam.MapTuple(lambda part, path: ("groups", part, path)),
                   links | "LinkFiles" >> beam.Map(lambda path: ("links", part_of_path(path), path)))
                  | "SpillFiles" >> beam.Flatten())
@@ -657,7 +613,6 @@ class LabelComponents(beam.PTransform):
 
 
 def _link_ends(path: str) -> Iterator[tuple[int, int]]:
-    from provaudit.beam.spill import read_table
 
     table = read_table(path, ["a_id", "b_id"])
     yield from zip(table.column("a_id").to_pylist(), table.column("b_id").to_pylist())
@@ -697,17 +652,9 @@ class AssembleOverlap(beam.PTransform):
                 | "MergeResults" >> beam.CombineGlobally(MergeResultsFn()))
 
 
-def join(*parts: str) -> str:
-    from provaudit.beam.io import join_path
-
-    return join_path(*parts)
-
-
 def write_json(path: str, value: Any) -> None:
     """Write a small JSON file (sorted keys) on any Beam filesystem."""
     import json
-
-    from provaudit.beam.io import write_bytes
 
     write_bytes(path, json.dumps(value, sort_keys=True).encode("utf-8"))
 

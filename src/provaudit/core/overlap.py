@@ -218,6 +218,15 @@ def bucket_pairs(members: Iterable[Member], threshold: float, max_bucket: int) -
     yield from _verified(heads[:max_bucket], threshold)
 
 
+def equal_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the start and the length of each run of equal adjacent values of a sorted array."""
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    return starts, np.diff(np.r_[starts, n])
+
+
 def verify_buckets(table, threshold: float, max_bucket: int) -> tuple[dict[tuple[int, int], Pair], int]:
     """Verify the candidate pairs of a set of whole buckets, each distinct pair once.
 
@@ -244,8 +253,7 @@ def verify_buckets(table, threshold: float, max_bucket: int) -> tuple[dict[tuple
     shas = take.column("sha256").to_pylist()
     raw = take.column("minhash").to_pylist()
     sigs = np.frombuffer(b"".join(raw), dtype="<u4").reshape(len(raw), -1)
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    sizes = np.diff(np.r_[starts, n])
+    starts, sizes = equal_runs(keys)
     twos = starts[sizes == 2]
     left, right = [index[twos]], [index[twos + 1]]
     found: dict[tuple[int, int], Pair] = {}
