@@ -2,7 +2,8 @@
 
 Issue 13, item 4. Each short-cut is held to the straightforward path on generated text:
 
-* language._extract_dense (direct 1-, 2- and 3-gram tables, branch-free appends) against
+* language._extract_dense (direct 1-, 2- and 3-gram tables, branch-free appends) and
+  language._extract_ascii (the same walk over the symbols of ASCII text) against
   tests/langdetect_oracle.py's _extract_ngrams (every n-gram probed in the hash table), which
   tests/test_language.py holds to langdetect's own Detector._extract_ngrams;
 * every entry of the direct tables against a binary search of the profile keys;
@@ -58,6 +59,23 @@ def test_dense_ngrams_are_the_hashed_ngrams(tables: language._Tables, text: str)
     assert _dense_rows(tables, cps).tolist() == hashed.tolist()
 
 
+_ASCII_TEXTS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCDEFXYZ  .,;-_@:/0123456789\n\t'\"~", max_size=400) | st.builds(
+    lambda a, b, n: (a + " " + b) * n, st.text(alphabet="abcXYZ .-", max_size=40),
+    st.text(alphabet="AbcdEF 12.\n", max_size=40), st.integers(1, 60))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=_SUPPRESS)
+@given(text=_ASCII_TEXTS)
+def test_ascii_ngrams_are_the_hashed_ngrams(tables: language._Tables, text: str) -> None:
+    cps = language._code_points(text)
+    assert cps.dtype == np.uint8
+    from langdetect_oracle import _extract_ngrams
+
+    hashed = _extract_ngrams(cps, tables.normal, tables.upper, tables.slot_keys, tables.slot_rows)
+    assert language._profile_rows(cps, tables).tolist() == hashed.tolist()
+    assert _dense_rows(tables, cps.astype(np.uint32)).tolist() == hashed.tolist()
+
+
 def test_dense_tables_are_the_profile_lookups(tables: language._Tables) -> None:
     """Every table entry is the row of its n-gram's key (binary search of the keys), or -1."""
     order = np.argsort(tables.keys)
@@ -80,6 +98,10 @@ def test_dense_tables_are_the_profile_lookups(tables: language._Tables) -> None:
     tri = rows_of((a << np.uint64(42)) | (b << np.uint64(21)) | c)
     assert d.tri.reshape(side, side, side)[: len(symbols), : len(symbols), : len(symbols)].tolist() == tri.tolist()
     assert 0 < int((tri >= 0).sum()) < tri.size  # the tables hold hits and misses
+    # the ASCII kernel's tables: each character's symbol once normalised, each symbol's 1-gram
+    assert d.ascii_symbol.tolist() == [int(d.code[int(tables.normal[c])]) for c in range(128)]
+    assert d.symbol_uni[: len(symbols)].tolist() == rows_of(symbols).tolist()
+    assert (d.symbol_uni[len(symbols):] == -1).all()
 
 
 def test_normalised_ascii_is_a_space_or_a_letter(tables: language._Tables) -> None:
@@ -122,7 +144,7 @@ def _documents(n: int) -> list[Document]:
     return docs
 
 
-def test_rows_equal_the_straightforward_paths() -> None:
+def test_rows_equal_the_straightforward_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     docs = _documents(300)
     facts = SourceFacts("MIT", "open-license")
     fast = Annotator()
@@ -141,6 +163,9 @@ def test_rows_equal_the_straightforward_paths() -> None:
         if key < 0x10000:
             uni[key] = row
     detector._tables = t._replace(dense=t.dense._replace(code=np.full(128, -1, dtype=np.int64), uni=uni))
+    # ASCII text as code points, not bytes: the dense kernel, not the ASCII one
+    code_points = language._code_points
+    monkeypatch.setattr(language, "_code_points", lambda prefix: code_points(prefix).astype(np.uint32))
     plain_rows = [plain.annotate(d, facts) for d in docs]
     assert fast_rows == plain_rows
     assert len({r.language for r in fast_rows}) >= 5

@@ -80,10 +80,8 @@ def factory() -> DetectorFactory:
 def _kernel_langprob(detector: LanguageDetector, text: str) -> list[float] | None:
     t = detector._tables
     assert t is not None and detector._words is not None
-    d = t.dense
     langprob, status = language._detect_block(
-        language._code_points(text), t.normal, t.upper, t.slot_keys, t.slot_rows, d.code, d.uni, d.bi,
-        d.tri, t.probs, detector._words, language._COMPENSATED)
+        language._profile_rows(language._code_points(text), t), t.probs, detector._words, language._COMPENSATED)
     assert status != language._STREAM_EXHAUSTED
     return None if status == language._NO_FEATURES else langprob.tolist()
 

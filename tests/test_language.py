@@ -473,10 +473,9 @@ def test_ngrams_match_langdetect(detector: LanguageDetector, text: str) -> None:
     assert tables is not None
     from langdetect_oracle import _extract_ngrams
 
-    cps, dense = language._code_points(text), tables.dense
+    cps = language._code_points(text)
     rows = _extract_ngrams(cps, tables.normal, tables.upper, tables.slot_keys, tables.slot_rows)
-    used = language._extract_dense(cps, tables.normal, tables.upper, tables.slot_keys, tables.slot_rows,
-                                   dense.code, dense.uni, dense.bi, dense.tri)
+    used = language._profile_rows(cps, tables)  # the ASCII kernel on ASCII text, the dense one else
     ours = [_unpack(int(tables.keys[r])) for r in rows]
     d = _REFERENCE.create()
     d.append(text)

@@ -354,6 +354,8 @@ class _Dense(NamedTuple):
     uni: np.ndarray  # int32 [0x10000]: row of each BMP character's 1-gram
     bi: np.ndarray  # int32 [64**2]: row of each 2-gram of symbols
     tri: np.ndarray  # int32 [64**3]: row of each 3-gram of symbols
+    ascii_symbol: np.ndarray  # int64 [128]: the symbol of each ASCII character once normalised
+    symbol_uni: np.ndarray  # int32 [64]: row of each symbol's 1-gram
 
 
 _tables: _Tables | None = None
@@ -414,7 +416,13 @@ def _build_dense(normal: np.ndarray, slot_keys: np.ndarray, slot_rows: np.ndarra
     for i, ch in enumerate(_DENSE_CHARS):
         code[ord(ch)] = i
     symbols = np.array([ord(ch) for ch in _DENSE_CHARS], dtype=np.uint64)
-    return _Dense(code, *_fill_dense(symbols, slot_keys, slot_rows))
+    uni, bi, tri = _fill_dense(symbols, slot_keys, slot_rows)
+    # NGram.normalize turns every ASCII character into a space or a letter: each has a symbol.
+    ascii_symbol = code[normal[:128]]
+    assert (ascii_symbol >= 0).all()
+    symbol_uni = np.full(1 << _DENSE_BITS, -1, dtype=np.int32)
+    symbol_uni[: len(_DENSE_CHARS)] = uni[symbols.astype(np.int64)]
+    return _Dense(code, uni, bi, tri, ascii_symbol, symbol_uni)
 
 
 @njit(nogil=True)
@@ -568,6 +576,67 @@ def _extract_dense(
 
 
 @njit(nogil=True)
+def _extract_ascii(text, ascii_symbol, symbol_uni, bi, tri):  # pragma: no cover - compiled
+    """_extract_dense for ASCII text (bytes), walking symbols instead of code points.
+
+    Every normalised ASCII character is a symbol of _DENSE_CHARS (0 the space, 1-26 the
+    capitals), so the walk needs neither the normalisation, the upper-case nor the hash
+    table, and no Latin letters are dropped (that takes more non-Latin than Latin letters).
+    Tests hold it to _extract_dense and to the hashed extraction.
+    """
+    side = 1 << _DENSE_BITS
+    out = np.empty(3 * text.size, dtype=np.int32)
+    m = 0
+    s0 = -1
+    s1 = -1
+    s2 = 0  # the text starts after a space
+    glen = 1
+    capital = False
+    for i in range(text.size):
+        s = ascii_symbol[text[i]]
+        last = s2
+        if last == 0:  # after a space a new word starts
+            s1 = -1
+            glen = 1
+            capital = False
+            if s == 0:
+                continue
+        elif glen >= 3:
+            glen = 2
+        s0 = s1
+        s1 = s2
+        s2 = s
+        glen += 1
+        if 1 <= s <= 26:
+            if 1 <= last <= 26:
+                capital = True
+        else:
+            capital = False
+        if capital:  # words in capitals are skipped after their first letter
+            continue
+        if s2 != 0:
+            row = symbol_uni[s2]
+            out[m] = row
+            m += row >= 0
+        row = bi[s1 * side + s2]
+        out[m] = row
+        m += row >= 0
+        if glen == 3:
+            row = tri[(s0 * side + s1) * side + s2]
+            out[m] = row
+            m += row >= 0
+    return out[:m]
+
+
+def _profile_rows(cps: np.ndarray, t: "_Tables") -> np.ndarray:
+    """The rows of the profile n-grams of ``cps`` (:func:`_code_points`), in langdetect's order."""
+    d = t.dense
+    if cps.dtype == np.uint8:  # ASCII text
+        return _extract_ascii(cps, d.ascii_symbol, d.symbol_uni, d.bi, d.tri)
+    return _extract_dense(cps, t.normal, t.upper, t.slot_keys, t.slot_rows, d.code, d.uni, d.bi, d.tri)
+
+
+@njit(nogil=True)
 def _random53(words, pos):  # pragma: no cover - compiled
     """random.random(): 53 bits from two 32-bit words (CPython's genrand_res53)."""
     a = np.int64(words[pos]) >> 5
@@ -609,13 +678,10 @@ def _builtin_sum(values, compensated):  # pragma: no cover - compiled
 
 
 @njit(nogil=True)
-def _detect_block(
-    cps, normal, upper, slot_keys, slot_rows, code, uni, bi, tri, probs, words, compensated
-):  # pragma: no cover - compiled
-    """Detector._detect_block: (averaged language probabilities, status)."""
+def _detect_block(grams, probs, words, compensated):  # pragma: no cover - compiled
+    """Detector._detect_block on the rows of the text's n-grams: (averaged language probabilities, status)."""
     nlang = probs.shape[1]
     langprob = np.zeros(nlang)
-    grams = _extract_dense(cps, normal, upper, slot_keys, slot_rows, code, uni, bi, tri)
     n = grams.size
     if n == 0:
         return langprob, _NO_FEATURES
@@ -728,18 +794,11 @@ class LanguageDetector:
             self.setup()
         t = self._tables
         assert t is not None and self._words is not None
-        cps = _code_points(prefix)
-        dn = t.dense
-        langprob, status = _detect_block(
-            cps, t.normal, t.upper, t.slot_keys, t.slot_rows, dn.code, dn.uni, dn.bi, dn.tri,
-            t.probs, self._words, _COMPENSATED
-        )
+        grams = _profile_rows(_code_points(prefix), t)
+        langprob, status = _detect_block(grams, t.probs, self._words, _COMPENSATED)
         while status == _STREAM_EXHAUSTED:  # vanishingly rare: draw a longer stream
             self._words = _random_stream(self.seed, 2 * self._words.size)
-            langprob, status = _detect_block(
-                cps, t.normal, t.upper, t.slot_keys, t.slot_rows, dn.code, dn.uni, dn.bi, dn.tri,
-                t.probs, self._words, _COMPENSATED,
-            )  # fmt: skip
+            langprob, status = _detect_block(grams, t.probs, self._words, _COMPENSATED)
         if status == _NO_FEATURES:  # langdetect raises CantDetectError("No features in text.")
             return Language(UNDETERMINED, "langdetect-error")
         best = int(np.argmax(langprob))  # first of equal maxima, as langdetect's stable sort
@@ -759,7 +818,7 @@ def _has_letter(text: str) -> bool:
 
 
 def _code_points(prefix: str) -> np.ndarray:
-    """Detector.append: the text without URLs and e-mail addresses, as code points."""
+    """Detector.append: the text without URLs and e-mail addresses, as code points (bytes when ASCII)."""
     text = Detector.URL_RE.sub(" ", prefix)
     if "@" in text:
         text = _strip_mail(text)
@@ -769,8 +828,8 @@ def _code_points(prefix: str) -> np.ndarray:
     # Detector.append also collapses runs of spaces; NGram emits nothing for a space
     # after a space, so the collapse cannot change the n-grams and is skipped.
     text = text[:_MAX_TEXT_LENGTH]
-    if ascii_text:  # most documents: one byte per code point, widened in C (no UTF-32 codec)
-        return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint32)
+    if ascii_text:  # most documents: one byte per code point, read by _extract_ascii as bytes
+        return np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
