@@ -162,20 +162,37 @@ def datatrove_reader_step(corpus: Path, limit: int) -> Callable[[], int] | None:
 
 
 def findings_loop_step(shards: list[Path], limit: int, annotator: Annotator) -> Callable[[], int]:
-    facts = {"bench": SourceFacts(None, "open-license")}
+    """The scan's work without Beam: read each shard, annotate its documents as the scan does
+    (``ANNOTATE_DOCS`` at a time with ``Annotator.annotate_many``; one at a time for a
+    ``--baseline`` tree older than it), encode the shard's rows as Parquet."""
+    facts = SourceFacts(None, "open-license")
+    many = getattr(annotator, "annotate_many", None)
+    try:
+        from provaudit.beam.scan import ANNOTATE_DOCS
+    except ImportError:  # a baseline tree from before annotate_many
+        ANNOTATE_DOCS = 1
+
+    def annotate(docs: list[Document]) -> list:
+        if many is None:
+            return [annotator.annotate(doc, facts) for doc in docs]
+        return many(docs, [facts] * len(docs))
 
     def run() -> int:
         n = 0
         for shard in shards:
             if n == limit:
                 break
-            rows = []
+            rows, pending = [], []
             for item in read_shard(str(shard), shard.name, SPEC):
                 if isinstance(item, Document):
-                    rows.append(annotator.annotate(item, facts["bench"]))
+                    pending.append(item)
                     n += 1
+                    if len(pending) == ANNOTATE_DOCS:
+                        rows += annotate(pending)
+                        pending = []
                     if n == limit:
                         break
+            rows += annotate(pending)
             table_to_parquet_bytes(rows_to_table(rows))
         return n
     return run

@@ -172,6 +172,22 @@ def test_rows_equal_the_straightforward_paths(monkeypatch: pytest.MonkeyPatch) -
     assert any(r.license_detected for r in fast_rows) and any(r.pii_email for r in fast_rows)
 
 
+def test_annotate_many_gives_annotate_rows() -> None:
+    """Findings run over documents read together (as the scan does) give each document's own row."""
+    docs = _documents(200)
+    facts = [SourceFacts("MIT", "open-license"), SourceFacts(None, "licensed", 120),
+             SourceFacts("GPL-2.0", "self-collected", 3_000)]
+    per_doc = [facts[i % 3] for i in range(len(docs))]
+    annotator = Annotator(num_perm=32)
+    annotator.setup()
+    one_by_one = [annotator.annotate(d, f) for d, f in zip(docs, per_doc)]
+    together = [row for i in range(0, len(docs), 64)
+                for row in annotator.annotate_many(docs[i:i + 64], per_doc[i:i + 64])]
+    assert together == one_by_one
+    assert annotator.annotate_many([], []) == []
+    assert len({r.analysed_chars for r in together}) > 3  # the windows differ by source
+
+
 # --- personal information: the number-window prescreen -----------------------------------
 
 

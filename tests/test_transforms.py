@@ -77,3 +77,36 @@ def test_scan_transform_writes_per_shard_outputs(tmp_path: Path) -> None:
     assert [json.loads(line)["reason"] for line in lines] == ["invalid-json"]
     assert not (run / "quarantine" / "s" / "shard-00001.jsonl").exists()
     assert isinstance(Quarantined(*json.loads(lines[0]).values()), Quarantined)
+
+
+class _BoomRow(Annotator):
+    """Fails on the document "boom" in both paths (annotate and annotate_many build rows in _row)."""
+
+    def _row(self, doc: Document, *found):  # type: ignore[no-untyped-def]
+        if doc.text == "boom":
+            raise ValueError("cannot")
+        return super()._row(doc, *found)
+
+
+def test_scan_annotates_together_and_quarantines_only_the_failing_document(tmp_path: Path) -> None:
+    from provaudit.beam.scan import ANNOTATE_DOCS
+
+    texts = [f"document {i} says something of its own in plain English words" for i in range(ANNOTATE_DOCS + 9)]
+    texts[5] = "boom"
+    shard = _jsonl(tmp_path / "a.jsonl", [json.dumps({"text": t}) for t in texts])
+    facts = {"s": SourceFacts("MIT", "licensed")}
+    run = tmp_path / "run"
+    with TestPipeline() as p:
+        counts = (p | beam.Create([_task(shard)])
+                  | Scan(_BoomRow(num_perm=16), facts, str(run), [_task(shard)], 1000))
+        assert_that(counts | beam.Map(lambda c: (c["read"], c["ledger"], c["quarantined"])),
+                    equal_to([(len(texts), len(texts) - 1, 1)]))
+    quarantined = [json.loads(line) for line in (run / "quarantine" / "s").glob("*.jsonl").__next__().read_text().splitlines()]
+    assert [(q["location"], q["reason"]) for q in quarantined] == [("line:6", "processing-error")]
+    plain = Annotator(num_perm=16)
+    plain.setup()
+    expected = [plain.annotate(Document("s", "a.jsonl", f"line:{i + 1}", f"a.jsonl#line:{i + 1}", t, None, None),
+                               facts["s"]) for i, t in enumerate(texts) if t != "boom"]
+    ledger = pq.read_table(run / "ledger").to_pylist()
+    assert [r["sha256"] for r in ledger] == [r.sha256 for r in expected]
+    assert [r["minhash"] for r in ledger] == [r.minhash for r in expected]

@@ -286,6 +286,12 @@ class _ReviewPicker:
         return "".join(json_text(v, indent=None) + "\n" for v in items).encode("utf-8")
 
 
+# Documents annotated together (Annotator.annotate_many): at most this many, or this many
+# characters of text, whichever comes first.
+ANNOTATE_DOCS = 64
+ANNOTATE_CHARS = 4_000_000
+
+
 class ScanBatchFn(beam.DoFn):
     """Read, annotate and write one batch of shards of one source (a big shard is a batch of
     one); yield each shard's counts. Bad items and documents that fail to annotate go to the
@@ -318,6 +324,26 @@ class ScanBatchFn(beam.DoFn):
     def _progress(self, stem: str, read: int, done: int) -> None:
         write_progress(self._progress_dir, stem, read, done, stem)
 
+    def _annotate(self, docs: list[Document], rows: list[LedgerRow], quarantined: list[Quarantined],
+                  picker: "_ReviewPicker | None") -> None:
+        """Annotate documents read together (see :meth:`Annotator.annotate_many`); when that
+        raises, each alone, so only the document that fails goes to the quarantine."""
+        if not docs:
+            return
+        try:
+            outs: list[LedgerRow | Quarantined] = list(
+                self._annotator.annotate_many(docs, [self._facts[d.source] for d in docs]))
+        except Exception:  # noqa: BLE001 - the failing document is found and quarantined below
+            outs = [annotate_or_quarantine(self._annotator, self._facts, d, self._failed) for d in docs]
+        for doc, out in zip(docs, outs):
+            (quarantined if isinstance(out, Quarantined) else rows).append(out)
+            if isinstance(out, LedgerRow) and out.screen_flagged:
+                self._flagged.inc()
+                if out.screen_hits_total:
+                    self._keyword_hits.inc(out.screen_hits_total)
+                    if picker is not None:
+                        picker.offer(doc, out)
+
     def process(self, element: str | ShardTask | Sequence[ShardTask]) -> Iterator[dict[str, Any]]:
         batch = _as_batch(element)
         stem = batch_stem(batch)
@@ -328,6 +354,8 @@ class ScanBatchFn(beam.DoFn):
         counts: list[dict[str, Any]] = []
         total = 0
         picker = _ReviewPicker(self._review, self._facts) if self._review is not None else None
+        pending: list[Document] = []
+        pending_chars = 0
         for done, task in enumerate(batch):
             digest, opener = _checksum_and_opener(task, self._checksum)
             rows: list[LedgerRow] = []
@@ -343,16 +371,15 @@ class ScanBatchFn(beam.DoFn):
                     skipped.append(item)
                 else:
                     self._documents.inc()
-                    out = annotate_or_quarantine(self._annotator, self._facts, item, self._failed)
-                    (quarantined if isinstance(out, Quarantined) else rows).append(out)
-                    if isinstance(out, LedgerRow) and out.screen_flagged:
-                        self._flagged.inc()
-                        if out.screen_hits_total:
-                            self._keyword_hits.inc(out.screen_hits_total)
-                            if picker is not None:
-                                picker.offer(item, out)
+                    pending.append(item)
+                    pending_chars += len(item.text)
+                    if len(pending) >= ANNOTATE_DOCS or pending_chars >= ANNOTATE_CHARS:
+                        self._annotate(pending, rows, quarantined, picker)
+                        pending, pending_chars = [], 0
                 if (total + read) % self._progress_every == 0:
                     self._progress(stem, total + read, done)
+            self._annotate(pending, rows, quarantined, picker)
+            pending, pending_chars = [], 0
             total += read
             self._shards.inc()
             rows, unwritable = _writable_rows(rows)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Optional
 
 from provaudit.core.domains import public_suffix_list, registrable_domain
@@ -127,12 +127,32 @@ class Annotator:
 
     def annotate(self, doc: Document, facts: SourceFacts) -> LedgerRow:
         """Return the ledger row of one document."""
-        text = normalize_text(doc.text)
+        return self.annotate_many([doc], [facts])[0]
+
+    def annotate_many(self, docs: Sequence[Document], facts: Sequence[SourceFacts]) -> list[LedgerRow]:
+        """Return the ledger rows of ``docs`` (``facts[i]`` the facts of ``docs[i]``'s source).
+
+        The rows are :meth:`annotate`'s, document by document; each finding runs over all the
+        documents before the next begins, so the tables one finding reads (langdetect's
+        profiles, the licence index) stay in the caches instead of being evicted by the
+        others at every document. An exception names no document: call :meth:`annotate` on
+        each to find the one that raised.
+        """
+        texts = [normalize_text(doc.text) for doc in docs]
+        windows = [f.max_doc_chars or self._max_doc_chars for f in facts]
+        analysed = [text if len(text) <= window else text[:window] for text, window in zip(texts, windows)]
+        languages = [self._language.identify(text) for text in texts]
+        pii = [find_pii(text, self._pii_allow) for text in analysed]
+        detected = [self._license_text.detect(text) for text in texts]
+        signatures = [self._hasher.signature_bytes(text, char_ngrams=script in CJK_SCRIPTS)
+                      for text, (_language, script) in zip(analysed, languages)]
+        return [self._row(*found) for found in zip(docs, facts, texts, analysed, languages, pii, detected, signatures)]
+
+    def _row(self, doc: Document, facts: SourceFacts, text: str, analysed: str, found_language: tuple[Any, str],
+             pii: PiiCounts, detected: Any, signature: bytes) -> LedgerRow:
+        """A document's ledger row from its text's findings: the metadata is masked and counted here."""
+        language, script = found_language
         digest = content_digest(text)
-        language, script = self._language.identify(text)
-        window = facts.max_doc_chars or self._max_doc_chars
-        analysed = text if len(text) <= window else text[:window]
-        pii = find_pii(analysed, self._pii_allow)
         license_raw = doc.license_raw if doc.license_raw is not None else facts.license
         lic, license_shown, license_pii, spdx_shown = self._license(license_raw)
         # Metadata: counted with the text's findings, written only masked. An id provaudit
@@ -149,8 +169,6 @@ class Annotator:
         domain = registrable_domain(doc.url)
         if domain and any(url_pii):  # a URL without personal information has a clean host
             domain = mask_text(domain, self._pii_allow)
-        detected = self._license_text.detect(text)
-        signature = self._hasher.signature_bytes(analysed, char_ngrams=script in CJK_SCRIPTS)
         extra: dict[str, Any] = {}
         if self._screener is not None:  # screen_* fields of the analysed characters
             extra.update(self._screener.fields(analysed))
