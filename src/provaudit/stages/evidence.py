@@ -348,10 +348,15 @@ def _needed_values(run: _Run, shard_texts: _ShardTexts, needs: frozenset, also: 
     for source, kind_sets in by_source.items():
         where = _pii_filter(sorted({k for kinds in kind_sets for k in kinds}))
         columns = ["shard", "location", "doc_id", "sha256", *(f"pii_{k}" for kinds in kind_sets for k in kinds)]
-        shards = sorted({r["shard"] for r in run.ledger(source, ["shard", *columns[4:]], where)})
-        for name in shards:
+        # The ledger files holding each shard's rows: a shard's rows are then read from its own
+        # files, not from all of the source's (which made this quadratic in the shards).
+        files_of: dict[str, set[str]] = defaultdict(set)
+        for path, _i, r in run.ledger_indexed(source, ["shard", *columns[4:]], where):
+            files_of[r["shard"]].add(path)
+        for name in sorted(files_of):
             shard_where = _and(where, lambda b, name=name: _equal(b, "shard", name))
-            wanted = {r["location"]: (r["doc_id"], r["sha256"]) for r in run.ledger(source, columns, shard_where)}
+            wanted = {r["location"]: (r["doc_id"], r["sha256"])
+                      for _p, _i, r in run.ledger_indexed(source, columns, shard_where, files=sorted(files_of[name]))}
             extra = {loc: doc[2] for loc, doc in also.get((name, source), {}).items()}
             for location, text in shard_texts.read(name, source, {**extra, **wanted}):
                 found = None
