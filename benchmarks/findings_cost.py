@@ -70,13 +70,25 @@ print(json.dumps({"docs": len(docs), "seconds": seconds, "cpu_seconds": cpu_seco
 
 
 def export_revision(rev: str, into: Path) -> Path:
-    """Write ``rev``'s ``src/`` under ``into`` with ``git archive``; return that ``src`` folder."""
+    """Write ``rev``'s ``src/`` under ``into`` with ``git archive``; return that ``src`` folder.
+
+    ``src/provaudit/schemas`` and ``src/provaudit/expectations`` are links to folders at the
+    repository root (``../../schemas``): the folders they name are exported too, else the
+    baseline would hold dangling links and fail at its first schema.
+    """
     archive = into / "baseline.tar"
     with archive.open("wb") as fh:
         subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "src"], check=True, stdout=fh)
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
-    return into / "src"
+    src = into / "src"
+    linked = sorted({Path(os.readlink(p)).name for p in (src / "provaudit").iterdir() if p.is_symlink()})
+    if linked:
+        with archive.open("wb") as fh:
+            subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, *linked], check=True, stdout=fh)
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")
+    return src
 
 
 def run_tree(src: Path, corpus: Path, docs: int, cache: Path) -> dict:

@@ -217,37 +217,17 @@ print(json.dumps({"docs": n, "seconds": time.perf_counter() - start, "cpu_second
 """
 
 
-def export_tree(rev: str, into: Path) -> Path:
-    """Write ``rev``'s ``src/`` under ``into`` with the root folders its links name; return ``src``.
-
-    ``src/provaudit/schemas`` and ``src/provaudit/expectations`` are links to folders at the
-    repository root (``../../schemas``): exported alone, ``src`` would hold dangling links.
-    """
-    import tarfile
-
-    from findings_cost import export_revision  # benchmarks/findings_cost.py
-
-    src = export_revision(rev, into)
-    linked = sorted({Path(os.readlink(p)).name for p in (src / "provaudit").iterdir() if p.is_symlink()})
-    if linked:
-        archive = into / "linked.tar"
-        with archive.open("wb") as fh:
-            subprocess.run(["git", "-C", str(HERE.parent), "archive", "--format=tar", rev, *linked],
-                           check=True, stdout=fh)
-        with tarfile.open(archive) as tar:
-            tar.extractall(into, filter="data")
-    return src
-
-
 def baseline_loops(table: Table, corpus: Path, docs: int, baseline: str, repeat: int) -> None:
     """The plain loop of ``baseline`` and of this tree, each in fresh processes, alternating."""
     import statistics as stats
+
+    from findings_cost import export_revision  # benchmarks/findings_cost.py
 
     with tempfile.TemporaryDirectory(prefix="provaudit-scan-baseline-") as tmp:
         given = Path(baseline)
         if given.is_dir() and not (given / "src" / "provaudit").is_dir():
             raise SystemExit(f"--baseline {given}: folder without src/provaudit")
-        base = given / "src" if given.is_dir() else export_tree(baseline, Path(tmp))
+        base = given / "src" if given.is_dir() else export_revision(baseline, Path(tmp))
         trees = {f"baseline {baseline}": base, "this tree": HERE.parent / "src"}
         runs: dict[str, list[dict]] = {name: [] for name in trees}
         for i in range(repeat):
