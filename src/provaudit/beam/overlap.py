@@ -110,7 +110,6 @@ class SpillDocumentsFn(_SpillFn):
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-
         index, path = item
         with open_input(path) as fh:
             table = pq.read_table(fh, columns=REF + ["sha256", "minhash"])
@@ -226,7 +225,6 @@ class SharedBucketsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-
         q, paths = item
         table = read_tables(list(paths))
         keys = table.column("key").to_numpy()
@@ -241,7 +239,7 @@ class SharedBucketsFn(_SpillFn):
         for home in np.unique(homes).tolist():
             mine = homes == home
             yield home, write_table(part_path(self._work, "cand", home, f"{q:05d}"),
-                               pa.table({"key": keys[mine], "id": ids[mine]}))
+                                    pa.table({"key": keys[mine], "id": ids[mine]}))
 
 
 class CandidateRecordsFn(_SpillFn):
@@ -256,7 +254,6 @@ class CandidateRecordsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-
         home, paths = item
         entries = read_tables(list(paths))
         keys = entries.column("key").to_numpy()
@@ -270,7 +267,7 @@ class CandidateRecordsFn(_SpillFn):
         band_parts = part_of(keys, self._parts)
         for q in np.unique(band_parts).tolist():
             yield q, write_table(part_path(self._work, "verify", q, f"{home:05d}"),
-                            records.filter(pa.array(band_parts == q)))
+                                 records.filter(pa.array(band_parts == q)))
 
 
 LINK_COLUMNS = ["a_id", "b_id", "jaccard"] + [f"a_{c}" for c in REF] + ["a_sha256"] + \
@@ -350,7 +347,6 @@ class ComponentLabelsFn(_SpillFn):
     def process(self, paths: list[str]) -> Iterator[Any]:
         import numpy as np
 
-
         table = read_tables(list(paths), ["a_id", "b_id"], link_schema())
         edges = np.stack([table.column("a_id").to_numpy(), table.column("b_id").to_numpy()], axis=1)
         edges = np.unique(edges, axis=0) if len(edges) else edges.reshape(0, 2)
@@ -384,7 +380,6 @@ def write_labels(work: str, nodes: Any, labels: Any) -> Iterator[str]:
     import numpy as np
     import pyarrow as pa
 
-
     homes = home_of(nodes)
     for home in np.unique(homes).tolist():
         mine = homes == home
@@ -406,7 +401,6 @@ class RouteToComponentsFn(_SpillFn):
     def _labels(self, files: list[str]) -> tuple[Any, Any]:
         import numpy as np
 
-
         key = tuple(sorted(files))
         if not self._loaded or self._loaded[0] != key:
             tables = [read_table(p) for p in key]
@@ -421,7 +415,6 @@ class RouteToComponentsFn(_SpillFn):
         import numpy as np
         import pyarrow as pa
 
-
         if not state["labelled"]:
             return
         kind, part, path = item
@@ -435,7 +428,7 @@ class RouteToComponentsFn(_SpillFn):
         targets = part_of(component, self._parts)
         for c in np.unique(targets).tolist():
             yield c, write_table(part_path(self._work, "components", c, f"{kind}-{part:05d}"),
-                            table.filter(pa.array(targets == c)))
+                                 table.filter(pa.array(targets == c)))
 
 
 class AssemblePartFn(_SpillFn):
@@ -496,7 +489,6 @@ PAIR_PIECE = [f"a_{c}" for c in REF] + [f"b_{c}" for c in REF] + ["jaccard", "cl
 def write_sorted_rows(work: str, part: int, result: dict) -> None:
     """Write one partition's cluster and pair rows, sorted as the output files are, as spill pieces."""
     import pyarrow as pa
-
 
     clusters = sorted(result["clusters"], key=lambda r: (r[0], r[1]))
     if clusters:
@@ -613,7 +605,6 @@ class LabelComponents(beam.PTransform):
 
 
 def _link_ends(path: str) -> Iterator[tuple[int, int]]:
-
     table = read_table(path, ["a_id", "b_id"])
     yield from zip(table.column("a_id").to_pylist(), table.column("b_id").to_pylist())
 
